@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from osctl.cli.options import global_options
+from osctl.config.schema import load_schema
+
+
+@click.command()
+@global_options
+@click.argument("which", type=click.Choice(["config", "plan"]), default="config")
+def schema(which: str) -> int:
+    """Print the JSON Schema of the config files or of the JSON plan."""
+    click.echo(json.dumps(load_schema("osctl" if which == "config" else "plan"), indent=2))
+    return 0

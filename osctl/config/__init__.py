@@ -1,0 +1,1 @@
+"""Configuration: loading YAML with positions, schema and semantic checks, the model."""

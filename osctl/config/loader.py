@@ -1,0 +1,168 @@
+"""Load a config directory: read files, check schema and semantics, build the model.
+
+`load()` is the one entry point with I/O (reading the files); everything after
+reading is pure and lives in `analyse()`, which the tests and benchmarks call too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from osctl import filters as grammar
+from osctl.config import semantic
+from osctl.config.model import (
+    PER_MESSAGE_KINDS,
+    App,
+    Config,
+    Export,
+    MessageSelector,
+    Segment,
+    StateSettings,
+)
+from osctl.config.schema import check_schema
+from osctl.config.source import SourceDoc, parse_yaml
+from osctl.diagnostics import Diagnostic, errors_only
+from osctl.durations import parse_duration
+from osctl.errors import ConfigError
+from osctl.schedule import normalise
+
+DEFAULT_DESTINATION = "exports/{app}/{export}/{date}.csv.gz"
+DEFAULT_MESSAGE_DESTINATION = "exports/{app}/{export}/{date}-{message_id}.csv.gz"
+
+
+@dataclass
+class Analysis:
+    config: Config | None  # None when there are errors
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return errors_only(self.diagnostics)
+
+
+def config_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def read_files(directory: Path) -> list[tuple[str, str | bytes]]:
+    """(display name, text) of every config file; the display name is what diagnostics show."""
+    if not directory.is_dir():
+        raise ConfigError([Diagnostic(str(directory), 0, 0, "", "config directory does not exist",
+                                      "a directory with *.yaml files (-c DIR or OSCTL_CONFIG)")])
+    out = []
+    for path in config_files(directory):
+        raw = path.read_bytes()
+        try:
+            out.append((str(path), raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            out.append((str(path), raw))
+    return out
+
+
+def analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
+    """Pure: every diagnostic for these files, and the model when there is no error."""
+    diagnostics: list[Diagnostic] = []
+    docs: list[SourceDoc] = []
+    if not files:
+        diagnostics.append(Diagnostic(directory, 0, 0, "", "no *.yaml or *.yml files in the config directory",
+                                      "run 'osctl init' to write a starter config"))
+        return Analysis(None, diagnostics)
+    for name, text in files:
+        if isinstance(text, bytes):
+            diagnostics.append(Diagnostic(name, 1, 1, "", "file is not UTF-8 text", "a UTF-8 encoded YAML file"))
+            continue
+        doc, problems = parse_yaml(name, text)
+        diagnostics.extend(problems)
+        if doc.data is not None and not isinstance(doc.data, dict):
+            diagnostics.append(Diagnostic(name, 1, 1, "", "the file must hold a mapping at the top level",
+                                          "keys such as osctl, apps, segments, exports"))
+            continue
+        diagnostics.extend(check_schema(doc))
+        docs.append(doc)
+    report = semantic.Report()
+    merged = semantic.merge(directory, docs, report)
+    semantic.check(merged, report)
+    diagnostics.extend(report.items)
+    diagnostics = sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.path, d.message))
+    if errors_only(diagnostics):
+        return Analysis(None, diagnostics)
+    return Analysis(build(merged), diagnostics)
+
+
+def load(directory: Path | str) -> Analysis:
+    directory = Path(directory)
+    return analyse(str(directory), read_files(directory))
+
+
+def load_or_fail(directory: Path | str) -> Config:
+    analysis = load(directory)
+    if analysis.config is None:
+        raise ConfigError(analysis.diagnostics)
+    return analysis.config
+
+
+def build(merged: semantic.Merged) -> Config:
+    """The model from a merged config that has no errors."""
+    apps = {
+        alias: App(alias=alias, app_id=item.data["app_id"].lower(),
+                   api_key_env=item.data.get("api_key_env", "ONESIGNAL_API_KEY"),
+                   account=item.data.get("account", "default"))
+        for alias, item in merged.apps.items()
+    }
+    default_app = next(iter(apps)) if len(apps) == 1 else None
+    state = StateSettings(**merged.states[0].data) if merged.states else StateSettings()
+    segments = []
+    for item in merged.segments:
+        data = item.data
+        filters = grammar.canonical_filters(data["filters"])
+        segments.append(Segment(
+            app=data.get("app", default_app), name=data["name"], filters=tuple(filters),
+            digest=grammar.filters_digest(filters), description=data.get("description"),
+            prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
+        ))
+    exports = [_build_export(item.data, default_app, item) for item in merged.exports]
+    config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
+                    exports=tuple(exports))
+    return Config(**{**config.__dict__, "digest": config_digest(config)})
+
+
+def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> Export:
+    kind = data["kind"]
+    block = dict(data.get(kind) or {})
+    selector = None
+    if "messages" in block:
+        m = block["messages"]
+        selector = MessageSelector(
+            ids=tuple(i.lower() for i in m.get("ids", ())),
+            sent_within_seconds=parse_duration(m["sent_within"]) if "sent_within" in m else None,
+            kind=m.get("kind"), settle_seconds=parse_duration(m["settle"]) if "settle" in m else 0,
+        )
+    segment = block.get("segment")
+    if isinstance(segment, dict):
+        segment = segment["name"]
+    default_destination = DEFAULT_MESSAGE_DESTINATION if kind in PER_MESSAGE_KINDS else DEFAULT_DESTINATION
+    return Export(
+        name=data["name"], app=data.get("app", default_app), kind=kind,
+        destination=data.get("destination", default_destination),
+        schedule=normalise(data["schedule"]) if "schedule" in data else None,
+        timezone=data.get("timezone", "UTC"),
+        timeout_seconds=parse_duration(data["timeout"]) if "timeout" in data else 3600,
+        options=block, messages=selector, segment=segment, location=item.where(),
+    )
+
+
+def config_digest(config: Config) -> str:
+    """Digest of what the config means (not how it is formatted): saved plans record it."""
+    content = {
+        "apps": {a: [x.app_id, x.api_key_env, x.account] for a, x in sorted(config.apps.items())},
+        "state": config.state.__dict__,
+        "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy] for s in config.segments),
+        "exports": sorted(
+            [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
+             json.dumps(e.options, sort_keys=True, default=str)] for e in config.exports),
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

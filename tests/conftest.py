@@ -1,0 +1,14 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_osctl_env(monkeypatch):
+    """Tests must not pick up a developer's own osctl or OneSignal settings."""
+    for name in list(os.environ):
+        if name.startswith("OSCTL_") or name.startswith("ONESIGNAL_") or name == "NO_COLOR":
+            monkeypatch.delenv(name, raising=False)
