@@ -1,0 +1,32 @@
+"""OneSignal REST API client: requests, retries and parsing (DESIGN §4)."""
+
+from osctl.onesignal.client import OneSignalClient
+from osctl.onesignal.errors import (
+    AccountBusy,
+    AuthenticationFailed,
+    NotFound,
+    OneSignalRequestFailed,
+    OutcomeUnknown,
+    RetriesExhausted,
+    SegmentNameConflict,
+    Unreachable,
+)
+from osctl.onesignal.retry import RetryPolicy
+from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail
+
+__all__ = [
+    "AccountBusy",
+    "AuthenticationFailed",
+    "LiveSegment",
+    "Message",
+    "MessagePage",
+    "NotFound",
+    "OneSignalClient",
+    "OneSignalRequestFailed",
+    "OutcomeUnknown",
+    "RetriesExhausted",
+    "RetryPolicy",
+    "SegmentDetail",
+    "SegmentNameConflict",
+    "Unreachable",
+]
