@@ -192,7 +192,7 @@ class OneSignalClient:
         response = self._send(call)
         if response.status_code == 404:
             return None
-        if response.status_code == 400 and _mentions(response, "not yet supported", "not supported"):
+        if response.status_code == 400 and _mentions(response, "supported via the api"):
             return SegmentDetail.not_supported_by_api(segment_id)
         if not response.is_success:
             self._raise_for(call, response)
@@ -218,9 +218,9 @@ class OneSignalClient:
         if status == 409 or (status == 400 and _mentions(response, "already taken")):
             existing = self._find_segment_id(app_id, name)
             errors = flatten_error_body(response.content)
-            where = f"; the existing segment is {existing}" if existing else ""
+            where = f"the existing segment is {existing}" if existing else None
             raise SegmentNameConflict(
-                self._message(call, response, errors) + where,
+                self._message(call, response, errors, detail=where),
                 name=name,
                 existing_id=existing,
                 **self._details(call, status, errors),
@@ -471,7 +471,7 @@ class OneSignalClient:
                     raise Unreachable(self._plain(call, failure.text), **self._details(call, None, []))
                 if sent and not call.idempotent:
                     raise OutcomeUnknown(
-                        self._plain(call, f"{failure.text}; {_MAYBE_DONE}"),
+                        self._plain(call, _append(failure.text, _MAYBE_DONE)),
                         **self._details(call, None, []),
                     )
                 reason = failure.text
@@ -546,7 +546,7 @@ class OneSignalClient:
     ) -> str:
         text = _status_text(response, errors)
         if detail:
-            text = f"{text}; {detail}"
+            text = _append(text, detail)
         return self._plain(call, text)
 
     def _plain(self, call: _Call, text: str) -> str:
@@ -580,6 +580,11 @@ def _status_text(response: httpx.Response, errors: list[str]) -> str:
     phrase = response.reason_phrase or ""
     head = f"answered {response.status_code}{' ' + phrase if phrase else ''}"
     return f"{head}: {'; '.join(errors)}" if errors else head
+
+
+def _append(text: str, detail: str) -> str:
+    """'answered 409: Name taken.' + detail reads as two sentences, not as '.;'."""
+    return f"{text} {detail[0].upper()}{detail[1:]}." if text.endswith((".", "!", "?")) else f"{text}; {detail}"
 
 
 def _describe(exc: Exception) -> str:
