@@ -56,3 +56,12 @@ class ApiError(OsctlError):
 
 class SafetyViolation(OsctlError):
     pass
+
+
+class PlanError(OsctlError):
+    """The plan cannot be made: every problem is listed."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        text = problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  - " + "\n  - ".join(problems)
+        super().__init__(f"cannot plan: {text}")

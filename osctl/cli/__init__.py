@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("osctl.cli.validate_cmd", "validate", "Check the configuration offline."),
     "fmt": ("osctl.cli.fmt_cmd", "fmt", "Rewrite config files in canonical form."),
     "schema": ("osctl.cli.schema_cmd", "schema", "Print a JSON Schema (config or plan)."),
+    "plan": ("osctl.cli.plan_cmd", "plan", "Show what apply would change."),
+    "apply": ("osctl.cli.apply_cmd", "apply", "Carry out a plan (or a saved plan file)."),
+    "show": ("osctl.cli.show_cmd", "show", "Render a saved plan."),
+    "import": ("osctl.cli.import_cmd", "import_segment", "Start managing an existing segment."),
 }
 
 

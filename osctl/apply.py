@@ -1,0 +1,213 @@
+"""Carries out a plan's segment changes (effects: API calls and state writes).
+
+Order and safety:
+- every delete (a plain delete, or the first half of a replace) runs before any
+  create, so a rename or a replace never trips over its own name;
+- before a create is sent its intent is recorded in state (status pending_create),
+  so if the answer is lost — timeout, reset, kill — the next plan finds the
+  segment by name and adopts it instead of creating a duplicate;
+- state is persisted after every operation (StateStore group-commits concurrent
+  updates, so parallel workers are not serialised on fsync);
+- a failure does not stop independent operations; the result lists what
+  succeeded, what failed and why, and what was not attempted.
+The executor reports progress to an observer and never prints.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from osctl.errors import ApiError, OsctlError
+from osctl.filters import filters_digest, try_canonical
+from osctl.plan.model import Action, Plan, SegmentChange
+from osctl.state.model import SegmentRecord, State
+
+CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
+
+
+class ApplyObserver(Protocol):
+    def started(self, change: SegmentChange, step: str) -> None: ...
+    def finished(self, change: SegmentChange, step: str, detail: str) -> None: ...
+    def failed(self, change: SegmentChange, step: str, error: str) -> None: ...
+
+
+@dataclass
+class ApplyResult:
+    succeeded: list[tuple[SegmentChange, str]] = field(default_factory=list)
+    failed: list[tuple[SegmentChange, str]] = field(default_factory=list)
+    not_attempted: list[tuple[SegmentChange, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ok(self, change, detail):
+        with self._lock:
+            self.succeeded.append((change, detail))
+
+    def fail(self, change, error):
+        with self._lock:
+            self.failed.append((change, error))
+
+    def skip(self, change, why):
+        with self._lock:
+            self.not_attempted.append((change, why))
+
+    @property
+    def failed_addresses(self) -> set[str]:
+        return {c.address for c, _ in self.failed} | {c.address for c, _ in self.not_attempted}
+
+
+class Executor:
+    def __init__(self, *, store, clients: dict, observer: ApplyObserver, now: Callable[[], datetime],
+                 parallelism: int = 10):
+        self.store, self.clients, self.observer, self.now = store, clients, observer, now
+        self.parallelism = max(1, parallelism)
+
+    def run(self, plan: Plan) -> ApplyResult:
+        result = ApplyResult()
+        changes = list(plan.changes)
+        deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
+        deleted_ok: set[str] = set()
+        self._parallel(deletes, lambda c: self._delete(c, result, deleted_ok))
+        creates = []
+        for change in changes:
+            if change.action == Action.CREATE:
+                creates.append(change)
+            elif change.action == Action.REPLACE:
+                if change.address in deleted_ok:
+                    creates.append(change)
+                else:
+                    result.skip(change, "not created: deleting the old segment failed")
+        self._parallel(creates, lambda c: self._create(c, result))
+        for change in changes:
+            if change.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE):
+                self._guard(change, "state", result, lambda c=change: self._state_only(c))
+        return result
+
+    # -- plumbing -------------------------------------------------------------
+    def _parallel(self, changes: list[SegmentChange], work) -> None:
+        if not changes:
+            return
+        with ThreadPoolExecutor(max_workers=min(self.parallelism, len(changes))) as pool:
+            list(pool.map(work, changes))
+
+    def _guard(self, change: SegmentChange, step: str, result: ApplyResult, work) -> bool:
+        self.observer.started(change, step)
+        try:
+            detail = work()
+        except OsctlError as exc:
+            self.observer.failed(change, step, str(exc))
+            result.fail(change, str(exc))
+            return False
+        except Exception as exc:  # keep going with independent operations; report it
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self.observer.failed(change, step, message)
+            result.fail(change, message)
+            return False
+        self.observer.finished(change, step, detail)
+        if step != "delete" or change.action == Action.DELETE:
+            result.ok(change, detail)
+        return True
+
+    def _client(self, change: SegmentChange):
+        return self.clients[change.app]
+
+    def _stamp(self) -> str:
+        return self.now().isoformat().replace("+00:00", "Z")
+
+    # -- operations -------------------------------------------------------------
+    def _delete(self, change: SegmentChange, result: ApplyResult, deleted_ok: set[str]) -> None:
+        def work() -> str:
+            found = self._client(change).delete_segment(change.app_id, change.segment_id)
+            if change.action == Action.REPLACE:
+                # the old id is gone; what follows is a create whose intent is recorded now
+                self.store.update(lambda s: _put(s, _pending(change, self._stamp())))
+            else:
+                self.store.update(lambda s: s.segments.pop(change.address, None))
+            return f"deleted id={change.segment_id}" if found else f"already gone id={change.segment_id}"
+
+        if self._guard(change, "delete", result, work):
+            deleted_ok.add(change.address)
+
+    def _create(self, change: SegmentChange, result: ApplyResult) -> None:
+        def work() -> str:
+            if change.action == Action.CREATE:
+                self.store.update(lambda s: _put(s, _pending(change, self._stamp())))
+            new_id, how = self._send_create(change)
+            stamp = self._stamp()
+            self.store.update(lambda s: _put(s, _created(change, new_id, stamp)))
+            return f"{how} id={new_id}"
+
+        self._guard(change, "create", result, work)
+
+    def _send_create(self, change: SegmentChange) -> tuple[str, str]:
+        from osctl.onesignal.errors import OutcomeUnknown, SegmentNameConflict
+
+        client = self._client(change)
+        for attempt in range(CREATE_ATTEMPTS_AFTER_LOST_ANSWER):
+            try:
+                return client.create_segment(change.app_id, change.name, change.after), "created"
+            except SegmentNameConflict as exc:
+                existing = exc.existing_id or self._find_by_name(change)
+                if existing and self._is_ours(change, existing):
+                    return existing, "adopted (an earlier attempt had created it)"
+                raise ApiError(f"cannot create {change.address}: the name is taken by segment "
+                               f"{existing or '(unknown id)'} with other filters, which osctl does not "
+                               f"manage; import it or rename yours", status=exc.status) from None
+            except OutcomeUnknown:
+                existing = self._find_by_name(change)
+                if existing and self._is_ours(change, existing):
+                    return existing, "adopted (the create answer was lost)"
+                if attempt == CREATE_ATTEMPTS_AFTER_LOST_ANSWER - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _find_by_name(self, change: SegmentChange) -> str | None:
+        for segment in self._client(change).list_segments(change.app_id):
+            if segment.name == change.name:
+                return segment.id
+        return None
+
+    def _is_ours(self, change: SegmentChange, segment_id: str) -> bool:
+        detail = self._client(change).get_segment(change.app_id, segment_id, detail=True)
+        if detail is None:
+            return False
+        live = try_canonical(list(detail.filters))
+        return live is not None and filters_digest(live) == change.after_digest
+
+    def _state_only(self, change: SegmentChange) -> str:
+        if change.action == Action.FORGET:
+            self.store.update(lambda s: s.segments.pop(change.address, None))
+            return "removed from state"
+        if change.action == Action.ADOPT:
+            stamp = self._stamp()
+            self.store.update(lambda s: _put(s, _created(change, change.segment_id, stamp)))
+            return f"adopted id={change.segment_id}"
+
+        def describe(state: State) -> None:
+            record = state.segments.get(change.address)
+            if record is not None:
+                record.description = change.description
+
+        self.store.update(describe)
+        return "description updated in state"
+
+
+def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:
+    return SegmentRecord(app=change.app, app_id=change.app_id, name=change.name, id=None,
+                         filters=list(change.after or []), digest=change.after_digest or "",
+                         description=change.description, created_at=stamp, status="pending_create")
+
+
+def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecord:
+    record = _pending(change, stamp)
+    record.id = segment_id
+    record.status = "created"
+    return record
+
+
+def _put(state: State, record: SegmentRecord) -> None:
+    state.segments[record.address] = record

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.planning import PlanFlags, build_plan, load_config, plan_options, render_plan
+from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
+
+
+@click.command()
+@global_options
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION",
+              help="How long to wait for the state lock (e.g. 30s, 5m).")
+@click.option("--allow-mass-destroy", is_flag=True,
+              help="Apply even if more than 30% (and more than 3) of an app's segments are deleted or replaced.")
+@plan_options
+@pass_settings
+def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_destroy, targets, excludes,
+          no_exports, refresh, parallelism) -> int:
+    """Carry out the plan: segment changes first, then due exports."""
+    from osctl import runtime
+    from osctl.durations import parse_duration
+    from osctl.state import open_backend
+
+    if planfile and (targets or excludes):
+        raise UsageError("--target/--exclude cannot be combined with a saved plan: it is applied exactly as saved")
+    try:
+        wait = parse_duration(lock_timeout)
+    except ValueError:
+        raise UsageError(f"--lock-timeout {lock_timeout!r} is not a duration (valid: 0s, 30s, 5m, ...)") from None
+    config = load_config(settings)
+    backend = open_backend(config)
+    with backend.lock("apply", wait), \
+            runtime.clients(config, settings.resolved_api_url, parallelism=parallelism) as clients:
+        state = backend.read()
+        if planfile:
+            the_plan = _saved_plan(planfile, config, state, clients)
+        else:
+            flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
+            the_plan = build_plan(settings, config, state, clients, flags)
+            click.echo(render_plan(settings, the_plan, "text"), nl=False)
+            if not the_plan.changes:
+                return 0
+            if not _confirmed(auto_approve):
+                click.echo("Apply cancelled.")
+                return 1
+        _enforce_safety(the_plan, allow_mass_destroy)
+        return _execute(settings, the_plan, backend, state, clients, parallelism)
+
+
+def _saved_plan(path: str, config, state, clients):
+    from osctl.plan import planfile
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OsctlError(f"cannot read saved plan {path}: {exc.strerror}") from None
+    the_plan = planfile.loads(text, path)
+    apps = sorted({c.app for c in the_plan.changes if c.action.is_destructive and c.app in config.apps})
+    live_ids = {alias: {s.id for s in clients[alias].list_segments(config.apps[alias].app_id)} for alias in apps}
+    reasons = planfile.stale_reasons(
+        the_plan, config_digest=config.digest, lineage=state.lineage if state else None,
+        serial=state.serial if state else 0, live_ids=live_ids)
+    if reasons:
+        raise StalePlan("saved plan is stale:\n  - " + "\n  - ".join(reasons) + "\nRun 'osctl plan' again.")
+    return the_plan
+
+
+def _confirmed(auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("apply needs confirmation: stdin is not a terminal, so pass --auto-approve "
+                         "(or apply a reviewed plan file)")
+    answer = click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted",
+                          default="", show_default=False)
+    return answer.strip() == "yes"
+
+
+def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
+    for violation in the_plan.violations:
+        if not violation.overridable or not allow_mass_destroy:
+            raise SafetyViolation(f"apply refused: {violation.message}")
+
+
+def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int) -> int:
+    from osctl import runtime
+    from osctl.apply import Executor
+    from osctl.cli.apply_view import TextObserver, result_lines
+    from osctl.state.model import State
+    from osctl.state.store import StateStore
+
+    store = StateStore(backend, state if state is not None else State.new())
+    executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
+                        now=runtime.now, parallelism=parallelism)
+    result = executor.run(the_plan)
+    store.flush()
+    for line in result_lines(result):
+        click.echo(line)
+    return 1 if result.failed or result.not_attempted else 0

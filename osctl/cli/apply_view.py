@@ -1,0 +1,61 @@
+"""How apply reports progress and its result on a terminal or in a CI log."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+_VERBS = {  # step -> (start, done)
+    "delete": ("Destroying...", "Destruction complete"),
+    "create": ("Creating...", "Creation complete"),
+    "state": ("Updating state...", "State updated"),
+}
+
+
+class TextObserver:
+    """Prints one line when an operation starts and one when it ends (threads share the stream)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self._lock = threading.Lock()
+
+    def _say(self, text: str, err: bool = False) -> None:
+        with self._lock:
+            click.echo(text, err=err)
+
+    def started(self, change, step):
+        if not self.quiet:
+            self._say(f"{change.address}: {_VERBS[step][0]}")
+
+    def finished(self, change, step, detail):
+        if not self.quiet:
+            self._say(f"{change.address}: {_VERBS[step][1]} [{detail}]")
+
+    def failed(self, change, step, error):
+        self._say(f"{change.address}: {step} failed: {error}", err=True)
+
+
+def result_lines(result) -> list[str]:
+    lines = []
+    if result.failed or result.not_attempted:
+        lines.append("")
+        lines.append(f"Apply incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+                     f"{len(result.not_attempted)} not attempted.")
+        for change, detail in result.succeeded:
+            lines.append(f"  ok      {change.address}: {detail}")
+        for change, error in result.failed:
+            lines.append(f"  FAILED  {change.address}: {error}")
+        for change, why in result.not_attempted:
+            lines.append(f"  skipped {change.address}: {why}")
+        lines.append("State records exactly what was done; run 'osctl plan' to see what remains.")
+        return lines
+    counts: dict[str, int] = {}
+    for change, _ in result.succeeded:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    words = {"create": "created", "replace": "replaced", "delete": "deleted", "forget": "forgotten",
+             "adopt": "adopted", "update-state": "updated in state"}
+    parts = [f"{counts.get(a, 0)} {w}" for a, w in words.items() if counts.get(a) or a in ("create", "replace", "delete")]
+    lines.append("")
+    lines.append("Apply complete! Segments: " + ", ".join(parts) + ".")
+    return lines

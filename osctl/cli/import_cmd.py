@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import click
+
+from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.planning import load_config
+from osctl.errors import OsctlError
+
+
+@click.command("import")
+@global_options
+@click.argument("address")
+@click.argument("segment_id")
+@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION")
+@pass_settings
+def import_segment(settings: Settings, address: str, segment_id: str, lock_timeout: str) -> int:
+    """Start managing the existing segment SEGMENT_ID as ADDRESS (segment.APP.NAME).
+
+    The live filters are recorded in state; the next plan shows a replace only
+    if they differ from the declared ones.
+    """
+    from osctl import runtime
+    from osctl.addresses import parse_segment_address
+    from osctl.durations import parse_duration
+    from osctl.filters import filters_digest, try_canonical
+    from osctl.state import open_backend
+    from osctl.state.model import SegmentRecord, State
+
+    config = load_config(settings)
+    app_alias, name = parse_segment_address(address, config.apps)
+    declared = config.segment(app_alias, name)
+    if declared is None:
+        raise OsctlError(f"{address} is not declared in the configuration; declare the segment first, "
+                         f"then import it")
+    app = config.apps[app_alias]
+    backend = open_backend(config)
+    with backend.lock("import", parse_duration(lock_timeout)), \
+            runtime.clients(config, settings.resolved_api_url, apps=[app_alias]) as clients:
+        state = backend.read() or State.new()
+        existing = state.segments.get(address)
+        if existing is not None and existing.id:
+            raise OsctlError(f"{address} is already managed (id {existing.id}); "
+                             f"'osctl state rm {address}' first to import another segment")
+        detail = clients[app_alias].get_segment(app.app_id, segment_id, detail=True)
+        if detail is None:
+            raise OsctlError(f"segment {segment_id} does not exist in app '{app_alias}' ({app.app_id})")
+        if detail.name and detail.name != name:
+            raise OsctlError(f"segment {segment_id} is named {detail.name!r} in OneSignal, not {name!r}; "
+                             f"import it under segment.{app_alias}.{detail.name}")
+        if detail.unsupported:
+            raise OsctlError(f"segment {segment_id} uses filters the API does not support "
+                             f"(unsupported_in_api); osctl cannot manage it")
+        filters = try_canonical(list(detail.filters))
+        if filters is None:
+            raise OsctlError(f"segment {segment_id} has filters osctl cannot read")
+        state.segments[address] = SegmentRecord(
+            app=app_alias, app_id=app.app_id, name=name, id=segment_id, filters=filters,
+            digest=filters_digest(filters), description=declared.description,
+            created_at=runtime.now().isoformat().replace("+00:00", "Z"), status="created")
+        state.serial += 1
+        backend.write(state)
+    same = filters_digest(filters) == declared.digest
+    click.echo(f"Imported {address} (id {segment_id}). "
+               + ("Its live filters match the configuration." if same else
+                  "Its live filters differ from the configuration: the next plan replaces it."))
+    return 0

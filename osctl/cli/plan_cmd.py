@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import click
+
+from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.planning import (
+    PLAN_FORMATS,
+    PlanFlags,
+    build_plan,
+    load_config,
+    plan_options,
+    render_plan,
+)
+
+
+@click.command()
+@global_options
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for 'osctl apply FILE'.")
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes or due exports.")
+@plan_options
+@pass_settings
+def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_exports, refresh,
+         parallelism) -> int:
+    """Show what apply would do: compare config, state and the live app."""
+    from osctl import runtime
+    from osctl.fileio import write_atomic
+    from osctl.plan import planfile
+    from osctl.state import open_backend
+
+    config = load_config(settings)
+    state = open_backend(config).read()
+    flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
+    with runtime.clients(config, settings.resolved_api_url, parallelism=parallelism) as clients:
+        the_plan = build_plan(settings, config, state, clients, flags)
+    click.echo(render_plan(settings, the_plan, fmt), nl=False)
+    if out:
+        write_atomic(out, planfile.dumps(the_plan))
+        if not settings.quiet:
+            click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: osctl apply {out}", err=True)
+    return 2 if detailed_exitcode and the_plan.has_changes else 0

@@ -1,0 +1,71 @@
+"""What plan and apply share: loading everything a plan needs and rendering it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import click
+
+from osctl.cli.options import Settings
+from osctl.config.loader import load
+from osctl.config.model import Config
+from osctl.errors import ConfigError
+
+PLAN_FORMATS = ("text", "markdown", "json")
+
+
+def load_config(settings: Settings) -> Config:
+    """The config, with warnings printed to stderr; errors raise ConfigError."""
+    analysis = load(settings.config_path)
+    if analysis.config is None:
+        raise ConfigError(analysis.diagnostics)
+    if not settings.quiet:
+        for diagnostic in analysis.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+    return analysis.config
+
+
+@dataclass
+class PlanFlags:
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    refresh: str = "full"
+    include_exports: bool = True
+    parallelism: int = 10
+
+
+def build_plan(settings: Settings, config: Config, state, clients: dict, flags: PlanFlags):
+    from osctl import runtime
+    from osctl.plan.live import gather
+    from osctl.plan.planner import PlanOptions, make_plan
+
+    live = gather(config, state, clients, flags.refresh, flags.parallelism)
+    options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
+                          include_exports=flags.include_exports)
+    return make_plan(config, state, live, runtime.now(), options)
+
+
+def render_plan(settings: Settings, plan, fmt: str) -> str:
+    from osctl.plan.render import render
+
+    return render(plan.to_dict(), fmt, color=fmt == "text" and settings.color(sys.stdout.isatty()))
+
+
+def plan_options(func):
+    """--target/--exclude/--no-exports/--refresh/--parallelism, shared by plan and apply."""
+    from osctl.plan.live import REFRESH_MODES
+
+    options = [
+        click.option("--target", "targets", multiple=True, metavar="ADDR",
+                     help="Only this address (segment.APP.NAME, segment.APP, export.NAME); repeatable."),
+        click.option("--exclude", "excludes", multiple=True, metavar="ADDR", help="Leave this address out; repeatable."),
+        click.option("--no-exports", is_flag=True, help="Leave due exports out of the plan."),
+        click.option("--refresh", type=click.Choice(REFRESH_MODES), default="full", show_default=True,
+                     help="full: view each managed segment (drift); list: list only; none: trust state."),
+        click.option("--parallelism", type=click.IntRange(1, 100), default=10, show_default=True,
+                     help="Concurrent API operations."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -1,0 +1,202 @@
+"""The plan as values. Renderers and saved plans read it through to_dict().
+
+Like Terraform's ActionReason, a change's `reason` exists to explain and never
+to decide: the executor branches only on `action`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+PLAN_FORMAT_VERSION = "1"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+    REPLACE = "replace"  # delete, then create: the segment gets a new id
+    FORGET = "forget"  # state only: the segment is already gone
+    ADOPT = "adopt"  # state only: record a segment whose create answer was lost
+    UPDATE_STATE = "update-state"  # state only: description changed (never sent)
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "delete": "-", "replace": "-/+"}.get(self.value, "~")
+
+    @property
+    def is_destructive(self) -> bool:
+        return self in (Action.DELETE, Action.REPLACE)
+
+    @property
+    def calls_api(self) -> bool:
+        return self in (Action.CREATE, Action.DELETE, Action.REPLACE)
+
+
+class Reason(StrEnum):
+    NEW = "new"
+    FILTERS_CHANGED = "filters_changed"
+    EDITED_OUTSIDE = "edited_outside"
+    DELETED_OUTSIDE = "deleted_outside"
+    NOT_DECLARED = "not_declared"
+    CREATE_INTERRUPTED = "create_interrupted"
+    DESCRIPTION_CHANGED = "description_changed"
+
+    @property
+    def text(self) -> str:
+        return {
+            "new": "declared and not yet created",
+            "filters_changed": "filters changed in the configuration",
+            "edited_outside": "filters were edited outside osctl (drift)",
+            "deleted_outside": "the segment was deleted outside osctl (drift)",
+            "not_declared": "no longer declared in the configuration",
+            "create_interrupted": "an earlier create did not finish",
+            "description_changed": "description changed (kept in state only, never sent)",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    address: str
+    action: Action
+    reason: Reason
+    app: str
+    app_id: str
+    name: str
+    segment_id: str | None = None  # the live id deleted, replaced, forgotten or adopted
+    before: list | None = None  # filters as they are (state, or live when drifted)
+    after: list | None = None  # filters that will be sent (create/replace)
+    after_digest: str | None = None
+    description: str | None = None
+    filter_diff: tuple[str, ...] = ()
+    subscriber_count: int | None = None
+    used_by_exports: tuple[str, ...] = ()
+    prevent_destroy: bool = False
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["action"] = self.action.value
+        data["reason"] = self.reason.value
+        data["symbol"] = self.action.symbol
+        data["reason_text"] = self.reason.text
+        data["filter_diff"] = list(self.filter_diff)
+        data["used_by_exports"] = list(self.used_by_exports)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SegmentChange:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["action"] = Action(fields["action"])
+        fields["reason"] = Reason(fields["reason"])
+        fields["filter_diff"] = tuple(fields.get("filter_diff") or ())
+        fields["used_by_exports"] = tuple(fields.get("used_by_exports") or ())
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    address: str
+    name: str
+    app: str
+    kind: str
+    reason: str  # e.g. "due since 2026-11-22T03:00:00Z"; "forced"
+    due_tick: str | None = None
+    last_success: str | None = None
+    messages: tuple[str, ...] = ()
+    after_segment: str | None = None  # address of a segment created/replaced first
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["messages"] = list(self.messages)
+        data["warnings"] = list(self.warnings)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExportRun:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["messages"] = tuple(fields.get("messages") or ())
+        fields["warnings"] = tuple(fields.get("warnings") or ())
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # prevent_destroy | mass_destroy
+    message: str
+    overridable: bool  # by --allow-mass-destroy
+    addresses: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "addresses": list(self.addresses)}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the plan was made from, so a saved plan can tell when it is stale."""
+
+    config_digest: str
+    state_lineage: str | None
+    state_serial: int
+    live_ids: dict = field(default_factory=dict)  # app alias -> sorted live segment ids seen
+    refresh: str = "full"
+    created_at: str = ""
+    osctl_version: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[SegmentChange, ...]
+    exports: tuple[ExportRun, ...]
+    violations: tuple[Violation, ...]
+    provenance: Provenance
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes or self.exports)
+
+    def summary(self) -> dict:
+        count = {a: sum(1 for c in self.changes if c.action == a) for a in Action}
+        return {
+            "create": count[Action.CREATE],
+            "replace": count[Action.REPLACE],
+            "delete": count[Action.DELETE],
+            "state_only": count[Action.FORGET] + count[Action.ADOPT] + count[Action.UPDATE_STATE],
+            "exports_due": len(self.exports),
+            "subscribers_affected": sum(c.subscriber_count or 0 for c in self.changes if c.action.is_destructive),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "osctl_version": self.provenance.osctl_version,
+            "created_at": self.provenance.created_at,
+            "summary": self.summary(),
+            "changes": [c.to_dict() for c in self.changes],
+            "exports": [e.to_dict() for e in self.exports],
+            "violations": [v.to_dict() for v in self.violations],
+            "warnings": list(self.warnings),
+            "provenance": asdict(self.provenance),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Plan:
+        prov = data["provenance"]
+        return cls(
+            changes=tuple(SegmentChange.from_dict(c) for c in data["changes"]),
+            exports=tuple(ExportRun.from_dict(e) for e in data["exports"]),
+            violations=tuple(Violation(**{**v, "addresses": tuple(v.get("addresses", ()))})
+                             for v in data.get("violations", ())),
+            provenance=Provenance(**{k: v for k, v in prov.items() if k in Provenance.__dataclass_fields__}),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+
+ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.ADOPT: 3,
+                Action.UPDATE_STATE: 4, Action.FORGET: 5}
+
+
+def sort_changes(changes) -> tuple[SegmentChange, ...]:
+    """Deterministic order: destructive first (deletes before creates), then by address."""
+    return tuple(sorted(changes, key=lambda c: (ACTION_ORDER[c.action], c.address)))

@@ -1,0 +1,221 @@
+"""(config, state, live, now) -> Plan: the table in DESIGN §2, with no I/O.
+
+`live` is what the OneSignal API showed, per app alias; with `--refresh none`
+there is none and state is trusted. Only segments osctl created or imported
+(those in state) are ever deleted or replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from osctl import __version__
+from osctl.config.model import Config, Segment
+from osctl.errors import PlanError
+from osctl.filters import filters_digest, try_canonical
+from osctl.plan.filterdiff import diff_lines
+from osctl.plan.model import (
+    Action,
+    ExportRun,
+    Plan,
+    Provenance,
+    Reason,
+    SegmentChange,
+    sort_changes,
+)
+from osctl.plan.safety import check_safety
+from osctl.state.model import SegmentRecord, State
+
+
+@dataclass(frozen=True)
+class AppLive:
+    """One app as the API showed it. `segments` is None when it was not listed (refresh none)."""
+
+    segments: tuple | None  # LiveSegment-like: .id .name .read_only
+    details: dict = field(default_factory=dict)  # id -> SegmentDetail-like: .filters .subscriber_count .unsupported
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    refresh: str = "full"  # full | list | none
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    include_exports: bool = True
+
+
+def matches(address: str, patterns: tuple[str, ...]) -> bool:
+    """An address matches a pattern equal to it or a prefix ending at a dot: segment.prod matches segment.prod.X."""
+    return any(address == p or address.startswith(p + ".") for p in patterns)
+
+
+def selected(address: str, options: PlanOptions) -> bool:
+    if options.targets and not matches(address, options.targets):
+        return False
+    return not matches(address, options.excludes)
+
+
+def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
+              options: PlanOptions = PlanOptions(), exports: tuple[ExportRun, ...] = ()) -> Plan:
+    problems: list[str] = []
+    warnings: list[str] = []
+    records = state.segments if state else {}
+    changes: list[SegmentChange] = []
+    for alias, app in config.apps.items():
+        app_live = live.get(alias, AppLive(None))
+        declared = {s.name: s for s in config.segments if s.app == alias}
+        managed = {r.name: r for r in records.values() if r.app == alias}
+        planner = _AppPlanner(config, alias, app.app_id, app_live, problems)
+        for name, segment in declared.items():
+            change = planner.declared(segment, managed.get(name))
+            if change:
+                changes.append(change)
+        for name, record in managed.items():
+            if name not in declared:
+                change = planner.undeclared(record)
+                if change:
+                    changes.append(change)
+    for record in records.values():
+        if record.app not in config.apps:
+            problems.append(
+                f"{record.address} is in state but app '{record.app}' is no longer configured; "
+                f"declare the app again to delete its segments, or drop them from state with "
+                f"'osctl state rm {record.address}'")
+    changes = [c for c in changes if selected(c.address, options)]
+    if options.targets or options.excludes:
+        warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
+    _check_untouchable(changes, live, problems)
+    if problems:
+        raise PlanError(problems)
+    ordered = sort_changes(changes)
+    violations = check_safety(config, state, ordered)
+    provenance = Provenance(
+        config_digest=config.digest,
+        state_lineage=state.lineage if state else None,
+        state_serial=state.serial if state else 0,
+        live_ids={alias: sorted(s.id for s in (app_live.segments or ())) for alias, app_live in live.items()
+                  if app_live.segments is not None},
+        refresh=options.refresh,
+        created_at=now.astimezone().isoformat().replace("+00:00", "Z"),
+        osctl_version=__version__,
+    )
+    runs = tuple(e for e in exports if selected(e.address, options)) if options.include_exports else ()
+    return Plan(changes=ordered, exports=runs, violations=violations, provenance=provenance,
+                warnings=tuple(warnings))
+
+
+class _AppPlanner:
+    def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str]):
+        self.config, self.alias, self.app_id, self.live, self.problems = config, alias, app_id, live, problems
+        listed = live.segments
+        self.by_id = {s.id: s for s in listed} if listed is not None else None
+        self.by_name: dict[str, list] = {}
+        for s in listed or ():
+            self.by_name.setdefault(s.name, []).append(s)
+
+    # -- helpers -----------------------------------------------------------------
+    def _exports_using(self, name: str) -> tuple[str, ...]:
+        return tuple(sorted(e.name for e in self.config.exports if e.app == self.alias and e.segment == name))
+
+    def _count(self, segment_id: str | None) -> int | None:
+        detail = self.live.details.get(segment_id) if segment_id else None
+        return getattr(detail, "subscriber_count", None) if detail else None
+
+    def _live_filters(self, segment_id: str) -> list | None:
+        detail = self.live.details.get(segment_id)
+        if detail is None:
+            return None
+        return try_canonical(list(detail.filters))
+
+    def _is_live(self, segment_id: str | None) -> bool:
+        if segment_id is None:
+            return False
+        return True if self.by_id is None else segment_id in self.by_id
+
+    def _change(self, action: Action, reason: Reason, name: str, **kw) -> SegmentChange:
+        return SegmentChange(address=f"segment.{self.alias}.{name}", action=action, reason=reason,
+                             app=self.alias, app_id=self.app_id, name=name,
+                             used_by_exports=self._exports_using(name), **kw)
+
+    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE):
+        return self._change(
+            action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
+            after_digest=segment.digest, description=segment.description,
+            filter_diff=diff_lines(before, list(segment.filters)) if before is not None else (),
+            subscriber_count=self._count(segment_id) if action.is_destructive else None,
+            prevent_destroy=segment.prevent_destroy)
+
+    # -- the DESIGN §2 table -------------------------------------------------------
+    def declared(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
+        if record is None or (record.id is None and record.status == "pending_create"):
+            return self._unrecorded(segment, record)
+        if not self._is_live(record.id):
+            return self._create(segment, Reason.DELETED_OUTSIDE)
+        if record.digest != segment.digest:
+            return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
+                                segment_id=record.id, action=Action.REPLACE)
+        live_filters = self._live_filters(record.id)
+        if live_filters is not None and filters_digest(live_filters) != record.digest:
+            return self._create(segment, Reason.EDITED_OUTSIDE, before=live_filters,
+                                segment_id=record.id, action=Action.REPLACE)
+        if (record.description or None) != (segment.description or None):
+            return self._change(Action.UPDATE_STATE, Reason.DESCRIPTION_CHANGED, segment.name,
+                                segment_id=record.id, description=segment.description,
+                                after=list(segment.filters), after_digest=segment.digest)
+        return None
+
+    def _unrecorded(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
+        """Declared but not (or only as an unfinished intent) in state."""
+        found = self.by_name.get(segment.name, []) if self.by_id is not None else []
+        if record is None:
+            if found:
+                ids = ", ".join(s.id for s in found)
+                self.problems.append(
+                    f"segment.{self.alias}.{segment.name}: a segment named '{segment.name}' already exists "
+                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with "
+                    f"'osctl import segment.{self.alias}.{segment.name} {found[0].id}', or rename yours")
+                return None
+            return self._create(segment, Reason.NEW)
+        # an intent without an answer: the create may or may not have happened
+        if not found:
+            return self._create(segment, Reason.CREATE_INTERRUPTED)
+        live = found[0]
+        live_filters = self._live_filters(live.id)
+        if live_filters is not None and filters_digest(live_filters) != segment.digest:
+            return self._create(segment, Reason.CREATE_INTERRUPTED, before=live_filters, segment_id=live.id,
+                                action=Action.REPLACE)
+        return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=live.id,
+                            after=list(segment.filters), after_digest=segment.digest,
+                            description=segment.description)
+
+    def undeclared(self, record: SegmentRecord) -> SegmentChange | None:
+        segment_id = record.id
+        if segment_id is None and self.by_id is not None:
+            found = self.by_name.get(record.name, [])
+            segment_id = found[0].id if found else None
+        if not self._is_live(segment_id):
+            return self._change(Action.FORGET, Reason.NOT_DECLARED, record.name, segment_id=record.id,
+                                before=list(record.filters))
+        return self._change(Action.DELETE, Reason.NOT_DECLARED, record.name, segment_id=segment_id,
+                            before=list(record.filters), subscriber_count=self._count(segment_id),
+                            description=record.description)
+
+
+def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:
+    """Read-only segments and segments with dashboard-only filters are never deleted or replaced."""
+    for change in changes:
+        if not change.action.is_destructive or change.segment_id is None:
+            continue
+        app_live = live.get(change.app)
+        if app_live is None:
+            continue
+        listed = {s.id: s for s in app_live.segments or ()}
+        seg = listed.get(change.segment_id)
+        if seg is not None and getattr(seg, "read_only", False):
+            problems.append(f"{change.address}: segment {change.segment_id} is read-only in OneSignal; "
+                            f"osctl cannot {change.action.value} it (remove it from state with 'osctl state rm')")
+        detail = app_live.details.get(change.segment_id)
+        if detail is not None and getattr(detail, "unsupported", False):
+            problems.append(f"{change.address}: its live filters include kinds the API does not support "
+                            f"(unsupported_in_api, e.g. message or custom events); edit it in the dashboard, "
+                            f"osctl will not {change.action.value} it")

@@ -1,0 +1,50 @@
+"""The edges a command needs: the clock, API keys from the environment, API clients.
+
+Kept out of the pure core: planner, renderers and schedule code receive `now`
+and clients as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+
+from osctl.config.model import App, Config
+from osctl.errors import OsctlError, UsageError
+
+
+def now() -> datetime:
+    """The current time in UTC; OSCTL_NOW (ISO 8601, e.g. 2026-11-22T03:05:00Z) fixes it for tests."""
+    fixed = os.environ.get("OSCTL_NOW")
+    if fixed:
+        try:
+            value = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"OSCTL_NOW={fixed!r} is not an ISO 8601 time such as 2026-11-22T03:05:00Z") from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def api_key(app: App) -> str:
+    key = os.environ.get(app.api_key_env, "").strip()
+    if not key:
+        raise OsctlError(f"environment variable {app.api_key_env} is not set: it must hold the App API key "
+                         f"of app '{app.alias}' ({app.app_id})")
+    return key
+
+
+@contextmanager
+def clients(config: Config, api_url: str, *, parallelism: int = 10, apps: list[str] | None = None,
+            on_retry=None):
+    """One OneSignalClient per app alias (the key of each from its own env var), closed on exit."""
+    # httpx is loaded only by commands that talk to the API
+    from osctl.onesignal.client import OneSignalClient
+
+    with ExitStack() as stack:
+        made = {}
+        for alias in apps or list(config.apps):
+            app = config.apps[alias]
+            made[alias] = stack.enter_context(
+                OneSignalClient(api_url, api_key(app), parallelism=parallelism, on_retry=on_retry))
+        yield made
