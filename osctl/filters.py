@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 MAX_ENTRIES = 200  # every entry counts, AND and OR included (facts §8.9)
 MAX_IN_ARRAY_ITEMS = 20
@@ -66,8 +68,11 @@ def keys_used(field: str, relation: str | None) -> set[str]:
 def _as_api_string(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer():
+            return str(int(value))
+        # shortest text that reads back as the same float, never in exponent form (1e-07)
+        return format(Decimal(repr(value)), "f")
     return str(value)
 
 

@@ -5,7 +5,7 @@ import json
 import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
-from osctl.config.loader import load
+from osctl.config.loader import Analysis, load
 from osctl.errors import ConfigError
 
 
@@ -15,7 +15,12 @@ from osctl.errors import ConfigError
 @pass_settings
 def validate(settings: Settings, fmt: str) -> int:
     """Check the configuration offline and report every problem at once."""
-    analysis = load(settings.config_path)
+    try:
+        analysis = load(settings.config_path)
+    except ConfigError as exc:  # no directory to read: still answer in the format asked for
+        if fmt != "json":
+            raise
+        analysis = Analysis(None, exc.diagnostics)
     if fmt == "json":
         click.echo(json.dumps({
             "valid": analysis.config is not None,

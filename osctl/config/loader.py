@@ -48,18 +48,49 @@ def config_files(directory: Path) -> list[Path]:
 
 
 def read_files(directory: Path) -> list[tuple[str, str | bytes]]:
-    """(display name, text) of every config file; the display name is what diagnostics show."""
+    """(display name, text) of every config file; the display name is what diagnostics show.
+
+    Text that is not UTF-8 is passed on as bytes so that analyse() can say where it breaks.
+    """
     if not directory.is_dir():
-        raise ConfigError([Diagnostic(str(directory), 0, 0, "", "config directory does not exist",
+        problem = "is a file, not a directory" if directory.is_file() else "does not exist"
+        raise ConfigError([Diagnostic(str(directory), 0, 0, "", f"config directory {problem}",
                                       "a directory with *.yaml files (-c DIR or OSCTL_CONFIG)")])
-    out = []
-    for path in config_files(directory):
-        raw = path.read_bytes()
+    try:
+        paths = config_files(directory)
+    except OSError as exc:
+        raise ConfigError([Diagnostic(str(directory), 0, 0, "", f"cannot list the config directory: "
+                                      f"{exc.strerror or exc}", "a readable directory")]) from None
+    out: list[tuple[str, str | bytes]] = []
+    unreadable: list[Diagnostic] = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            unreadable.append(Diagnostic(str(path), 0, 0, "", f"cannot read the file: {exc.strerror or exc}",
+                                         "a readable file"))
+            continue
         try:
             out.append((str(path), raw.decode("utf-8")))
         except UnicodeDecodeError:
             out.append((str(path), raw))
+    if unreadable:
+        raise ConfigError(unreadable)
     return out
+
+
+def _not_utf8(name: str, raw: bytes) -> Diagnostic:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Diagnostic(name, 1, 1, "", "file is UTF-16 text", "a UTF-8 encoded YAML file; save it as UTF-8")
+    try:
+        raw.decode("utf-8")
+        position = 0
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    line = raw.count(b"\n", 0, position) + 1
+    col = position - (raw.rfind(b"\n", 0, position) + 1) + 1
+    return Diagnostic(name, line, col, "", f"file is not UTF-8 text (byte 0x{raw[position]:02x} at line {line})",
+                      "a UTF-8 encoded YAML file; save it as UTF-8")
 
 
 def analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
@@ -70,26 +101,35 @@ def analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
         diagnostics.append(Diagnostic(directory, 0, 0, "", "no *.yaml or *.yml files in the config directory",
                                       "run 'osctl init' to write a starter config"))
         return Analysis(None, diagnostics)
+    incomplete = False  # a file we could not read may hold what looks missing
     for name, text in files:
         if isinstance(text, bytes):
-            diagnostics.append(Diagnostic(name, 1, 1, "", "file is not UTF-8 text", "a UTF-8 encoded YAML file"))
+            diagnostics.append(_not_utf8(name, text))
+            incomplete = True
             continue
         doc, problems = parse_yaml(name, text)
         diagnostics.extend(problems)
+        if doc.data is None and problems:
+            incomplete = True
         if doc.data is not None and not isinstance(doc.data, dict):
-            diagnostics.append(Diagnostic(name, 1, 1, "", "the file must hold a mapping at the top level",
-                                          "keys such as osctl, apps, segments, exports"))
+            diagnostics.append(Diagnostic(name, 1, 1, "", f"the file holds a {_shape(doc.data)}, not a mapping "
+                                          "at the top level", "keys such as osctl, apps, segments, exports"))
+            incomplete = True
             continue
         diagnostics.extend(check_schema(doc))
         docs.append(doc)
     report = semantic.Report()
-    merged = semantic.merge(directory, docs, report)
+    merged = semantic.merge(directory, docs, report, incomplete=incomplete)
     semantic.check(merged, report)
     diagnostics.extend(report.items)
     diagnostics = sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.path, d.message))
     if errors_only(diagnostics):
         return Analysis(None, diagnostics)
     return Analysis(build(merged), diagnostics)
+
+
+def _shape(data) -> str:
+    return {list: "list", str: "plain text value"}.get(type(data), type(data).__name__)
 
 
 def load(directory: Path | str) -> Analysis:

@@ -1,9 +1,15 @@
-"""JSON Schema check of one config file, with errors mapped back to file:line:col."""
+"""JSON Schema check of one config file, with errors mapped back to file:line:col.
+
+jsonschema's own messages are written for schema authors; `_describe` turns
+each error into what a user needs: the path, what is wrong, and what would be
+valid. Values that may be secrets are never repeated in a message.
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import cache
 from importlib import resources
 
@@ -14,6 +20,13 @@ _TYPE_NAMES = {
     "string": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
     "object": "a mapping", "array": "a list", "null": "nothing",
 }
+# keys that hold the *name* of an environment variable whose value is a secret
+SECRET_NAME_KEYS = ("api_key_env", "dsn_env")
+# keys people write when they try to put the API key itself into the config
+_KEY_ITSELF = {"api_key", "apikey", "api-key", "rest_api_key", "rest_key", "app_key", "app_api_key", "key",
+               "auth_key", "onesignal_api_key", "token", "secret", "password", "dsn"}
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
+HIDDEN = "(value not shown: it may be a secret)"
 
 
 @cache
@@ -23,12 +36,39 @@ def load_schema(name: str = "osctl") -> dict:
 
 
 @cache
+def _compiled(pattern: str) -> re.Pattern:
+    # JSON Schema patterns are ECMA-262, where a final `$` means the end of the
+    # text; Python's `$` also matches before a trailing newline ("abc\n").
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+@cache
 def _validator():
-    from jsonschema import Draft202012Validator  # imported late: keeps `osctl --help` fast
+    from jsonschema import (  # late: keeps `--help` fast
+        Draft202012Validator,
+        ValidationError,
+        validators,
+    )
+
+    def pattern(validator, regex, instance, schema):
+        if validator.is_type(instance, "string") and not _compiled(regex).search(instance):
+            yield ValidationError(f"{instance!r} does not match {regex!r}")
 
     schema = load_schema("osctl")
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return validators.extend(Draft202012Validator, {"pattern": pattern})(schema)
+
+
+def looks_like_secret(value) -> bool:
+    """A long token-like string: an API key (legacy base64 or os_v2_...) or a connection string."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if text.startswith("os_v2_") or "://" in text or "password=" in text.lower():
+        return True
+    return bool(_SECRET_SHAPE.match(text)) and all(re.search(p, text) for p in ("[a-z]", "[A-Z]", "[0-9]"))
 
 
 def _kind(value) -> str:
@@ -49,14 +89,46 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def _show(value) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+def _show(value, path: tuple = ()) -> str:
+    if (path and path[-1] in SECRET_NAME_KEYS) or looks_like_secret(value):
+        return HIDDEN
+    if value is None:
+        return ""
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    except (ValueError, TypeError, RecursionError):
+        text = type(value).__name__
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    choices = [str(c) for c in choices]
+    word = str(word)
+    for choice in choices:  # `or` for `OR`, `Subscriptions` for `subscriptions`
+        if choice.lower() == word.lower():
+            return f"; did you mean '{choice}'?"
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _what(schema: dict) -> str:
+    """What a value of this schema looks like, for '(valid: ...)'."""
+    if "description" in schema:
+        text = schema["description"].rstrip(".")
+        # descriptions are sentences for editors; after "(valid: " a lowercase start reads
+        # better, but not for names such as OneSignal
+        first_word = text.split(" ", 1)[0]
+        return text[:1].lower() + text[1:] if first_word[1:].islower() or len(first_word) == 1 else text
+    if "enum" in schema:
+        return ", ".join(str(x) for x in schema["enum"])
+    types = schema.get("type")
+    if types:
+        return " or ".join(_TYPE_NAMES.get(t, t) for t in (types if isinstance(types, list) else [types]))
+    return "see 'osctl schema'"
 
 
 def _describe(error) -> list[tuple[tuple, str, str, bool]]:
@@ -64,55 +136,105 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
     path = tuple(error.absolute_path)
     schema = error.schema
     v = error.validator
+    if "propertyNames" in error.relative_schema_path:
+        name = error.instance
+        return [(path + (name,), f"'{name}' is not a valid name here",
+                 "letters, digits, _ . - (starting with a letter, digit or _)", True)]
     if v == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        out = []
-        for key in sorted(k for k in error.instance if k not in schema.get("properties", {})):
-            message = f"unknown key '{key}'" + did_you_mean(key, allowed)
-            out.append((path + (key,), message, ", ".join(allowed), True))
-        return out
+        return [_unknown_key(path, key, schema) for key in sorted(
+            (k for k in error.instance if k not in schema.get("properties", {})), key=str)]
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return [(path, f"missing required key '{missing}'", "", False)]
+        wanted = schema.get("properties", {}).get(missing, {})
+        return [(path, f"missing required key '{missing}'", f"{missing}: {_what(wanted)}", False)]
     if v == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
-        return [(path, f"expected {names}, got {_kind(error.instance)} {_show(error.instance)}", "", False)]
+        shown = _show(error.instance, path)
+        message = f"expected {names}, got {_kind(error.instance)}" + (f" {shown}" if shown else "")
+        valid = _what(schema)
+        free_text = "pattern" not in schema and "enum" not in schema
+        if free_text and ("string" in wanted and isinstance(error.instance, (bool, int, float))
+                          or _kind(error.instance) in ("date", "datetime")):
+            valid += "; in quotes, as YAML reads unquoted yes/no/on/off, numbers and dates as other types"
+        return [(path, message, valid, False)]
     if v == "enum":
         valid = ", ".join(str(x) for x in schema["enum"])
-        hint = did_you_mean(str(error.instance), [str(x) for x in schema["enum"]])
-        return [(path, f"{_show(error.instance)} is not allowed here{hint}", valid, False)]
+        hint = did_you_mean(str(error.instance), schema["enum"])
+        return [(path, f"{_show(error.instance, path)} is not allowed here{hint}", valid, False)]
     if v == "const":
-        return [(path, f"{_show(error.instance)} is not supported", json.dumps(schema["const"]), False)]
+        if path == ("osctl",):
+            return [(path, f"config format version {_show(error.instance)} is not supported by this osctl",
+                     f"osctl: {schema['const']}", False)]
+        return [(path, f"{_show(error.instance, path)} is not supported", json.dumps(schema["const"]), False)]
     if v == "pattern":
-        desc = schema.get("description", f"text matching {schema['pattern']}")
-        return [(path, f"{_show(error.instance)} has the wrong form", desc, False)]
-    if v == "propertyNames":
-        return [(path, f"{error.message}", "letters, digits, _ . - (starting with a letter, digit or _)", True)]
+        if path and path[-1] in SECRET_NAME_KEYS:
+            return [(path, f"is not the name of an environment variable {HIDDEN}",
+                     "the NAME of an env var, e.g. ONESIGNAL_PROD_KEY; the secret itself goes into that "
+                     "variable, never into the config", False)]
+        return [(path, f"{_show(error.instance, path)} has the wrong form", _what(schema), False)]
     if v in ("minLength", "maxLength"):
-        limit = schema[v]
         word = "at least" if v == "minLength" else "at most"
-        return [(path, f"too {'short' if v == 'minLength' else 'long'} ({len(error.instance)} characters)",
-                 f"{word} {limit} characters", False)]
+        size = len(error.instance)
+        problem = "empty" if size == 0 else f"too {'short' if v == 'minLength' else 'long'} ({_plural(size, 'character')})"
+        return [(path, problem, f"{word} {_plural(schema[v], 'character')}", False)]
     if v in ("minItems", "maxItems"):
-        limit = schema[v]
         word = "at least" if v == "minItems" else "at most"
-        return [(path, f"has {len(error.instance)} entries", f"{word} {limit} entries", False)]
+        return [(path, f"has {_plural(len(error.instance), 'entry').replace('entrys', 'entries')}",
+                 f"{word} {_plural(schema[v], 'entry').replace('entrys', 'entries')}", False)]
+    if v == "minProperties":
+        return [(path, "is empty", _what(schema), False)]
     if v == "uniqueItems":
-        return [(path, "contains the same entry twice", "each entry once", False)]
-    if v == "oneOf":
-        options = [_TYPE_NAMES.get(s.get("type"), s.get("type")) for s in schema["oneOf"] if "type" in s]
-        return [(path, f"got {_kind(error.instance)} {_show(error.instance)}", " or ".join(options), False)]
-    return [(path, error.message, schema.get("description", ""), False)]
+        seen, twice = [], None
+        for entry in error.instance:
+            if entry in seen:
+                twice = entry
+                break
+            seen.append(entry)
+        return [(path, f"lists {_show(twice, path)} more than once", "each entry once", False)]
+    if v in ("oneOf", "anyOf"):
+        return _describe_alternatives(error, path, schema)
+    return [(path, error.message, _what(schema), False)]
+
+
+def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, bool]:
+    allowed = sorted(schema.get("properties", {}))
+    if key.lower() in _KEY_ITSELF and "api_key_env" in allowed:
+        return (path + (key,), f"unknown key '{key}': API keys never go into the config",
+                "api_key_env: the NAME of the environment variable that holds the key", True)
+    if key.lower() in _KEY_ITSELF and "dsn_env" in allowed:
+        return (path + (key,), f"unknown key '{key}': connection strings never go into the config",
+                "dsn_env: the NAME of the environment variable that holds the connection string", True)
+    return (path + (key,), f"unknown key '{key}'" + did_you_mean(key, allowed), ", ".join(allowed), True)
+
+
+def _describe_alternatives(error, path: tuple, schema: dict) -> list[tuple[tuple, str, str, bool]]:
+    """Explain a oneOf by the branch whose type fits the value (a mapping with a bad key, say)."""
+    kind_of = {"string": str, "object": dict, "array": list, "boolean": bool}
+    options = schema.get("oneOf") or schema.get("anyOf") or []
+    for index, option in enumerate(options):
+        py_type = kind_of.get(option.get("type"))
+        if py_type and isinstance(error.instance, py_type):
+            inner = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
+            described = [d for e in inner for d in _describe(e)]
+            if described:
+                return described
+    names = [_TYPE_NAMES.get(o.get("type"), o.get("type")) for o in options if "type" in o]
+    return [(path, f"got {_kind(error.instance)} {_show(error.instance, path)}".rstrip(),
+             " or ".join(names) or _what(schema), False)]
 
 
 def check_schema(doc: SourceDoc) -> list[Diagnostic]:
     """Every schema violation in one file, sorted by position."""
     if doc.data is None:
         return []
+    described = [d for error in _validator().iter_errors(doc.data) for d in _describe(error)]
+    # A value of the wrong type also fails its enum/pattern/...: report only the type.
+    wrong_type = {path for path, message, _, _ in described if message.startswith("expected ")}
     out: list[Diagnostic] = []
-    for error in _validator().iter_errors(doc.data):
-        for path, message, valid, at_key in _describe(error):
-            loc = doc.where(path, key=at_key)
-            out.append(Diagnostic(doc.file, loc.line, loc.col, format_path(path), message, valid))
+    for path, message, valid, at_key in described:
+        if path in wrong_type and not message.startswith("expected ") and not at_key:
+            continue
+        loc = doc.where(path, key=at_key)
+        out.append(Diagnostic(doc.file, loc.line, loc.col, format_path(path), message, valid))
     return sorted(set(out))

@@ -7,12 +7,13 @@ reported), and returns every problem, never just the first.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from dataclasses import dataclass, field
 
 from osctl import filters as grammar
-from osctl.config.schema import did_you_mean
+from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
 from osctl.durations import parse_duration
@@ -24,8 +25,11 @@ KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcome
 BLOCK_REQUIRED = ("audience_activity", "message_history", "outcomes")
 HISTORY_WINDOW_SECONDS = 7 * 86400
 COUNT_ONLY_OUTCOMES = ("os__click", "os__confirmed_delivery")
+MAX_DURATION_SECONDS = 3650 * 86400  # ten years; far beyond any export window
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_UUID_SHAPE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+ALL_RELATIONS = {r for rule in grammar.FIELDS.values() for r in rule.relations}
 
 
 @dataclass
@@ -50,6 +54,11 @@ class Merged:
     states: list[Item] = field(default_factory=list)
     segments: list[Item] = field(default_factory=list)
     exports: list[Item] = field(default_factory=list)
+    files: list[SourceDoc] = field(default_factory=list)
+    # some file could not be read: what seems missing may be in it, so
+    # "missing" and "unknown reference" checks would only add noise
+    incomplete: bool = False
+    apps_written: bool = False  # some file has an `apps:` key (the schema reports its shape)
 
 
 class Report:
@@ -66,14 +75,15 @@ class Report:
         self.add(item, sub, message, valid, severity="warning")
 
 
-def merge(directory: str, docs: list[SourceDoc], report: Report) -> Merged:
-    merged = Merged(directory)
+def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: bool = False) -> Merged:
+    merged = Merged(directory, files=list(docs), incomplete=incomplete)
     for doc in docs:
         data = doc.data
         if not isinstance(data, dict):
             continue
         if "osctl" in data:
             merged.versions.append(Item(doc, ("osctl",), data["osctl"]))
+        merged.apps_written |= "apps" in data
         apps = data.get("apps")
         if isinstance(apps, dict):
             for alias, app in apps.items():
@@ -101,18 +111,27 @@ def check(merged: Merged, report: Report) -> None:
     _check_exports(merged, default_app, declared, report)
 
 
+def _whole_config(merged: Merged) -> tuple[str, int, int]:
+    """Where to report something missing from every file: the first file, else the directory."""
+    if merged.files:
+        return merged.files[0].file, 1, 1
+    return merged.directory, 0, 0
+
+
 def _check_version_and_state(merged: Merged, report: Report) -> None:
-    if not merged.versions:
-        report.items.append(Diagnostic(merged.directory, 0, 0, "osctl",
+    if not merged.versions and not merged.incomplete:
+        report.items.append(Diagnostic(*_whole_config(merged), "osctl",
                                        "no file declares the config format version",
                                        "'osctl: 1' at the top of exactly one file"))
     for extra in merged.versions[1:]:
         first = merged.versions[0].where(key=True)
         report.add(extra, (), f"'osctl' is already declared in {first.file}:{first.line}",
                    "'osctl: 1' in exactly one file", key=True)
-    if not merged.apps:
-        report.items.append(Diagnostic(merged.directory, 0, 0, "apps", "no app is declared",
+    if not merged.apps and not merged.apps_written and not merged.incomplete:
+        report.items.append(Diagnostic(*_whole_config(merged), "apps", "no app is declared",
                                        "an 'apps:' mapping with at least one app (alias: {app_id: UUID})"))
+    for item in merged.apps.values():
+        _check_app(item, report)
     for extra in merged.states[1:]:
         first = merged.states[0].where(key=True)
         report.add(extra, (), f"'state' is already configured in {first.file}:{first.line}",
@@ -120,11 +139,27 @@ def _check_version_and_state(merged: Merged, report: Report) -> None:
     for item in merged.states[:1]:
         state = item.data if isinstance(item.data, dict) else {}
         backend = state.get("backend", "local")
-        wrong = {"local": ("dsn_env", "workspace"), "postgres": ("path",)}.get(backend, ())
+        wrong = {"local": ("dsn_env", "workspace"), "postgres": ("path",)}.get(backend, ()) \
+            if isinstance(backend, str) else ()
         for key in wrong:
             if key in state:
                 report.add(item, (key,), f"'{key}' does not apply to the {backend} backend",
                            "path for local; dsn_env and workspace for postgres", key=True)
+        _check_secret_name(item, ("dsn_env",), state.get("dsn_env"), report)
+
+
+def _check_app(item: Item, report: Report) -> None:
+    if not isinstance(item.data, dict):
+        return
+    _check_secret_name(item, ("api_key_env",), item.data.get("api_key_env"), report)
+
+
+def _check_secret_name(item: Item, sub: tuple, value, report: Report) -> None:
+    """api_key_env / dsn_env must name a variable; a key pasted there must not be echoed."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) and looks_like_secret(value):
+        report.add(item, sub, "looks like a secret itself, not the name of an environment variable "
+                   "(value not shown); remove it from the file and rotate it if it was committed",
+                   "the NAME of an env var, e.g. ONESIGNAL_PROD_KEY, that holds the secret")
 
 
 def _resolve_app(item: Item, merged: Merged, default_app: str | None, report: Report) -> str | None:
@@ -133,12 +168,12 @@ def _resolve_app(item: Item, merged: Merged, default_app: str | None, report: Re
     if app is None:
         if default_app is None and merged.apps:
             report.add(item, (), "'app' is required when several apps are declared",
-                       ", ".join(merged.apps))
+                       "app: one of " + ", ".join(merged.apps))
         return default_app
     if not isinstance(app, str):
         return None
     if app not in merged.apps:
-        if merged.apps:
+        if merged.apps and not merged.incomplete:
             report.add(item, ("app",), f"unknown app '{app}'" + did_you_mean(app, merged.apps),
                        ", ".join(merged.apps))
         return None
@@ -192,13 +227,14 @@ def check_filters(item: Item, entries: list, report: Report) -> None:
 
 
 def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
-    fld = entry.get("field")
-    if fld is None:
-        report.add(item, sub, "a filter needs 'field' (or is an operator: {operator: AND|OR})",
-                   ", ".join(grammar.FIELDS))
+    if "field" not in entry:
+        if set(entry) <= set(grammar.FILTER_KEYS):  # else the schema's "unknown key" says it better
+            report.add(item, sub, "a filter needs 'field' (or is an operator: {operator: AND|OR})",
+                       "field: one of " + ", ".join(grammar.FIELDS))
         return
+    fld = entry["field"]
     if not isinstance(fld, str):
-        return
+        return  # the schema reported the type
     rule = grammar.FIELDS.get(fld)
     if rule is None:
         report.add(item, sub + ("field",), f"unknown filter field '{fld}'" + did_you_mean(fld, grammar.FIELDS),
@@ -206,14 +242,17 @@ def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
         return
     if rule.legacy:
         report.warn(item, sub + ("field",), f"field '{fld}' is a legacy filter, not in OneSignal's current "
-                    "create-segment field list; the API may refuse it")
+                    "create-segment field list; the API may refuse it",
+                    ", ".join(name for name, r in grammar.FIELDS.items() if not r.legacy))
     relation = entry.get("relation")
+    if relation is not None and (not isinstance(relation, str) or relation not in ALL_RELATIONS):
+        return  # the schema reported the type or the unknown relation (with a did-you-mean)
     if rule.value == "location":
         if "relation" in entry:
             report.add(item, sub + ("relation",), "a location filter takes no relation",
-                       "{field: location, radius: M, lat: LAT, long: LONG}")
+                       "{field: location, radius: M, lat: LAT, long: LONG}", key=True)
     elif relation is None:
-        report.add(item, sub, f"filter on '{fld}' needs 'relation'", ", ".join(rule.relations))
+        report.add(item, sub, f"filter on '{fld}' needs 'relation'", "relation: one of " + ", ".join(rule.relations))
         return
     elif relation not in rule.relations:
         report.add(item, sub + ("relation",), f"relation '{relation}' does not apply to field '{fld}'",
@@ -222,12 +261,13 @@ def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
     needed = grammar.keys_used(fld, relation)
     for key in sorted(needed):
         if key not in entry:
-            report.add(item, sub, f"filter on '{fld}' with relation '{relation}' needs '{key}'",
-                       _operand_hint(fld, key))
-    for key in sorted(set(entry) - needed - {"field", "relation"}):
+            report.add(item, sub, f"filter on '{fld}'" + (f" with relation '{relation}'" if relation else "")
+                       + f" needs '{key}'", f"{key}: {_operand_hint(fld, key)}")
+    known = set(grammar.FILTER_KEYS)  # unknown keys: the schema reported them with a did-you-mean
+    for key in sorted((set(entry) & known) - needed - {"field", "relation"}):
         report.add(item, sub + (key,), f"'{key}' is not used by a '{fld}' filter"
                    + (f" with relation '{relation}'" if relation else ""),
-                   ", ".join(["field", "relation", *sorted(needed)]) if needed else "field, relation", key=True)
+                   "remove it; this filter takes " + ", ".join(["field", "relation", *sorted(needed)]), key=True)
     _check_operands(item, sub, fld, relation, entry, rule, report)
 
 
@@ -235,49 +275,97 @@ def _operand_hint(fld: str, key: str) -> str:
     return {
         "hours_ago": "hours as a number, e.g. hours_ago: 72",
         "key": "the tag key, e.g. key: vip",
-        "radius": "metres", "lat": "latitude -90..90", "long": "longitude -180..180",
+        "radius": "metres, a positive number", "lat": "latitude -90..90", "long": "longitude -180..180",
     }.get(key, grammar.FIELDS[fld].hint or "a value")
 
 
-def _check_operands(item, sub, fld, relation, entry, rule, report) -> None:
-    def numeric(key: str) -> None:
-        value = entry.get(key)
-        if value is None or isinstance(value, bool):
-            if isinstance(value, bool):
-                report.add(item, sub + (key,), f"'{key}' must be a number, got {value}", "a number")
-            return
-        if not _NUMBER.match(str(value).strip()):
-            report.add(item, sub + (key,), f"'{key}' must be a number, got {value!r}", "a number such as 5 or 1.5")
+def _finite(value) -> float | None:
+    """The number in a YAML number or numeric string; None when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str) and not _NUMBER.match(value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
+
+def _check_operands(item: Item, sub: tuple, fld: str, relation, entry: dict, rule, report: Report) -> None:
+    numeric_keys = set()
     if rule.value == "hours_ago":
-        numeric("hours_ago")
-    if rule.numeric and rule.value == "value" and relation not in grammar.NO_OPERAND:
-        numeric("value")
-    if relation in ("time_elapsed_gt", "time_elapsed_lt"):
-        numeric("value")
+        numeric_keys.add("hours_ago")
+    if (rule.numeric and rule.value == "value" and relation not in grammar.NO_OPERAND) or \
+            relation in ("time_elapsed_gt", "time_elapsed_lt"):
+        numeric_keys.add("value")
+    for key in sorted(numeric_keys & set(entry)):
+        value = entry[key]
+        if isinstance(value, (list, dict)) or value is None:
+            continue  # the schema reported the type
+        if _finite(value) is None:
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)
+            report.add(item, sub + (key,), f"'{key}' must be a number, got {shown}",
+                       "a number such as 5 or 1.5" if key == "value" else _operand_hint(fld, key))
+        else:
+            _check_yaml_reading(item, sub + (key,), value, report, numeric=True)
     if rule.value == "location":
         for key, low, high in (("radius", 0, None), ("lat", -90, 90), ("long", -180, 180)):
             value = entry.get(key)
-            if value is None or isinstance(value, bool):
+            if value is None or isinstance(value, (list, dict)):
                 continue
-            if not _NUMBER.match(str(value).strip()):
-                report.add(item, sub + (key,), f"'{key}' must be a number, got {value!r}", _operand_hint(fld, key))
-                continue
-            number = float(value)
-            if number < low or (high is not None and number > high) or (key == "radius" and number <= 0):
+            number = _finite(value)
+            if number is None:
+                shown = str(value).lower() if isinstance(value, bool) else repr(value)
+                report.add(item, sub + (key,), f"'{key}' must be a finite number, got {shown}",
+                           _operand_hint(fld, key))
+            elif number < low or (high is not None and number > high) or (key == "radius" and number <= 0):
                 report.add(item, sub + (key,), f"'{key}' is out of range ({value})", _operand_hint(fld, key))
+            else:
+                _check_yaml_reading(item, sub + (key,), value, report, numeric=True)
     value = entry.get("value")
-    if isinstance(value, bool):
-        report.warn(item, sub + ("value",), f"YAML read this value as the boolean {str(value).lower()}; "
-                    f"it is sent as \"{str(value).lower()}\"", "quote it, e.g. value: \"yes\"")
+    if "value" in entry and "value" not in numeric_keys and isinstance(value, (bool, int, float)):
+        _check_yaml_reading(item, sub + ("value",), value, report, numeric=False)
     if fld == "country" and isinstance(value, str) and not _COUNTRY.match(value):
-        report.add(item, sub + ("value",), f"country {value!r} is not an ISO 3166 alpha-2 code",
-                   "two uppercase letters, e.g. US")
+        hint = f"; did you mean '{value.upper()}'?" if _COUNTRY.match(value.upper()) else ""
+        report.add(item, sub + ("value",), f"country {value!r} is not an ISO 3166 alpha-2 code{hint}",
+                   "two uppercase letters, e.g. US, DE, GB")
     if relation in ("in_array", "not_in_array") and value is not None:
         count = len([v for v in str(value).split(",") if v.strip()])
         if count > grammar.MAX_IN_ARRAY_ITEMS:
             report.add(item, sub + ("value",), f"{relation} takes at most {grammar.MAX_IN_ARRAY_ITEMS} "
                        f"comma-separated items, got {count}", "a comma-separated list of up to 20 items")
+
+
+def _check_yaml_reading(item: Item, sub: tuple, value, report: Report, *, numeric: bool) -> None:
+    """An unquoted scalar YAML turned into something other than what was written.
+
+    `012` is octal 10, `1:30` is 90, `5.10` is 5.1 and `yes` is true in YAML 1.1:
+    sending those would silently change the filter. Numeric operands only care
+    about the number; text operands (tag values, versions) about every character.
+    """
+    raw = item.doc.raw_text.get(item.path + sub)
+    if raw is None:
+        return
+    sent = _as_sent(value)
+    if numeric:
+        try:
+            same = not isinstance(value, bool) and float(raw.replace("_", "")) == float(value)
+        except ValueError:
+            same = False
+    else:
+        same = sent == raw
+    if not same:
+        kind = "boolean" if isinstance(value, bool) else "number"
+        valid = ("a plain decimal number such as 12 or 1.5" if numeric
+                 else f"quote it to send it as written: {sub[-1]}: \"{raw}\"")
+        report.add(item, sub, f"YAML reads {raw} as the {kind} {sent}, so \"{sent}\" would be sent", valid)
+
+
+def _as_sent(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return grammar.canonical_entry({"field": "", "value": value})["value"]
 
 
 def _check_exports(merged: Merged, default_app: str | None, declared: dict, report: Report) -> None:
@@ -296,15 +384,16 @@ def _check_exports(merged: Merged, default_app: str | None, declared: dict, repo
             else:
                 names[name] = item
         kind = data.get("kind")
+        _check_schedule(item, data, report)
         if kind not in KIND_BLOCKS:
-            continue
+            _check_destination(item, data, None, report)
+            continue  # the schema reported the kind; its block cannot be judged
         for block in KIND_BLOCKS:
             if block != kind and block in data:
                 report.add(item, (block,), f"block '{block}' does not fit kind '{kind}'",
                            f"a '{kind}' block (named after the kind)", key=True)
         if kind in BLOCK_REQUIRED and kind not in data:
             report.add(item, (), f"kind '{kind}' needs a '{kind}' block", _block_hint(kind))
-        _check_schedule(item, data, report)
         _check_destination(item, data, kind, report)
         block = data.get(kind) if isinstance(data.get(kind), dict) else {}
         if kind == "subscriptions":
@@ -332,6 +421,8 @@ def _duration(item: Item, sub: tuple, value, report: Report) -> int | None:
         return None  # the schema pattern reported it
     if seconds == 0:
         report.add(item, sub, "a duration of zero", "a positive duration such as 30m")
+    elif seconds > MAX_DURATION_SECONDS:
+        report.add(item, sub, f"a duration of {value} is longer than osctl supports", "at most 3650d")
     return seconds
 
 
@@ -348,31 +439,41 @@ def _check_schedule(item: Item, data: dict, report: Report) -> None:
         if problem:
             report.add(item, ("timezone",), problem, "an IANA name such as UTC or Europe/Berlin")
         if schedule is None:
-            report.warn(item, ("timezone",), "timezone has no effect without a schedule")
+            report.warn(item, ("timezone",), "timezone has no effect without a schedule",
+                        "add a schedule, or remove timezone")
     _duration(item, ("timeout",), data.get("timeout"), report)
 
 
-def _check_destination(item: Item, data: dict, kind: str, report: Report) -> None:
+def _check_destination(item: Item, data: dict, kind: str | None, report: Report) -> None:
     destination = data.get("destination")
     if not isinstance(destination, str):
         return
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(destination) if f is not None]
+        parts = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(destination)
+                 if name is not None]
     except ValueError as exc:
         report.add(item, ("destination",), f"malformed placeholder: {exc}",
-                   "placeholders in braces: " + PLACEHOLDER_LIST)
+                   "placeholders in braces: " + PLACEHOLDER_LIST + "; a literal brace is written {{ or }}")
         return
-    for name in fields:
+    fields = []
+    for name, spec, conversion in parts:
         if name not in PLACEHOLDERS:
             report.add(item, ("destination",), f"unknown placeholder '{{{name}}}'" + did_you_mean(name, PLACEHOLDERS),
                        PLACEHOLDER_LIST)
+        elif spec or conversion:
+            report.add(item, ("destination",), f"placeholder '{{{name}}}' takes no format or conversion",
+                       f"{{{name}}} alone; " + PLACEHOLDER_LIST)
+        fields.append(name)
+    if kind is None:
+        return
     if "message_id" in fields and kind not in ("audience_activity", "message_history"):
         report.add(item, ("destination",), f"'{{message_id}}' is only known for per-message kinds, not '{kind}'",
-                   "audience_activity or message_history")
+                   "remove it; {message_id} works with kind audience_activity or message_history")
     if kind in ("audience_activity", "message_history") and "message_id" not in fields:
         report.warn(item, ("destination",), "one file is written per message; without '{message_id}' the "
-                    "files get -N suffixes instead of telling which message they hold")
-    if destination.endswith("/"):
+                    "files get -N suffixes instead of telling which message they hold",
+                    "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
+    if destination.endswith(("/", "\\")) or destination in (".", ".."):
         report.add(item, ("destination",), "destination names a directory", "a file path such as exports/{date}.csv.gz")
 
 
@@ -389,21 +490,35 @@ def _check_subscriptions(item: Item, block: dict, app: str | None, declared: dic
                     + did_you_mean(segment, declared_names),
                     "a declared segment, or {name: ..., existing: true} for one managed outside osctl")
     _duration(item, sub + ("last_active_within",), block.get("last_active_within"), report)
-    if block.get("include_unsubscribed") and not segment:
-        report.warn(item, sub + ("include_unsubscribed",), "include_unsubscribed only matters with a segment")
+    if block.get("include_unsubscribed") is True and not segment:
+        report.warn(item, sub + ("include_unsubscribed",), "include_unsubscribed only matters with a segment",
+                    "add segment: NAME, or remove include_unsubscribed")
 
 
 def _check_selector(item: Item, sub: tuple, selector, kind: str, report: Report) -> None:
     if not isinstance(selector, dict):
         return
     has_ids, has_window = "ids" in selector, "sent_within" in selector
-    if has_ids == has_window:
-        report.add(item, sub, "a messages selector needs either 'ids' or 'sent_within'" +
-                   (", not both" if has_ids else ""), "ids: [UUID, ...] or sent_within: 7d")
-    if has_ids:
+    if has_ids and has_window:
+        report.add(item, sub, "a messages selector takes either 'ids' or 'sent_within', not both",
+                   "ids: [UUID, ...] or sent_within: 7d")
+    elif not has_ids and not has_window:
+        report.add(item, sub, "a messages selector needs 'ids' or 'sent_within'",
+                   "ids: [UUID, ...] or sent_within: 7d")
+    if has_ids and not has_window:
         for key in ("kind", "settle"):
             if key in selector:
-                report.add(item, sub + (key,), f"'{key}' only applies with 'sent_within'", "sent_within", key=True)
+                report.add(item, sub + (key,), f"'{key}' only applies with 'sent_within', not with 'ids'",
+                           f"remove {key}, or select messages with sent_within instead of ids", key=True)
+    ids = selector.get("ids")
+    if isinstance(ids, list):
+        seen: dict[str, int] = {}
+        for i, message_id in enumerate(ids):
+            if isinstance(message_id, str) and _UUID_SHAPE.match(message_id):
+                if message_id.lower() in seen:
+                    report.add(item, sub + ("ids", i), f"message {message_id} is listed twice "
+                               f"(also entry {seen[message_id.lower()]})", "each message id once")
+                seen.setdefault(message_id.lower(), i)
     window = _duration(item, sub + ("sent_within",), selector.get("sent_within"), report)
     _duration(item, sub + ("settle",), selector.get("settle"), report)
     if kind == "message_history" and window and window > HISTORY_WINDOW_SECONDS:

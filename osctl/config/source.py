@@ -3,11 +3,13 @@
 PyYAML (with libyaml when available) composes the node tree; we build plain
 Python values from it ourselves so that every node's line and column is kept
 and a key repeated inside one mapping is reported instead of silently
-overwritten, as `yaml.safe_load` would do.
+overwritten, as `yaml.safe_load` would do. Nothing a user can write makes
+this module raise: every problem comes back as a Diagnostic.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -19,6 +21,16 @@ try:  # libyaml is several times faster; fall back to the pure-Python composer
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
+
+# A real config is about 7 levels deep. The limits keep hostile or broken input
+# (deep nesting crashes libyaml's recursive composer; alias bombs expand
+# exponentially) from exhausting the stack or memory.
+MAX_DEPTH = 64
+_MAX_RAW_NESTING = 1000
+_DEEP_INDENT = re.compile(r"^[ \t?:-]{" + str(_MAX_RAW_NESTING) + ",}", re.MULTILINE)
+_STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+                  ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "set",
+                   "omap", "pairs")}
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,9 @@ class SourceDoc:
     data: object
     values: dict[tuple, Location] = field(default_factory=dict)
     keys: dict[tuple, Location] = field(default_factory=dict)
+    # plain (unquoted) scalars YAML read as a number or boolean, with the text as
+    # written, so validation can tell when `012` became 10 or `5.10` became 5.1
+    raw_text: dict[tuple, str] = field(default_factory=dict)
 
     def where(self, path: tuple, *, key: bool = False) -> Location:
         """Closest known location for path (a key's own position when key=True)."""
@@ -57,49 +72,91 @@ def _loc(file: str, node: yaml.Node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _build(node: yaml.Node, path: tuple, doc: SourceDoc, problems: list[Diagnostic]):
-    doc.values[path] = _loc(doc.file, node)
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Turns a composed node tree into plain values, recording positions and problems."""
+
+    def __init__(self, doc: SourceDoc, problems: list[Diagnostic], budget: int) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.budget = budget  # nodes left to build; aliases can multiply the tree
+        self.active: set[int] = set()  # nodes being built: an alias back to one of them is a cycle
+        self.stopped = False
+
+    def build(self, node: yaml.Node, path: tuple):
+        doc = self.doc
+        if self.stopped:
+            return None
+        self.budget -= 1
+        if self.budget < 0:
+            self._stop(node, path, "the document expands to too many values (aliases used too often?)",
+                       "write the values out instead of repeating *aliases")
+            return None
+        if len(path) > MAX_DEPTH:
+            self._stop(node, path, f"values nested more than {MAX_DEPTH} levels deep",
+                       "a flatter structure; an osctl config is a few levels deep")
+            return None
+        if id(node) in self.active:
+            self.problems.append(_diag(doc.file, node, path, "an alias refers to a value that contains it",
+                                       "aliases (*name) only to values defined before and outside them"))
+            return None
+        doc.values[path] = _loc(doc.file, node)
+        if node.tag not in _STANDARD_TAGS:
+            self.problems.append(_diag(doc.file, node, path, f"YAML tag '{node.tag}' is not supported",
+                                       "plain YAML values without ! tags"))
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple) -> dict:
+        doc = self.doc
         result: dict = {}
         first_seen: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(_diag(doc.file, key_node, path, "YAML merge keys (<<) are not supported",
-                                      "write the keys out"))
+                self.problems.append(_diag(doc.file, key_node, path, "YAML merge keys (<<) are not supported",
+                                           "write the keys out"))
                 continue
-            key = _build_key(key_node, doc, path, problems)
-            if key is None:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(_diag(doc.file, key_node, path, "a mapping key must be a plain value",
+                                           "a string key such as name:"))
                 continue
+            # the text as written: `on:`, `1:` or `2024-01-01:` stay strings instead of bool/int/date keys
+            key = key_node.value
             if key in first_seen:
                 earlier = first_seen[key]
-                problems.append(_diag(
+                self.problems.append(_diag(
                     doc.file, key_node, path + (key,),
                     f"duplicate key '{key}' (first defined at line {earlier.line})",
-                    "each key once per mapping",
+                    "each key once per mapping; remove or rename one of them",
                 ))
                 continue
             first_seen[key] = _loc(doc.file, key_node)
             doc.keys[path + (key,)] = first_seen[key]
-            result[key] = _build(value_node, path + (key,), doc, problems)
+            result[key] = self.build(value_node, path + (key,))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc, problems) for i, item in enumerate(node.value)]
-    try:
-        return _scalars.construct_object(node)
-    except (ConstructorError, ValueError) as exc:
-        problems.append(_diag(doc.file, node, path, f"cannot read value: {exc}", "a plain YAML scalar"))
-        return None
 
+    def _scalar(self, node: yaml.ScalarNode, path: tuple):
+        try:
+            value = _scalars.construct_object(node)
+        except (ConstructorError, ValueError, TypeError, OverflowError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(_diag(self.doc.file, node, path, f"cannot read value {node.value[:40]!r}: {reason}",
+                                       "quote it to keep it as text"))
+            return None
+        if not node.style and isinstance(value, (bool, int, float)):  # plain: None (Python) or "" (libyaml)
+            self.doc.raw_text[path] = node.value
+        return value
 
-def _build_key(key_node: yaml.Node, doc: SourceDoc, path: tuple, problems: list[Diagnostic]):
-    if not isinstance(key_node, yaml.ScalarNode):
-        problems.append(_diag(doc.file, key_node, path, "a mapping key must be a plain value", "a string key"))
-        return None
-    key = _scalars.construct_object(key_node)
-    if not isinstance(key, str):
-        # `on: x` or `1: x` would otherwise become a bool/int key: keep the text the user wrote
-        key = key_node.value
-    return key
+    def _stop(self, node: yaml.Node, path: tuple, message: str, valid: str) -> None:
+        self.stopped = True
+        self.problems.append(_diag(self.doc.file, node, path, message, valid))
 
 
 def _diag(file: str, node: yaml.Node, path: tuple, message: str, valid: str = "") -> Diagnostic:
@@ -107,33 +164,92 @@ def _diag(file: str, node: yaml.Node, path: tuple, message: str, valid: str = ""
     return Diagnostic(file, loc.line, loc.col, format_path(path), message, valid)
 
 
+_SYNTAX_HINTS = (  # (words in PyYAML's problem text, what would be valid)
+    ("expected ',' or ']'", "close the list with ']' and separate its items with ','"),
+    ("expected ',' or '}'", "close the mapping with '}' and separate its entries with ','"),
+    ("mapping values are not allowed", "quote a value that contains ': ', or fix the indentation"),
+    ("expected '-' indicator", "every list item starts with '- ' at the same indentation"),
+    ("expected <block end>", "keys of one mapping at the same indentation"),
+    ("cannot start any token", "quote values that start with @, ` or %"),
+    ("undefined alias", "define an anchor (&name) before using *name"),
+    ("unexpected end of stream", "close the quote or bracket that was opened"),
+    ("unknown escape character", "a valid escape such as \\n or \\\\ in double quotes, or single quotes"),
+    ("could not find expected ':'", "'key: value' with a space after the colon"),
+)
+
+
+def _syntax_diag(file: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or exc.context or "malformed YAML"
+    message = f"YAML syntax error: {problem}"
+    if exc.context and exc.context_mark and exc.problem:
+        message += f" ({exc.context} started at line {exc.context_mark.line + 1})"
+    valid = next((hint for words, hint in _SYNTAX_HINTS if words in problem), "well-formed YAML")
+    lines = text.splitlines()
+    if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+        message = "YAML syntax error: a tab character where YAML expects spaces"
+        valid = "indentation with spaces; YAML does not allow tabs"
+    return Diagnostic(file, line, col, "", message, valid)
+
+
+def _line_col(text: str, position: int) -> tuple[int, int]:
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where the text nests deeper than libyaml can safely compose, or None.
+
+    Over-estimates (brackets in strings count too), which only matters far
+    beyond any real config.
+    """
+    indented = _DEEP_INDENT.search(text)
+    if indented:
+        return _line_col(text, indented.start())
+    if text.count("[") + text.count("{") < _MAX_RAW_NESTING:
+        return None
+    depth = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if match.group() in "[{" else -1
+        if depth >= _MAX_RAW_NESTING:
+            return _line_col(text, match.start())
+    return None
+
+
 def parse_yaml(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
     """Parse one file's text. Never raises for bad input: problems come back as Diagnostics."""
     doc = SourceDoc(file=file, data=None)
     problems: list[Diagnostic] = []
+    deep = _too_deep(text)
+    if deep:
+        problems.append(Diagnostic(file, deep[0], deep[1], "", f"nested more than {_MAX_RAW_NESTING} levels deep",
+                                   "a flatter structure; an osctl config is a few levels deep"))
+        return doc, problems
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        valid = "well-formed YAML"
-        lines = text.splitlines()
-        if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
-            message = "YAML syntax error: a tab character where YAML expects spaces"
-            valid = "indentation with spaces; YAML does not allow tabs"
-        problems.append(Diagnostic(file, line, col, "", message, valid))
+        problems.append(_syntax_diag(file, text, exc))
         return doc, problems
-    except yaml.YAMLError as exc:
-        problems.append(Diagnostic(file, 1, 1, "", f"YAML error: {exc}", "well-formed YAML"))
+    except yaml.reader.ReaderError as exc:
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        # libyaml reports a byte offset; the first occurrence of the character is the one it stopped at
+        found = text.find(char)
+        line, col = _line_col(text, found if found >= 0 else 0)
+        problems.append(Diagnostic(file, line, col, "", f"YAML cannot contain the control character "
+                                   f"U+{ord(char[:1] or ' '):04X}", "printable text; write it as an escape "
+                                   "such as \\t inside double quotes"))
         return doc, problems
-    except UnicodeError as exc:
-        problems.append(Diagnostic(file, 1, 1, "", f"cannot decode file: {exc}", "UTF-8 text"))
+    except (yaml.YAMLError, RecursionError, UnicodeError, ValueError) as exc:
+        problems.append(Diagnostic(file, 1, 1, "", f"cannot read the file as YAML: {exc}", "well-formed YAML"))
         return doc, problems
+    documents = [n for n in nodes if n is not None]
     if len(nodes) > 1:
-        second = nodes[1]
-        problems.append(_diag(file, second, (), "more than one YAML document in one file",
-                              "one document per file; split it into several files"))
-    if nodes and nodes[0] is not None:
-        doc.data = _build(nodes[0], (), doc, problems)
+        second = nodes[1] if nodes[1] is not None else None
+        line, col = (_loc(file, second).line, _loc(file, second).col) if second else (1, 1)
+        problems.append(Diagnostic(file, line, col, "", "more than one YAML document in one file",
+                                   "one document per file: remove '---' or split it into several files"))
+    if documents:
+        builder = _Builder(doc, problems, budget=100_000 + 2 * len(text))
+        doc.data = builder.build(documents[0], ())
     return doc, problems
