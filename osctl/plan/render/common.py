@@ -1,0 +1,155 @@
+"""What every plan renderer shares: wording, counts and the scrubbing of unsafe text.
+
+Renderers read the plan as a dict (Plan.to_dict(), or a saved plan file), so a
+saved plan renders exactly like a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+DESTRUCTIVE = ("delete", "replace")
+STATE_ONLY = ("forget", "adopt", "update-state")
+
+# "# segment.prod.X will be ..." in text; "... will be ..." in markdown summaries
+OUTCOME = {
+    "create": "will be created",
+    "delete": "will be deleted",
+    "replace": "will be replaced",
+    "forget": "will be forgotten (state only)",
+    "adopt": "will be adopted (state only)",
+    "update-state": "will be updated in state",
+}
+
+NO_CHANGES = "No changes. Live segments match the configuration and no export is due."
+
+# Download URLs of exports work for anyone holding them for 3 days, so they are
+# cut to their host wherever free text might carry one.
+_URL = re.compile(r"\b(https?://[^/\s?#]+)[^\s\"'<>)\]]*", re.IGNORECASE)
+_FREE_TEXT_LIMIT = 1000
+# C0 and C1 controls (ESC included) would let a segment name recolour or rewrite a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def redact_urls(text: str) -> str:
+    return _URL.sub(lambda m: m.group(1) + "/…" if m.group(0) != m.group(1) else m.group(0), text)
+
+
+def redact_plan(plan: dict) -> dict:
+    """The plan with URLs in its free-text fields (warnings, messages, reasons) cut to their host.
+
+    Names, addresses and filters are left alone: they are the plan itself, and a
+    saved plan must still apply exactly what was reviewed.
+    """
+    out = dict(plan)
+    out["warnings"] = [redact_urls(w) for w in plan.get("warnings", ())]
+    out["violations"] = [{**v, "message": redact_urls(v["message"])} for v in plan.get("violations", ())]
+    out["exports"] = [
+        {**e, "reason": redact_urls(e["reason"]), "warnings": [redact_urls(w) for w in e.get("warnings", ())]}
+        for e in plan.get("exports", ())
+    ]
+    return out
+
+
+def printable(text) -> str:
+    """Text with control characters shown as escapes, newlines as spaces."""
+    text = str(text).replace("\r\n", " ").replace("\n", " ")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def clip(text: str, limit: int = _FREE_TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def number(n: int) -> str:
+    return f"{n:,}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{number(n)} {word if n == 1 else (words or word + 's')}"
+
+
+def short_id(message_id: str) -> str:
+    return message_id[:8]
+
+
+def has_actions(plan: dict) -> bool:
+    return bool(plan.get("changes") or plan.get("exports"))
+
+
+def summary_line(summary: dict) -> str:
+    """`Plan: 2 to create, 1 to replace, 0 to delete; 3 exports due.` (state-only count only when non-zero)."""
+    counts = f"{summary['create']} to create, {summary['replace']} to replace, {summary['delete']} to delete"
+    if summary.get("state_only"):
+        counts += f", {summary['state_only']} state-only"
+    return f"Plan: {counts}; {plural(summary['exports_due'], 'export')} due."
+
+
+def subscriber_phrase(count: int | None) -> str:
+    if count is None:
+        return "subscriber count unknown (only read with --refresh full)"
+    return f"{plural(count, 'subscriber')} in this segment now"
+
+
+def affected_phrase(plan: dict) -> str | None:
+    """How many users sit in the segments this plan deletes or replaces; None when it destroys nothing."""
+    destroyed = [c for c in plan["changes"] if c["action"] in DESTRUCTIVE]
+    if not destroyed:
+        return None
+    unknown = sum(1 for c in destroyed if c.get("subscriber_count") is None)
+    if unknown == len(destroyed):
+        return "unknown (only read with --refresh full)"
+    total = number(plan["summary"]["subscribers_affected"])
+    if unknown:
+        return f"at least {total} (unknown for {plural(unknown, 'segment')})"
+    return total
+
+
+def override_phrase(violation: dict) -> str:
+    if violation["overridable"]:
+        return "apply --allow-mass-destroy overrides this"
+    return "cannot be overridden from the command line"
+
+
+def export_timing(run: dict) -> str:
+    """`due since 2026-11-22T03:00:00Z; last success 2026-11-21T03:04:12Z`"""
+    last = f"last success {run['last_success']}" if run.get("last_success") else "no earlier success"
+    return f"{run['reason']}; {last}"
+
+
+def export_context(run: dict) -> str:
+    text = f"{run['kind']} export of app {run['app']}"
+    if run.get("after_segment"):
+        text += f", after {run['after_segment']} is created"
+    return text
+
+
+def identity_notes(change: dict) -> list[str]:
+    """Which live segment a change is about, and its description."""
+    action, segment_id = change["action"], change.get("segment_id")
+    notes: list[str] = []
+    if action == "replace":
+        notes.append(f"forces replacement: new segment id (old id {segment_id})")
+    elif action == "delete":
+        notes.append(f"segment id {segment_id}")
+    elif action == "forget":
+        notes.append(f"segment id {segment_id} is already gone from OneSignal; only state changes")
+    elif action == "adopt":
+        notes.append(f"found in OneSignal by name as segment id {segment_id}; "
+                     "recorded in state without calling OneSignal")
+    if change.get("description"):
+        notes.append("description: " + json.dumps(change["description"], ensure_ascii=False))
+    return notes
+
+
+def impact_notes(change: dict) -> list[str]:
+    """What a reviewer weighs: users in a segment about to go, protection, exports naming it."""
+    notes: list[str] = []
+    if change["action"] in DESTRUCTIVE:
+        notes.append(subscriber_phrase(change.get("subscriber_count")))
+        if change.get("prevent_destroy"):
+            notes.append("prevent_destroy is set: apply refuses this change")
+    if change.get("used_by_exports"):
+        notes.append("used by exports: " + ", ".join(change["used_by_exports"]))
+    return notes
