@@ -8,7 +8,7 @@ there is none and state is trusted. Only segments osctl created or imported
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from osctl import __version__
 from osctl.config.model import Config, Segment
@@ -96,7 +96,7 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         live_ids={alias: sorted(s.id for s in (app_live.segments or ())) for alias, app_live in live.items()
                   if app_live.segments is not None},
         refresh=options.refresh,
-        created_at=now.astimezone().isoformat().replace("+00:00", "Z"),
+        created_at=now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         osctl_version=__version__,
     )
     runs = tuple(e for e in exports if selected(e.address, options)) if options.include_exports else ()
