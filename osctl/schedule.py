@@ -7,7 +7,7 @@ their conventional meaning.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ALIASES = {
@@ -81,3 +81,68 @@ def _closest_zone(name: str) -> str:
     by_lower = {z.lower(): z for z in zones}
     close = [by_lower[name.lower()]] if name.lower() in by_lower else difflib.get_close_matches(name, zones, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# -- ticks and due exports ---------------------------------------------------------------
+#
+# Ticks are computed in the export's zone (cronsim follows Debian cron across DST: a
+# time skipped in spring runs at the first valid minute after it, a time repeated in
+# autumn runs once) and returned in UTC: aware datetimes sharing one ZoneInfo compare
+# by wall time and ignore `fold`, so only UTC values are compared or stored.
+
+
+def _cron(expr: str, tz: str, start: datetime, *, reverse: bool = False):
+    from cronsim import CronSim
+
+    return CronSim(normalise(expr), start.astimezone(ZoneInfo(tz)), reverse=reverse)
+
+
+def latest_tick(expr: str, tz: str, now: datetime) -> datetime | None:
+    """The newest tick at or before `now` (UTC), or None when the schedule never fired."""
+    # cronsim's reverse iteration yields ticks strictly before its start; starting one
+    # second after now (whole seconds) makes a tick exactly at `now` count.
+    start = now.replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        tick = next(_cron(expr, tz, start, reverse=True))
+    except StopIteration:
+        return None
+    return tick.astimezone(UTC)
+
+
+def next_tick(expr: str, tz: str, now: datetime) -> datetime | None:
+    """The first tick strictly after `now` (UTC), or None when there is none."""
+    try:
+        tick = next(_cron(expr, tz, now))
+    except StopIteration:
+        return None
+    return tick.astimezone(UTC)
+
+
+def due(export, record, now: datetime) -> datetime | None:
+    """The tick an export is due for at `now` (UTC), or None when it is not due.
+
+    Due when the schedule has a tick after the one the last success satisfied. Missed
+    ticks are coalesced: however many passed, one run satisfies the newest (a snapshot
+    taken now covers them all). An export never run is due at its latest tick; one
+    without a schedule is never due (it runs on demand only).
+    """
+    if not export.schedule:
+        return None
+    latest = latest_tick(export.schedule, export.timezone, now)
+    if latest is None:
+        return None
+    satisfied = parse_time(record.satisfied_tick) if record is not None and record.satisfied_tick else None
+    if satisfied is not None and latest <= satisfied:
+        return None
+    return latest
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the second: how state and plans write times."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """A time written by format_time (or any ISO 8601 with offset; naive means UTC)."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,51 @@
+"""The CSV header each export kind is documented to have (API facts §3), checked after
+download. Pure.
+
+Columns the sources disagree on (badge_count, and timezone/ad_id which the current docs
+mark deprecated) are not required; extra columns are always allowed, since OneSignal
+adds columns over time and per channel.
+"""
+
+from __future__ import annotations
+
+SUBSCRIPTION_COLUMNS = (
+    "id", "identifier", "session_count", "language", "game_version", "device_os", "device_type",
+    "device_model", "tags", "last_active", "playtime", "amount_spent", "created_at", "invalid_identifier",
+)
+AUDIENCE_ACTIVITY_COLUMNS = (
+    "external_user_id", "subscription_id", "device_type", "sent", "delivered", "clicked", "onesignal_id",
+    "failed", "unsubscribed", "failure_message",
+)
+MESSAGE_HISTORY_COLUMNS = ("player_id", "onesignal_id", "external_id", "target_channel")
+OUTCOME_COLUMNS = ("outcome", "aggregation", "value")
+
+
+def required_columns(kind: str, options: dict | None = None) -> tuple[str, ...]:
+    options = options or {}
+    if kind == "subscriptions":
+        extra = [f for f in options.get("extra_fields") or () if f != "location"]
+        return SUBSCRIPTION_COLUMNS + tuple(extra)
+    if kind == "audience_activity":
+        return AUDIENCE_ACTIVITY_COLUMNS
+    if kind == "message_history":
+        clicked = options.get("events") == "clicked"
+        return MESSAGE_HISTORY_COLUMNS + (("timestamp",) if clicked else ())
+    if kind == "outcomes":
+        return OUTCOME_COLUMNS
+    raise ValueError(f"unknown export kind {kind!r}")
+
+
+def header_problem(kind: str, options: dict | None, header: list[str] | None) -> str | None:
+    """Why `header` is not what `kind` documents, or None when it fits."""
+    if header is None:
+        return "the file holds no CSV header (empty file)"
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    present = set(names)
+    missing = [c for c in required_columns(kind, options) if c not in present]
+    if kind == "subscriptions" and "location" in ((options or {}).get("extra_fields") or ()) \
+            and not ({"lat", "long"} <= present or "location" in present):
+        missing.append("lat/long (extra field location)")
+    if not missing:
+        return None
+    shown = ",".join(names[:20]) + (",…" if len(names) > 20 else "")
+    return f"the CSV header lacks {', '.join(missing)} documented for {kind} exports (header: {shown})"
