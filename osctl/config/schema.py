@@ -27,6 +27,8 @@ _KEY_ITSELF = {"api_key", "apikey", "api-key", "rest_api_key", "rest_key", "app_
                "auth_key", "onesignal_api_key", "token", "secret", "password", "dsn"}
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
 HIDDEN = "(value not shown: it may be a secret)"
+_SUGGESTION = re.compile(r"did you mean '([^']*)'\?")
+_MISSING = re.compile(r"missing required key '([^']*)'")
 
 
 @cache
@@ -229,11 +231,16 @@ def check_schema(doc: SourceDoc) -> list[Diagnostic]:
     if doc.data is None:
         return []
     described = [d for error in _validator().iter_errors(doc.data) for d in _describe(error)]
-    # A value of the wrong type also fails its enum/pattern/...: report only the type.
+    # One mistake, one message: a value of the wrong type also fails its enum or
+    # pattern, and `filter:` for `filters:` also leaves `filters` missing.
     wrong_type = {path for path, message, _, _ in described if message.startswith("expected ")}
+    misspelt = {(path[:-1], m.group(1)) for path, message, _, _ in described
+                if (m := _SUGGESTION.search(message)) and message.startswith("unknown key")}
     out: list[Diagnostic] = []
     for path, message, valid, at_key in described:
         if path in wrong_type and not message.startswith("expected ") and not at_key:
+            continue
+        if (m := _MISSING.match(message)) and ((path, m.group(1)) in misspelt or path in doc.merged):
             continue
         loc = doc.where(path, key=at_key)
         out.append(Diagnostic(doc.file, loc.line, loc.col, format_path(path), message, valid))

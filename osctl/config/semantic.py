@@ -259,14 +259,18 @@ def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
                    ", ".join(rule.relations))
         return
     needed = grammar.keys_used(fld, relation)
-    for key in sorted(needed):
-        if key not in entry:
-            report.add(item, sub, f"filter on '{fld}'" + (f" with relation '{relation}'" if relation else "")
-                       + f" needs '{key}'", f"{key}: {_operand_hint(fld, key)}")
-    known = set(grammar.FILTER_KEYS)  # unknown keys: the schema reported them with a did-you-mean
-    for key in sorted((set(entry) & known) - needed - {"field", "relation"}):
-        report.add(item, sub + (key,), f"'{key}' is not used by a '{fld}' filter"
-                   + (f" with relation '{relation}'" if relation else ""),
+    missing = sorted(k for k in needed if k not in entry)
+    # unknown keys: the schema reported them with a did-you-mean
+    unused = sorted((set(entry) & set(grammar.FILTER_KEYS)) - needed - {"field", "relation"})
+    with_relation = f" with relation '{relation}'" if relation else ""
+    if len(missing) == 1 and len(unused) == 1:  # `value: 72` where `hours_ago: 72` was meant
+        report.add(item, sub + (unused[0],), f"a '{fld}' filter{with_relation} takes '{missing[0]}', "
+                   f"not '{unused[0]}'", f"{missing[0]}: {_operand_hint(fld, missing[0])}", key=True)
+        missing = unused = []
+    for key in missing:
+        report.add(item, sub, f"filter on '{fld}'{with_relation} needs '{key}'", f"{key}: {_operand_hint(fld, key)}")
+    for key in unused:
+        report.add(item, sub + (key,), f"'{key}' is not used by a '{fld}' filter{with_relation}",
                    "remove it; this filter takes " + ", ".join(["field", "relation", *sorted(needed)]), key=True)
     _check_operands(item, sub, fld, relation, entry, rule, report)
 
@@ -276,7 +280,8 @@ def _operand_hint(fld: str, key: str) -> str:
         "hours_ago": "hours as a number, e.g. hours_ago: 72",
         "key": "the tag key, e.g. key: vip",
         "radius": "metres, a positive number", "lat": "latitude -90..90", "long": "longitude -180..180",
-    }.get(key, grammar.FIELDS[fld].hint or "a value")
+    }.get(key) or grammar.FIELDS[fld].hint or ("a number, e.g. value: 5" if grammar.FIELDS[fld].numeric
+                                               else "the text to compare with")
 
 
 def _finite(value) -> float | None:

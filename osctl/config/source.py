@@ -51,6 +51,8 @@ class SourceDoc:
     # plain (unquoted) scalars YAML read as a number or boolean, with the text as
     # written, so validation can tell when `012` became 10 or `5.10` became 5.1
     raw_text: dict[tuple, str] = field(default_factory=dict)
+    # mappings that used `<<:`; their keys are unknown, so "missing key" would be noise
+    merged: set[tuple] = field(default_factory=set)
 
     def where(self, path: tuple, *, key: bool = False) -> Location:
         """Closest known location for path (a key's own position when key=True)."""
@@ -100,17 +102,17 @@ class _Builder:
                                        "aliases (*name) only to values defined before and outside them"))
             return None
         doc.values[path] = _loc(doc.file, node)
-        if node.tag not in _STANDARD_TAGS:
+        unknown_tag = node.tag not in _STANDARD_TAGS
+        if unknown_tag:  # reported once; the value is read as if untagged so nothing else trips on it
             self.problems.append(_diag(doc.file, node, path, f"YAML tag '{node.tag}' is not supported",
                                        "plain YAML values without ! tags"))
-            return None
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            return self._scalar(node, path)
+            return node.value if unknown_tag else self._scalar(node, path)
         finally:
             self.active.discard(id(node))
 
@@ -122,6 +124,7 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append(_diag(doc.file, key_node, path, "YAML merge keys (<<) are not supported",
                                            "write the keys out"))
+                doc.merged.add(path)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(_diag(doc.file, key_node, path, "a mapping key must be a plain value",
