@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures_emulator import *  # noqa: F401,F403
+
 REPO = Path(__file__).resolve().parent.parent
 
 

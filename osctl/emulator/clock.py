@@ -1,0 +1,64 @@
+"""The emulator's clock: wall time plus an offset the control API can move.
+
+Export readiness, URL expiry, message timestamps and time filters all read
+this clock, so tests skip hours of waiting by advancing it instead of sleeping.
+Rate limits deliberately use the real monotonic clock (see ratelimit.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class EmulatorClock:
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the emulator clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+        return self.now()
+
+    def set(self, when: float) -> float:
+        with self._lock:
+            self._offset = when - time.time()
+        return self.now()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+
+def parse_time(value: object) -> float:
+    """Unix seconds from a number or an ISO-8601 string (a trailing Z means UTC)."""
+    if isinstance(value, bool):
+        raise ValueError("expected unix seconds or an ISO-8601 time")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.timestamp()
+    raise ValueError("expected unix seconds or an ISO-8601 time")
+
+
+def iso(ts: float) -> str:
+    """ISO-8601 UTC with milliseconds, the form OneSignal uses for created_at/updated_at."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts % 1 * 1000):03d}Z"
+
+
+def csv_time(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")

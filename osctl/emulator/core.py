@@ -1,0 +1,83 @@
+"""What every request handler needs: the state, the clock and the shared answers.
+
+Handlers raise `ApiError(response)` to answer early; the error bodies below are
+the documented envelopes (API facts §0, §6, §8.3, §8.8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from osctl.emulator.clock import EmulatorClock
+from osctl.emulator.exports import Exports
+from osctl.emulator.faults import FaultInjector
+from osctl.emulator.ratelimit import RateLimiter
+from osctl.emulator.requestlog import RequestLog
+from osctl.emulator.server import BadRequestBody, Request, Response, json_response
+from osctl.emulator.world import World
+
+ACCESS_DENIED = ("Access denied.  Please include an 'Authorization: ...' header with a valid API key "
+                 "(https://documentation.onesignal.com/docs/en/keys-and-ids#api-keys).")
+MISSING_AUTH = "Please include a case-sensitive header of Authorization"
+APP_ID_NOT_FOUND = "app_id not found. You may be missing a Content-Type: application/json header."
+MALFORMED_APP_ID = "Request is malformed: Failed to parse app_id from request"
+RATE_LIMITED = "API rate limit exceeded"
+
+
+class ApiError(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def fail(status: int, *messages: str, success: bool | None = None, **extra: Any) -> ApiError:
+    payload: dict[str, Any] = {}
+    if success is not None:
+        payload["success"] = success
+    payload["errors"] = list(messages)
+    payload.update(extra)
+    return ApiError(json_response(status, payload))
+
+
+def json_body(request: Request, *, required: bool = False) -> Any:
+    """The JSON body; a body that is not declared as JSON is not understood (DOC:delete-segments)."""
+    if not request.body.strip():
+        if required:
+            raise fail(400, "Request body is required")
+        return None
+    content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise fail(400, APP_ID_NOT_FOUND, reference=["/docs/accounts-and-keys#section-keys-ids"])
+    try:
+        return request.json()
+    except BadRequestBody:
+        raise fail(400, "Request body is not valid JSON") from None
+
+
+def int_arg(request: Request, name: str, default: int, *, low: int, high: int | None = None) -> int:
+    """An integer query parameter; values above `high` are clamped to it, as paging APIs do."""
+    raw = request.arg(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise fail(400, f"{name} must be an integer") from None
+    if value < low:
+        raise fail(400, f"{name} must be at least {low}")
+    return min(value, high) if high is not None else value
+
+
+@dataclass
+class Core:
+    world: World
+    clock: EmulatorClock
+    exports: Exports
+    limiter: RateLimiter
+    faults: FaultInjector
+    log: RequestLog
+
+    def base_url(self, request: Request, fallback: str) -> str:
+        host = request.headers.get("Host")
+        return f"http://{host}" if host else fallback

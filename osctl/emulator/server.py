@@ -1,0 +1,159 @@
+"""HTTP plumbing: stdlib ThreadingHTTPServer speaking HTTP/1.1 with keep-alive.
+
+The handler turns each request into a `Request`, asks the application for a
+`Response` (or `DROP`, meaning: close the connection without answering) and
+writes it. All OneSignal behaviour lives elsewhere; this module knows nothing
+about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message as Headers
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+class BadRequestBody(ValueError):
+    pass
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Headers
+    body: bytes
+    client_ip: str
+    raw_query: str = ""
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def json(self) -> Any:
+        """The body as JSON; None when there is no body."""
+        if not self.body.strip():
+            return None
+        try:
+            return json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequestBody(str(exc)) from None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+    file_path: str | None = None  # sent from disk (export downloads)
+    file_size: int = 0
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, body, JSON_TYPE, dict(headers or {}))
+
+
+DROP = object()  # the application's way to say "close the connection, answer nothing"
+
+Application = Callable[[Request], "Response | object"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "osctl-emulator"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes; without this, Nagle plus
+        # delayed ACKs add ~40 ms to every keep-alive request
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # the application keeps its own request log
+
+    def _serve(self) -> None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._write(json_response(411, {"errors": ["Content-Length required"]}))
+            self.close_connection = True
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        parts = urlsplit(self.path)
+        request = Request(
+            method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
+            headers=self.headers, body=body, client_ip=self.client_address[0], raw_query=parts.query,
+        )
+        outcome = self.server.application(request)  # type: ignore[attr-defined]
+        if outcome is DROP:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._write(outcome)  # type: ignore[arg-type]
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        length = response.file_size if response.file_path else len(response.body)
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(length))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if response.file_path:
+            with open(response.file_path, "rb") as f:
+                self.connection.sendfile(f)
+        elif response.body:
+            self.wfile.write(response.body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], application: Application) -> None:
+        self.application = application
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+
+class HttpServer:
+    """Serve `application` on (host, port) in a background thread."""
+
+    def __init__(self, application: Application, host: str, port: int) -> None:
+        self._server = _Server((host, port), application)
+        self.host, self.port = self._server.server_address[:2]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="osctl-emulator", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

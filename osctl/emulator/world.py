@@ -1,0 +1,177 @@
+"""The emulator's state: apps with their keys, audiences, segments and messages.
+
+Everything seeded here is a pure function of (seed, app_id, anchor), where the
+anchor is the emulator time the data was built at: the same seed gives the same
+segments, messages and subscriptions, timestamps shifted with the anchor.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from osctl.emulator.audience import DAY, Audience
+from osctl.emulator.filtering import Predicate, compile_filters
+from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD, Message
+
+
+def seeded_random(*parts: object) -> random.Random:
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+@dataclass
+class Segment:
+    id: str
+    name: str
+    filters: list[dict]          # exactly as stored, returned by include-segment-detail
+    created_at: float
+    updated_at: float
+    description: str | None = None
+    read_only: bool = False
+    source: str = "custom"
+    is_active: bool = True
+    predicate: Predicate = field(default=None, repr=False)  # type: ignore[assignment]
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        if self.predicate is None:
+            self.recompile()
+
+    def recompile(self) -> None:
+        self.version += 1
+        # a segment without filters (Subscribed Users) is everyone subscribed
+        self.predicate = compile_filters(self.filters) if self.filters else (lambda s, now: True)
+
+
+@dataclass
+class App:
+    app_id: str
+    api_key: str
+    account: str
+    audience: Audience
+    segments: dict[str, Segment] = field(default_factory=dict)   # insertion order = created_at order
+    messages: list[Message] = field(default_factory=list)
+    seeded_messages: int = 0
+    _counts: dict = field(default_factory=dict, repr=False)
+
+    def segment_by_name(self, name: str) -> Segment | None:
+        return next((s for s in self.segments.values() if s.name == name), None)
+
+    def members(self, segment: Segment, now: float):
+        """Subscribed subscriptions the segment's filters select at `now`."""
+        match = segment.predicate
+        return (s for s in self.audience if s.subscribed and match(s, now))
+
+    def subscriber_count(self, segment: Segment, now: float) -> int:
+        # cached per second: views come in bursts and the audience never changes
+        key = (segment.id, segment.version, int(now))
+        if key not in self._counts:
+            if len(self._counts) > 4096:
+                self._counts.clear()
+            self._counts[key] = sum(1 for _ in self.members(segment, now))
+        return self._counts[key]
+
+    def message(self, message_id: str) -> Message | None:
+        return next((m for m in self.messages if m.id == message_id), None)
+
+
+# name, filters, source, read_only, age in days: what a fresh OneSignal app shows
+BUILTIN_SEGMENTS = [
+    ("Subscribed Users", [], "default", True, 400),
+    ("Active Users", [{"field": "last_session", "relation": "<", "hours_ago": "24"}], "default", False, 400),
+    ("Engaged Users", [{"field": "session_count", "relation": ">", "value": "10"}], "default", False, 400),
+    ("Inactive Users", [{"field": "last_session", "relation": ">", "hours_ago": "168"}], "default", False, 400),
+    # made in the dashboard with a filter kind the API cannot express
+    ("Clicked Last Campaign", [{"field": "message_event", "relation": "=", "value": "clicked",
+                                "unsupported_in_api": True}], "custom", False, 30),
+]
+
+CAMPAIGNS = [
+    ("Weekly digest", KIND_API, "push", "Subscribed Users"),
+    ("Spring sale", KIND_DASHBOARD, "push", "Active Users"),
+    ("Order shipped", KIND_API, "push", "Subscribed Users"),
+    ("Welcome series", KIND_AUTOMATED, "email", "Subscribed Users"),
+    ("Feature launch", KIND_DASHBOARD, "push", "Engaged Users"),
+]
+
+
+def build_app(seed: int, app_id: str, api_key: str, account: str, audience_size: int,
+              message_count: int, anchor: float, subscriptions: list[dict] | None = None) -> App:
+    app = App(app_id, api_key, account, Audience(seed, app_id, audience_size, anchor, subscriptions))
+    rng = seeded_random(seed, app_id, "segments")
+    for position, (name, filters, source, read_only, age) in enumerate(BUILTIN_SEGMENTS):
+        created = anchor - age * DAY + position * 60
+        segment = Segment(seeded_uuid(rng), name, copy.deepcopy(filters), created, created,
+                          read_only=read_only, source=source)
+        app.segments[segment.id] = segment
+    for _ in range(message_count):
+        add_seeded_message(app, seed, anchor)
+    return app
+
+
+def add_seeded_message(app: App, seed: int, anchor: float, queued_at: float | None = None) -> Message:
+    k = app.seeded_messages
+    app.seeded_messages += 1
+    rng = seeded_random(seed, app.app_id, "message", k)
+    title, kind, channel, segment_name, = CAMPAIGNS[k % len(CAMPAIGNS)]
+    if queued_at is None:
+        # spread over the last few days, newest first, all inside the 7-day history window
+        queued_at = anchor - (k % 7 + 1) * 20 * 3600 - rng.randrange(3600)
+    return add_message(app, rng, name=f"{title} #{k + 1}", kind=kind, channel=channel,
+                       queued_at=int(queued_at), completed_at=int(queued_at) + 300 + rng.randrange(1500),
+                       segment_name=segment_name)
+
+
+def add_message(app: App, rng: random.Random, *, name: str, kind: int, channel: str, queued_at: int,
+                completed_at: int | None, segment_name: str, message_id: str | None = None) -> Message:
+    segment = app.segment_by_name(segment_name)
+    if segment is None:
+        raise ValueError(f"no segment named {segment_name!r} in app {app.app_id}")
+    message = Message(
+        id=message_id or seeded_uuid(rng), app_id=app.app_id, name=name, kind=kind, channel=channel,
+        queued_at=queued_at, completed_at=completed_at, salt=rng.getrandbits(64),
+        target=segment.predicate, included_segments=[segment_name],
+        contents={"en": f"{name}: news for you"}, headings={"en": name},
+        url="https://example.com/" + name.split(" #")[0].lower().replace(" ", "-"),
+    )
+    app.messages.append(message)
+    return message
+
+
+class World:
+    """All apps, guarded by one lock (requests are short; contention is low)."""
+
+    def __init__(self, seed: int, anchor: float) -> None:
+        self.seed = seed
+        self.anchor = anchor
+        self.apps: dict[str, App] = {}
+        self.lock = threading.RLock()
+        self.ids = seeded_random(seed, "ids")
+
+    def add_app(self, app_id: str, api_key: str, account: str, audience: int, messages: int,
+                subscriptions: list[dict] | None = None) -> App:
+        with self.lock:
+            if app_id in self.apps:
+                raise ValueError(f"app {app_id} already exists")
+            app = build_app(self.seed, app_id, api_key, account, audience, messages, self.anchor, subscriptions)
+            self.apps[app_id] = app
+            return app
+
+    def new_id(self) -> str:
+        with self.lock:
+            return seeded_uuid(self.ids)
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [{"app_id": a.app_id, "account": a.account, "audience": len(a.audience),
+                     "segments": len(a.segments), "messages": len(a.messages)} for a in self.apps.values()]
