@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "apply": ("osctl.cli.apply_cmd", "apply", "Carry out a plan (or a saved plan file)."),
     "show": ("osctl.cli.show_cmd", "show", "Render a saved plan."),
     "import": ("osctl.cli.import_cmd", "import_segment", "Start managing an existing segment."),
+    "state": ("osctl.cli.state_cmd", "state", "Inspect and repair state: list, show, rm, pull, push."),
+    "force-unlock": ("osctl.cli.force_unlock_cmd", "force_unlock", "Remove a stale state lock."),
 }
 
 

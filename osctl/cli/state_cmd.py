@@ -1,0 +1,211 @@
+"""`osctl state list|show|rm|pull|push`: inspect and repair state."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.errors import StateError, UsageError
+
+
+def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from osctl.durations import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise UsageError(f"--lock-timeout: {value!r} is not a duration (e.g. 0s, 30s, 5m)") from None
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout", default="0s", show_default=True, metavar="DURATION", callback=_lock_timeout,
+    help="How long to wait for another osctl's lock on the state.")
+
+
+def _open(settings: Settings):
+    from osctl.config.loader import load_or_fail
+    from osctl.state import open_backend
+
+    config = load_or_fail(settings.config_path)
+    return config, open_backend(config)
+
+
+def _find(state, address: str):
+    if address in state.segments:
+        return state.segments[address]
+    if address.startswith("export.") and address[len("export."):] in state.exports:
+        return state.exports[address[len("export."):]]
+    return None
+
+
+def _not_in_state(addresses: list[str]) -> StateError:
+    return StateError(f"not in state: {', '.join(addresses)} (`osctl state list` shows what is)")
+
+
+@click.group("state")
+@global_options
+def state() -> None:
+    """Inspect and repair osctl's state."""
+
+
+@state.command("list")
+@global_options
+@pass_settings
+def list_(settings: Settings) -> int:
+    """Print the address of everything in state."""
+    _, backend = _open(settings)
+    current = backend.read()
+    if current is None:
+        if not settings.quiet:
+            click.echo(f"No state yet ({backend.description}).", err=True)
+        return 0
+    for address in sorted(current.segments):
+        click.echo(address)
+    for name in sorted(current.exports):
+        click.echo(f"export.{name}")
+    return 0
+
+
+@state.command("show")
+@global_options
+@click.argument("address")
+@pass_settings
+def show(settings: Settings, address: str) -> int:
+    """Print one record of the state (export URLs masked)."""
+    from osctl.state.describe import describe_export, describe_segment
+    from osctl.state.model import ExportRecord
+
+    _, backend = _open(settings)
+    current = backend.read()
+    record = _find(current, address) if current else None
+    if record is None:
+        raise _not_in_state([address])
+    click.echo(describe_export(record) if isinstance(record, ExportRecord) else describe_segment(record))
+    return 0
+
+
+@state.command("rm")
+@global_options
+@click.argument("addresses", nargs=-1, required=True)
+@lock_timeout_option
+@pass_settings
+def rm(settings: Settings, addresses: tuple[str, ...], lock_timeout: float) -> int:
+    """Stop managing ADDRESSES: drop them from state, leave OneSignal as it is."""
+    from osctl import __version__
+
+    config, backend = _open(settings)
+    wanted = list(dict.fromkeys(addresses))
+    with backend.lock("state rm", lock_timeout):
+        current = backend.read()
+        missing = [a for a in wanted if current is None or _find(current, a) is None]
+        if missing:
+            raise _not_in_state(missing)
+        for address in wanted:
+            if address in current.segments:
+                del current.segments[address]
+            else:
+                del current.exports[address[len("export."):]]
+        current.serial += 1
+        current.osctl_version = __version__
+        backend.write(current)
+    if not settings.quiet:
+        for address in wanted:
+            click.echo(_removed_message(config, address))
+    return 0
+
+
+def _removed_message(config, address: str) -> str:
+    if address.startswith("export."):
+        declared = config.export(address[len("export."):]) is not None
+        return (f"osctl forgot the run history of {address}; files already written stay where they are."
+                + (" It is still declared, so the next plan treats it as never run." if declared else ""))
+    declared = any(s.address == address for s in config.segments)
+    return (f"osctl no longer manages {address}; it stays in OneSignal."
+            + (" It is still declared: the next plan will ask you to import it or remove the declaration."
+               if declared else ""))
+
+
+@state.command("pull")
+@global_options
+@click.option("--reveal-urls", is_flag=True,
+              help="Print in-flight export URLs in full (they are bearer links: anyone holding one "
+                   "can download the export).")
+@pass_settings
+def pull(settings: Settings, reveal_urls: bool) -> int:
+    """Print the state document as JSON."""
+    from osctl.state.model import masked
+
+    _, backend = _open(settings)
+    current = backend.read()
+    if current is None:
+        if not settings.quiet:
+            click.echo(f"No state yet ({backend.description}).", err=True)
+        return 0
+    document = (current if reveal_urls else masked(current)).to_dict()
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    return 0
+
+
+@state.command("push")
+@global_options
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--force", is_flag=True,
+              help="Replace the state even if FILE belongs to another lineage or is not newer.")
+@lock_timeout_option
+@pass_settings
+def push(settings: Settings, file: str, force: bool, lock_timeout: float) -> int:
+    """Replace the state with FILE (a document from `osctl state pull`)."""
+    from osctl import __version__
+    from osctl.state.model import decode_state, drop_masked_in_flight
+
+    try:
+        text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        pushed = decode_state(text)
+    except StateError as exc:
+        raise StateError(f"{file}: {exc}") from None
+    _, backend = _open(settings)
+    with backend.lock("state push", lock_timeout):
+        try:
+            current, unreadable = backend.read(), False
+        except StateError as exc:
+            if not force:
+                raise StateError(f"{exc}; `osctl state push --force` replaces it") from None
+            current, unreadable = None, True
+        if current is not None and _same_content(pushed, current):
+            click.echo(f"The state already matches {file}; nothing written.", err=True)
+            return 0
+        if current is not None and not force:
+            _check_push(file, pushed, current)
+        dropped = drop_masked_in_flight(pushed)
+        # a new serial for this write; past an unreadable state, one past the file's own
+        pushed.serial = current.serial + 1 if current else (pushed.serial + 1 if unreadable else 1)
+        pushed.osctl_version = __version__
+        backend.write(pushed, force=current is None or current.lineage != pushed.lineage)
+    if not settings.quiet:
+        for address in dropped:
+            click.echo(f"{address}: dropped an in-flight export whose URL was masked; it will be "
+                       "requested again.", err=True)
+        click.echo(f"Pushed {file}: state is at serial {pushed.serial} (lineage {pushed.lineage}).")
+    return 0
+
+
+def _same_content(a, b) -> bool:
+    ignore = {"osctl_version": ""}
+    return a.to_dict() | ignore == b.to_dict() | ignore
+
+
+def _check_push(file: str, pushed, current) -> None:
+    if pushed.lineage != current.lineage:
+        raise StateError(f"{file} belongs to another state (lineage {pushed.lineage}; the current state's "
+                         f"lineage is {current.lineage}); use --force to replace the current state with it")
+    if pushed.serial <= current.serial:
+        raise StateError(f"{file} is at serial {pushed.serial} but the state is at serial {current.serial}: "
+                         f"pushing it could undo newer changes. If you edited a copy pulled at serial "
+                         f"{current.serial}, set its serial to {current.serial + 1}; or use --force")

@@ -1,0 +1,363 @@
+"""The state document: what osctl manages and what it has done. Pure: no I/O.
+
+    {"format": 1, "lineage": "<uuid>", "serial": N, "osctl_version": "...",
+     "segments": {"segment.<app>.<name>": {...}}, "exports": {"<name>": {...}}}
+
+`lineage` is fixed when a state is created and never changes; `serial` grows by
+one on every write, so a saved plan can tell whether state moved under it.
+
+Encoding is built for a state of thousands of segments written after every
+operation: each SegmentRecord caches its own JSON line and drops it whenever a
+field is assigned, so `encode_state` re-serialises only what changed. Treat
+`filters` as a value: assign a new list rather than editing the old one in place.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+from osctl import __version__
+from osctl.config.model import segment_address
+from osctl.errors import StateError
+
+STATE_FORMAT = 1
+SEGMENT_STATUSES = ("created", "pending_create")
+MASK = "…"  # replaces the secret part of a bearer link
+
+
+@dataclass
+class SegmentRecord:
+    app: str  # app alias
+    app_id: str
+    name: str
+    id: str | None  # OneSignal segment id; None while a create is pending
+    filters: list[dict]  # canonical filters that were sent
+    digest: str  # filters digest (osctl.filters.filters_digest)
+    description: str | None = None
+    created_at: str | None = None  # ISO 8601 UTC when osctl created or imported it
+    status: str = "created"  # "pending_create": intent recorded before the request was sent
+
+    # (address, encoded line) of the last encoding; not a dataclass field, so
+    # equality and repr ignore it. Reset by every field assignment below.
+    _encoded = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_encoded":
+            object.__setattr__(self, "_encoded", None)
+
+    @property
+    def address(self) -> str:
+        return segment_address(self.app, self.name)
+
+    def to_dict(self) -> dict:
+        return {"app": self.app, "app_id": self.app_id, "name": self.name, "id": self.id,
+                "filters": self.filters, "digest": self.digest, "description": self.description,
+                "created_at": self.created_at, "status": self.status}
+
+    def copy(self) -> SegmentRecord:
+        twin = object.__new__(SegmentRecord)
+        twin.__dict__.update(self.__dict__)  # the cached encoding too: equal content, same JSON
+        twin.__dict__["filters"] = _copy_filters(self.filters)
+        return twin
+
+
+@dataclass
+class FileRecord:
+    path: str
+    bytes: int
+    rows: int
+    sha256: str
+    tick: str | None
+    message_id: str | None = None
+    written_at: str | None = None
+    duration_seconds: float | None = None
+
+
+@dataclass
+class InFlight:
+    kind: str
+    requested_at: str
+    url: str  # a bearer link to the export file: never print it in full
+    expires_at: str
+    message_id: str | None = None
+    tick: str | None = None
+
+
+@dataclass
+class ExportRecord:
+    name: str
+    last_attempt: str | None = None
+    last_success: str | None = None
+    satisfied_tick: str | None = None  # ISO time of the schedule tick the last success satisfied
+    messages_done: list[str] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+    in_flight: list[InFlight] = field(default_factory=list)
+    last_error: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"export.{self.name}"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "last_attempt": self.last_attempt, "last_success": self.last_success,
+                "satisfied_tick": self.satisfied_tick, "messages_done": list(self.messages_done),
+                "files": [_plain(f) for f in self.files], "in_flight": [_plain(f) for f in self.in_flight],
+                "last_error": self.last_error}
+
+
+@dataclass
+class State:
+    lineage: str
+    serial: int
+    osctl_version: str
+    segments: dict[str, SegmentRecord] = field(default_factory=dict)  # by address
+    exports: dict[str, ExportRecord] = field(default_factory=dict)  # by export name
+
+    @classmethod
+    def new(cls) -> State:
+        return cls(lineage=str(uuid.uuid4()), serial=0, osctl_version=__version__)
+
+    def to_dict(self) -> dict:
+        return {"format": STATE_FORMAT, "lineage": self.lineage, "serial": self.serial,
+                "osctl_version": self.osctl_version,
+                "segments": {address: self.segments[address].to_dict() for address in sorted(self.segments)},
+                "exports": {name: self.exports[name].to_dict() for name in sorted(self.exports)}}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> State:
+        return _parse_state(data)
+
+    def copy(self) -> State:
+        return State(self.lineage, self.serial, self.osctl_version,
+                     {address: record.copy() for address, record in self.segments.items()},
+                     {name: copy.deepcopy(record) for name, record in self.exports.items()})
+
+
+def encode_state(state: State) -> bytes:
+    """The state document as UTF-8 JSON, one record per line (readable, diffable).
+
+    Equal to json.dumps(state.to_dict()) as data; only changed segment records
+    are serialised again (see the module docstring). Exports are few and keep
+    nested lists, so they are always serialised afresh.
+    """
+    head = json.dumps({"format": STATE_FORMAT, "lineage": state.lineage, "serial": state.serial,
+                       "osctl_version": state.osctl_version}, ensure_ascii=False)[:-1]
+    pieces = [head.encode(), b',\n"segments": {']
+    _add_lines(pieces, [_segment_line(address, state.segments[address]) for address in sorted(state.segments)])
+    pieces.append(b'},\n"exports": {')
+    _add_lines(pieces, [_line(name, state.exports[name].to_dict()) for name in sorted(state.exports)])
+    pieces.append(b"}}\n")
+    return b"".join(pieces)  # one copy of the megabytes, not one per nesting level
+
+
+def decode_state(document: bytes | str) -> State:
+    """Parse a state document; StateError (never a traceback) when it is not one."""
+    try:
+        data = json.loads(document)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StateError(f"state is not valid JSON: {exc}") from None
+    return State.from_dict(data)
+
+
+def _segment_line(address: str, record: SegmentRecord) -> bytes:
+    cached = record._encoded
+    if cached is not None and cached[0] == address:
+        return cached[1]
+    line = _line(address, record.to_dict())
+    object.__setattr__(record, "_encoded", (address, line))
+    return line
+
+
+def _line(key: str, value: dict) -> bytes:
+    return (json.dumps(key, ensure_ascii=False) + ": "
+            + json.dumps(value, ensure_ascii=False, separators=(",", ":"))).encode()
+
+
+def _add_lines(pieces: list[bytes], lines: list[bytes]) -> None:
+    for index, line in enumerate(lines):
+        pieces += (b",\n" if index else b"\n", line)
+    if lines:
+        pieces.append(b"\n")
+
+
+def _plain(record) -> dict:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _copy_filters(filters: list[dict]) -> list[dict]:
+    # Filter entries are flat mappings of scalars; anything nested is deep-copied.
+    return [{k: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for k, v in entry.items()}
+            if isinstance(entry, dict) else copy.deepcopy(entry) for entry in filters]
+
+
+def mask_url(url: str) -> str:
+    """Scheme and host of a bearer link, the rest replaced: safe to print."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        host = None
+    return f"{parts.scheme}://{host}{port}/{MASK}" if host and parts.scheme else MASK
+
+
+def is_masked_url(url: str) -> bool:
+    return url.endswith(MASK)
+
+
+def masked(state: State) -> State:
+    """A copy of `state` whose in-flight export URLs are masked."""
+    twin = state.copy()
+    for record in twin.exports.values():
+        for flight in record.in_flight:
+            flight.url = mask_url(flight.url)
+    return twin
+
+
+def drop_masked_in_flight(state: State) -> list[str]:
+    """Remove in-flight exports whose URL was masked (it cannot be polled); their addresses."""
+    dropped = []
+    for record in state.exports.values():
+        kept = [flight for flight in record.in_flight if not is_masked_url(flight.url)]
+        if len(kept) != len(record.in_flight):
+            dropped.append(record.address)
+            record.in_flight = kept
+    return dropped
+
+
+# -- parsing: every problem is a StateError that says where ------------------------
+
+
+def _parse_state(data: Any) -> State:
+    if not isinstance(data, dict):
+        raise StateError("state is malformed: the document must be a JSON object")
+    fmt = data.get("format")
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise StateError("state is malformed: \"format\" must be an integer (is this an osctl state file?)")
+    if fmt > STATE_FORMAT:
+        raise StateError(f"state was written by a newer osctl (format {fmt}); upgrade osctl")
+    if fmt < 1:
+        raise StateError(f"state is malformed: unknown format {fmt}")
+    reader = _Reader("state")
+    lineage = reader.text(data, "lineage")
+    serial = reader.integer(data, "serial")
+    version = reader.text(data, "osctl_version")
+    segments = {address: _parse_segment(address, raw)
+                for address, raw in reader.mapping(data, "segments").items()}
+    exports = {name: _parse_export(name, raw) for name, raw in reader.mapping(data, "exports").items()}
+    if not lineage:
+        raise StateError("state is malformed: \"lineage\" is empty")
+    if serial < 0:
+        raise StateError("state is malformed: \"serial\" is negative")
+    return State(lineage, serial, version, segments, exports)
+
+
+def _parse_segment(address: str, raw: Any) -> SegmentRecord:
+    reader = _Reader(f"segments[{json.dumps(address)}]")
+    raw = reader.require_object(raw)
+    filters = reader.array(raw, "filters")
+    if not all(isinstance(f, dict) for f in filters):
+        raise reader.fail("filters", "must be a list of objects")
+    record = SegmentRecord(
+        app=reader.text(raw, "app"), app_id=reader.text(raw, "app_id"), name=reader.text(raw, "name"),
+        id=reader.text(raw, "id", optional=True), filters=filters, digest=reader.text(raw, "digest"),
+        description=reader.text(raw, "description", optional=True),
+        created_at=reader.text(raw, "created_at", optional=True),
+        status=reader.text(raw, "status", optional=True) or "created")
+    if record.status not in SEGMENT_STATUSES:
+        raise reader.fail("status", f"must be one of {', '.join(SEGMENT_STATUSES)}")
+    if record.address != address:
+        raise StateError(f"state is malformed: {reader.where} holds {record.address}")
+    if record.status == "created" and record.id is None:
+        raise reader.fail("id", "is missing for a created segment")
+    return record
+
+
+def _parse_export(name: str, raw: Any) -> ExportRecord:
+    reader = _Reader(f"exports[{json.dumps(name)}]")
+    raw = reader.require_object(raw)
+    if reader.text(raw, "name") != name:
+        raise reader.fail("name", f"must be {json.dumps(name)}")
+    messages = reader.array(raw, "messages_done", optional=True)
+    if not all(isinstance(m, str) for m in messages):
+        raise reader.fail("messages_done", "must be a list of strings")
+    files = [_parse_file(reader.nested("files", i), item)
+             for i, item in enumerate(reader.array(raw, "files", optional=True))]
+    in_flight = [_parse_in_flight(reader.nested("in_flight", i), item)
+                 for i, item in enumerate(reader.array(raw, "in_flight", optional=True))]
+    optional = {key: reader.text(raw, key, optional=True)
+                for key in ("last_attempt", "last_success", "satisfied_tick", "last_error")}
+    return ExportRecord(name=name, messages_done=messages, files=files, in_flight=in_flight, **optional)
+
+
+def _parse_file(reader: _Reader, raw: Any) -> FileRecord:
+    raw = reader.require_object(raw)
+    duration = raw.get("duration_seconds")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
+        raise reader.fail("duration_seconds", "must be a number")
+    return FileRecord(path=reader.text(raw, "path"), bytes=reader.integer(raw, "bytes"),
+                      rows=reader.integer(raw, "rows"), sha256=reader.text(raw, "sha256"),
+                      tick=reader.text(raw, "tick", optional=True),
+                      message_id=reader.text(raw, "message_id", optional=True),
+                      written_at=reader.text(raw, "written_at", optional=True),
+                      duration_seconds=duration)
+
+
+def _parse_in_flight(reader: _Reader, raw: Any) -> InFlight:
+    raw = reader.require_object(raw)
+    return InFlight(kind=reader.text(raw, "kind"), requested_at=reader.text(raw, "requested_at"),
+                    url=reader.text(raw, "url"), expires_at=reader.text(raw, "expires_at"),
+                    message_id=reader.text(raw, "message_id", optional=True),
+                    tick=reader.text(raw, "tick", optional=True))
+
+
+class _Reader:
+    """Typed field access that names the offending place in its error."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, key: str, problem: str) -> StateError:
+        return StateError(f"state is malformed: {self.where}.{key} {problem}")
+
+    def nested(self, key: str, index: int) -> _Reader:
+        return _Reader(f"{self.where}.{key}[{index}]")
+
+    def require_object(self, raw: Any) -> dict:
+        if not isinstance(raw, dict):
+            raise StateError(f"state is malformed: {self.where} must be an object")
+        return raw
+
+    def text(self, raw: dict, key: str, *, optional: bool = False) -> Any:
+        value = raw.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, "is missing" if value is None else "must be a string")
+        return value
+
+    def integer(self, raw: dict, key: str) -> int:
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, "is missing" if value is None else "must be an integer")
+        return value
+
+    def array(self, raw: dict, key: str, *, optional: bool = False) -> list:
+        value = raw.get(key)
+        if value is None and optional:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(key, "is missing" if value is None else "must be a list")
+        return value
+
+    def mapping(self, raw: dict, key: str) -> dict:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be an object")
+        return value

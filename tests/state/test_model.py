@@ -1,0 +1,159 @@
+"""The state document: round trips, clear errors, and the encoding cache never going stale."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osctl.errors import StateError
+from osctl.state.model import (
+    SegmentRecord,
+    State,
+    decode_state,
+    drop_masked_in_flight,
+    encode_state,
+    mask_url,
+    masked,
+)
+from tests.state.samples import SECRET_URL, sample_state, segment
+
+
+def test_round_trip_through_dict_and_document():
+    state = sample_state(serial=7)
+    assert State.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+    assert decode_state(encode_state(state)) == state
+    assert json.loads(encode_state(state)) == state.to_dict()
+
+
+def test_new_states_get_their_own_lineage():
+    first, second = State.new(), State.new()
+    assert first.lineage != second.lineage and first.serial == 0
+    assert first.to_dict()["format"] == 1
+
+
+def document(**changes) -> dict:
+    data = sample_state().to_dict()
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (document(format=2), r"^state was written by a newer osctl \(format 2\); upgrade osctl$"),
+    ([], "must be a JSON object"),
+    ({"lineage": "x"}, '"format" must be an integer'),
+    (document(lineage=None), "lineage is missing"),
+    (document(serial="3"), "serial must be an integer"),
+    (document(segments=[]), "segments must be an object"),
+])
+def test_what_is_wrong_is_said(data, message):
+    with pytest.raises(StateError, match=message):
+        State.from_dict(data)
+
+
+def test_a_broken_record_is_named():
+    data = document()
+    data["segments"]["segment.prod.Active US"]["filters"] = "country=US"
+    with pytest.raises(StateError, match=r'segments\["segment.prod.Active US"\].filters must be a list'):
+        State.from_dict(data)
+    data = document()
+    data["segments"]["segment.prod.Active US"]["status"] = "deleting"
+    with pytest.raises(StateError, match="status must be one of created, pending_create"):
+        State.from_dict(data)
+    data = document()
+    data["segments"]["segment.prod.Elsewhere"] = data["segments"].pop("segment.prod.Active US")
+    with pytest.raises(StateError, match="holds segment.prod.Active US"):
+        State.from_dict(data)
+    data = document()
+    data["exports"]["daily_subscriptions"]["files"][0]["rows"] = "many"
+    with pytest.raises(StateError, match=r"files\[0\].rows must be an integer"):
+        State.from_dict(data)
+
+
+def test_not_json_is_a_state_error():
+    with pytest.raises(StateError, match="not valid JSON"):
+        decode_state(b"\xff{")
+
+
+def test_copy_is_independent():
+    state = sample_state()
+    twin = state.copy()
+    twin.segments["segment.prod.Active US"].filters[0]["value"] = "CA"
+    twin.exports["daily_subscriptions"].messages_done.append("m-3")
+    twin.segments.clear()
+    assert state.segments["segment.prod.Active US"].filters[0]["value"] == "US"
+    assert state.exports["daily_subscriptions"].messages_done == ["m-1", "m-2"]
+
+
+def test_urls_are_masked_to_scheme_and_host():
+    assert mask_url(SECRET_URL) == "https://exports.example.com/…"
+    assert mask_url("http://user:pw@127.0.0.1:8080/a?b=c") == "http://127.0.0.1:8080/…"
+    assert mask_url("not a url") == "…"
+    shown = masked(sample_state())
+    assert SECRET_URL not in json.dumps(shown.to_dict())
+    assert drop_masked_in_flight(shown) == ["export.daily_subscriptions"]
+    assert shown.exports["daily_subscriptions"].in_flight == []
+
+
+# -- the cache: after any sequence of changes, the document equals a fresh encoding
+
+names = st.sampled_from(["A", "B", "C", "D", "dot.ted", "Ünïcode ✓"])
+changes = st.one_of(
+    st.tuples(st.just("add"), names, st.sampled_from(["US", "DE", "FR"])),
+    st.tuples(st.just("remove"), names, st.none()),
+    st.tuples(st.just("set_id"), names, st.text(max_size=5)),
+    st.tuples(st.just("set_filters"), names, st.sampled_from(["US", "DE", "FR"])),
+    st.tuples(st.just("set_description"), names, st.none() | st.text(max_size=5)),
+    st.tuples(st.just("export_message"), st.just("daily_subscriptions"), st.text(max_size=3)),
+)
+
+
+def apply_change(state: State, change) -> None:
+    kind, name, value = change
+    address = f"segment.prod.{name}"
+    record = state.segments.get(address)
+    if kind == "add":
+        state.segments[address] = segment(name, country=value)
+    elif kind == "remove":
+        state.segments.pop(address, None)
+    elif kind == "export_message":
+        state.exports[name].messages_done.append(value)  # exports may be edited in place
+    elif record is not None:
+        if kind == "set_id":
+            record.id = value
+        elif kind == "set_filters":
+            record.filters = [{"field": "country", "relation": "=", "value": value}]
+        else:
+            record.description = value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(changes, max_size=4), max_size=5))
+def test_encoding_always_matches_the_state(batches):
+    state = sample_state()
+    encode_state(state)
+    snapshots = [state.copy()]
+    for batch in batches:
+        for change in batch:
+            apply_change(state, change)
+        assert json.loads(encode_state(state)) == state.to_dict()
+        snapshots.append(state.copy())
+    for snapshot in snapshots:  # copies share cached lines; each must still encode itself
+        assert json.loads(encode_state(snapshot)) == snapshot.to_dict()
+
+
+def test_a_record_moved_to_another_address_is_encoded_under_it():
+    state = sample_state()
+    encode_state(state)
+    record = state.segments.pop("segment.prod.Active US")
+    state.segments["segment.prod.Active US (old)"] = record  # a caller bug, but never a wrong document
+    assert list(json.loads(encode_state(state))["segments"]).count("segment.prod.Active US (old)") == 1
+
+
+def test_segment_record_equality_ignores_the_cache():
+    record = segment("A")
+    other = segment("A")
+    encode_state(State("l", 1, "v", {record.address: record}))
+    assert record == other and isinstance(record, SegmentRecord)
