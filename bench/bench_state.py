@@ -17,6 +17,7 @@ The state directory is a temporary directory beside this script's repository
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def run_updates(directory: Path, segments: int, ops: int, threads: int, shape: S
     assert stored is not None and len(stored.segments) == segments + ops, "an update was lost"
     assert all(r.status == "created" for r in stored.segments.values()), "a result was lost"
     assert stored.serial == 1 + store.writes, "serial must grow by one per write"
+    shutil.rmtree(backend.path.parent)
     return elapsed, store.writes
 
 
