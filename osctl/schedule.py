@@ -8,6 +8,7 @@ their conventional meaning.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ALIASES = {
@@ -75,12 +76,18 @@ def timezone_error(name: str) -> str | None:
 
 def _closest_zone(name: str) -> str:
     import difflib
-    from zoneinfo import available_timezones
 
-    zones = available_timezones()
+    zones = _zone_names()
     by_lower = {z.lower(): z for z in zones}
     close = [by_lower[name.lower()]] if name.lower() in by_lower else difflib.get_close_matches(name, zones, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    from zoneinfo import available_timezones  # scans the zone database: once per process
+
+    return tuple(sorted(available_timezones()))
 
 
 # -- ticks and due exports ---------------------------------------------------------------
