@@ -1,0 +1,68 @@
+"""Scheduled exports (DESIGN §5): what is due, and running it.
+
+    plan_exports(config, state, clients, now, forced=...)   -> ExportRun values for the plan
+    apply_exports(runs, config, store, clients, now_fn, observer, config_dir=...) -> ExportsResult
+
+Modules: due (pure: due runs and why), messages (message selectors and bookmarks),
+naming (pure: destination placeholders, -N), polling (pure: when to look again),
+columns (pure: documented CSV headers), download (HTTP + files: stream, verify, place),
+runner (one export end to end; accounts in parallel, one export per account at a time).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["apply_exports", "plan_exports"]
+
+
+def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[str, ...] = (),
+                 segment_changes: Iterable | None = None):
+    """The export runs due at `now` (and the `forced` ones), sorted by name.
+
+    Effects only for per-message kinds: their messages are read through the message
+    list/view endpoints (paced by the client). `segment_changes` (the plan's segment
+    changes, if known) tell which segments are created or replaced first."""
+    from osctl.config.model import PER_MESSAGE_KINDS
+    from osctl.exports.due import make_runs, runs_wanted
+    from osctl.exports.messages import resolve
+
+    wanted = runs_wanted(config, state, now, forced)
+    records = state.exports if state is not None else {}
+    selections = {}
+    for export in config.exports:
+        if export.name in wanted and export.kind in PER_MESSAGE_KINDS:
+            record = records.get(export.name)
+            done = record.messages_done if record is not None else ()
+            app = config.apps[export.app]
+            selections[export.name] = resolve(clients[export.app], app.app_id, export, done, now)
+    changing = None
+    if segment_changes is not None:
+        changing = [c.address for c in segment_changes if getattr(c.action, "value", c.action) in ("create", "replace")]
+    return make_runs(config, state, wanted, selections, changing=changing)
+
+
+def apply_exports(plan_runs, config, store, clients: dict, now_fn: Callable[[], datetime], observer=None, *,
+                  config_dir: str | Path, failed_segments: Iterable[str] = (),
+                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                  policy=None, http=None):
+    """Run the planned exports; state is persisted after every file. Returns ExportsResult
+    (succeeded / failed, each a list of (ExportRun, text)). An export whose `after_segment`
+    is in `failed_segments` is not run."""
+    from osctl.exports.download import download_client
+    from osctl.exports.polling import PollPolicy
+    from osctl.exports.runner import NullObserver, Runner
+
+    own_http = http is None
+    http = http or download_client()
+    try:
+        runner = Runner(config=config, store=store, clients=clients, http=http, config_dir=Path(config_dir),
+                        now=now_fn, observer=observer or NullObserver(), sleep=sleep, monotonic=monotonic,
+                        policy=policy or PollPolicy())
+        return runner.run_all(tuple(plan_runs), failed_segments=frozenset(failed_segments))
+    finally:
+        if own_http:
+            http.close()

@@ -27,13 +27,13 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
 from osctl.errors import OsctlError
 from osctl.exports import naming
 from osctl.exports.columns import header_problem
+from osctl.exports.links import mask_url
 
 NOT_READY_STATUSES = frozenset({403, 404})  # facts §3, §8.4: the file is still being made
 TEMP_SUFFIX = ".osctl-part"
@@ -67,20 +67,6 @@ class Received:
 
 
 Progress = Callable[[int, int | None, int], None]  # bytes so far, total bytes or None, rows so far
-
-
-def mask_url(url: str) -> str:
-    """scheme://host/… : enough to say where, not enough to fetch the file."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "…"
-    if not parts.scheme or not parts.netloc:
-        return "…"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}/…"
 
 
 def download_client(timeout: float = 60.0) -> httpx.Client:

@@ -9,7 +9,8 @@ import io
 import pytest
 
 from osctl.exports.columns import AUDIENCE_ACTIVITY_COLUMNS, SUBSCRIPTION_COLUMNS
-from osctl.exports.download import DownloadFailed, mask_url, place, receive, write_verified
+from osctl.exports.download import DownloadFailed, place, receive, write_verified
+from osctl.exports.links import mask_url
 
 HEADER = ",".join(AUDIENCE_ACTIVITY_COLUMNS) + "\n"
 

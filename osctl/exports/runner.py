@@ -1,0 +1,448 @@
+"""Running exports (effects: API calls, file downloads, state writes).
+
+One export run writes one file (subscriptions, outcomes) or one per message
+(audience_activity, message_history). For each file:
+
+    1. resume: an export requested earlier whose URL is still valid (3 days) is polled
+       again instead of requested again; an expired one is dropped and requested anew
+    2. request it; a busy account (another export running, even from another machine)
+       is waited for and asked again, within the export's timeout
+    3. record the URL and its expiry in state at once, durably (InFlight), so a killed
+       run resumes rather than starting a second export
+    4. look at the URL at the estimated generation time, then with backoff (polling.py)
+       until the file is there or the timeout passed (403/404 mean "not ready")
+    5. stream it to a temp file beside the destination while verifying it; a broken or
+       corrupt download is fetched again; only a verified file is placed (-N if taken)
+    6. record the file (path, bytes, rows, sha256, tick, duration), the message bookmark,
+       and drop the InFlight entry
+
+The timeout applies to each file. When every file is written, the export's last
+success and the tick it satisfied are recorded. Exports of one account run one at a
+time (OneSignal makes one export per account at a time); accounts run in parallel.
+Progress goes to an observer; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from osctl.config.model import Config, Export
+from osctl.durations import parse_duration
+from osctl.errors import OsctlError
+from osctl.exports import download as dl
+from osctl.exports import naming
+from osctl.exports.due import is_per_message
+from osctl.exports.polling import PollPolicy, clip
+from osctl.plan.model import ExportRun
+from osctl.schedule import format_time, parse_time
+from osctl.state.model import ExportRecord, FileRecord, InFlight, State
+
+URL_LIFETIME = timedelta(days=3)  # facts §3.1, §3.2
+# An in-flight URL this close to its expiry is not resumed: the download might not make it.
+RESUME_MARGIN = timedelta(minutes=10)
+DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most
+LOST_ANSWER_ATTEMPTS = 3
+
+
+class ExportObserver(Protocol):
+    def export_started(self, run: ExportRun) -> None: ...
+    def export_step(self, run: ExportRun, text: str) -> None: ...
+    def export_progress(self, run: ExportRun, done: int, total: int | None, rows: int) -> None: ...
+    def export_finished(self, run: ExportRun, detail: str) -> None: ...
+    def export_failed(self, run: ExportRun, error: str) -> None: ...
+
+
+class NullObserver:
+    def export_started(self, run): pass
+    def export_step(self, run, text): pass
+    def export_progress(self, run, done, total, rows): pass
+    def export_finished(self, run, detail): pass
+    def export_failed(self, run, error): pass
+
+
+class ExportFailed(OsctlError):
+    pass
+
+
+@dataclass
+class ExportsResult:
+    succeeded: list[tuple[ExportRun, str]] = field(default_factory=list)
+    failed: list[tuple[ExportRun, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ok(self, run: ExportRun, detail: str) -> None:
+        with self._lock:
+            self.succeeded.append((run, detail))
+
+    def fail(self, run: ExportRun, error: str) -> None:
+        with self._lock:
+            self.failed.append((run, error))
+
+
+@dataclass
+class Runner:
+    config: Config
+    store: object  # osctl.state.store.StateStore
+    clients: dict  # app alias -> OneSignalClient
+    http: object  # httpx.Client for file URLs (download_client)
+    config_dir: Path
+    now: Callable[[], datetime]  # wall clock (UTC): timestamps, URL expiry
+    observer: ExportObserver = field(default_factory=NullObserver)
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic  # timeouts and poll timing
+    rng: Callable[[], float] = random.random
+    policy: PollPolicy = field(default_factory=PollPolicy)
+
+    # -- many exports ------------------------------------------------------------
+    def run_all(self, runs, *, failed_segments=frozenset()) -> ExportsResult:
+        """Exports of one account one after another, accounts in parallel."""
+        result = ExportsResult()
+        by_account: dict[str, list[ExportRun]] = {}
+        for run in runs:
+            export = self.config.export(run.name)
+            app = self.config.apps.get(export.app) if export is not None else None
+            by_account.setdefault(app.account if app else "", []).append(run)
+
+        def serve(queue: list[ExportRun]) -> None:
+            for run in queue:
+                if run.after_segment and run.after_segment in failed_segments:
+                    error = f"not run: {run.after_segment}, which it exports, was not created"
+                    self.observer.export_failed(run, error)
+                    result.fail(run, error)
+                    continue
+                self.run_one(run, result)
+
+        if len(by_account) <= 1:
+            for queue in by_account.values():
+                serve(queue)
+            return result
+        with ThreadPoolExecutor(max_workers=len(by_account), thread_name_prefix="osctl-export") as pool:
+            list(pool.map(serve, by_account.values()))
+        return result
+
+    def run_one(self, run: ExportRun, result: ExportsResult) -> None:
+        self.observer.export_started(run)
+        try:
+            detail = self._run(run)
+        except OsctlError as exc:
+            self._failed(run, str(exc))
+            result.fail(run, str(exc))
+            return
+        except Exception as exc:  # a bug: report it, keep going with other exports
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self._failed(run, message)
+            result.fail(run, message)
+            return
+        self.observer.export_finished(run, detail)
+        result.ok(run, detail)
+
+    def _failed(self, run: ExportRun, error: str) -> None:
+        self.observer.export_failed(run, error)
+        with contextlib.suppress(OsctlError):
+            self.store.update(lambda s: setattr(_record(s, run.name), "last_error", error))
+
+    # -- one export --------------------------------------------------------------
+    def _run(self, run: ExportRun) -> str:
+        export = self.config.export(run.name)
+        if export is None:
+            raise ExportFailed(f"export {run.name!r} is no longer declared in the configuration")
+        if export.app not in self.clients:
+            raise ExportFailed(f"export {run.name!r}: app '{export.app}' is not configured")
+        started = self.now()
+        tick = parse_time(run.due_tick) if run.due_tick else started
+        self.store.update(lambda s: _start(s, run.name, format_time(started)))
+        done = set(self.store.view(lambda s: list(_record(s, run.name).messages_done)))
+        errors: list[str] = []
+        files: list[FileRecord] = []
+        if export.kind == "outcomes":
+            files.append(self._outcomes(run, export, tick))
+        elif is_per_message(export):
+            for message_id in run.messages:
+                if message_id in done:
+                    continue  # exported since the plan was made
+                try:
+                    files.append(self._file(run, export, tick, message_id))
+                except OsctlError as exc:
+                    errors.append(f"message {message_id}: {exc}")
+                    self.observer.export_step(run, f"message {message_id} failed: {exc}")
+        else:
+            files.append(self._file(run, export, tick, None))
+        if errors:
+            written = f"{len(files)} file(s) written, " if files else ""
+            raise ExportFailed(f"{written}{len(errors)} failed: " + "; ".join(errors))
+        finished = format_time(self.now())
+        self.store.update(lambda s: _succeeded(s, run.name, finished, run.due_tick))
+        if not files:
+            return "no new messages: nothing to export"
+        rows = sum(f.rows for f in files)
+        names = ", ".join(f.path for f in files[:3]) + (f", … ({len(files)} files)" if len(files) > 3 else "")
+        return f"{names} ({rows:,} rows)"
+
+    def _file(self, run: ExportRun, export: Export, tick: datetime, message_id: str | None) -> FileRecord:
+        unit_started = self.monotonic()
+        deadline = unit_started + export.timeout_seconds
+        client = self.clients[export.app]
+        app_id = self.config.apps[export.app].app_id
+        records = self._estimate(export, client, app_id, message_id)
+        flight = self._resumable(run, export, message_id)
+        if flight is not None:
+            url = flight.url
+            waited = max((self.now() - parse_time(flight.requested_at)).total_seconds(), 0.0)
+            self.observer.export_step(run, f"resuming the export requested at {flight.requested_at} "
+                                           f"({dl.mask_url(url)})")
+        else:
+            url = self._request(run, export, client, app_id, message_id, tick, deadline)
+            waited = 0.0
+        destination = self._destination(export, tick, message_id)
+        origin = self.monotonic() - waited  # when OneSignal started making the file
+        final, received = self._poll_and_fetch(run, export, url, origin, records, deadline, destination)
+        record = FileRecord(
+            path=self._relative(final), bytes=received.bytes, rows=received.rows, sha256=received.sha256,
+            tick=format_time(tick), message_id=message_id, written_at=format_time(self.now()),
+            duration_seconds=round(self.monotonic() - unit_started, 3))
+        self.store.update(lambda s: _file_written(s, run.name, record, export.kind, message_id))
+        return record
+
+    # -- requesting ---------------------------------------------------------------
+    def _resumable(self, run: ExportRun, export: Export, message_id: str | None) -> InFlight | None:
+        """The recorded request for this file, if its URL is still good; stale ones are dropped."""
+        now = self.now()
+        flights = self.store.view(lambda s: [f for f in _record(s, run.name).in_flight
+                                            if f.kind == export.kind and f.message_id == message_id])
+        usable = None
+        for flight in flights:
+            fresh = parse_time(flight.expires_at) - RESUME_MARGIN > now
+            # a snapshot requested before the tick it must satisfy is too old (per-message files never are)
+            recent = message_id is not None or run.due_tick is None \
+                or parse_time(flight.requested_at) >= parse_time(run.due_tick)
+            if fresh and recent and usable is None:
+                usable = flight
+        stale = [f for f in flights if f is not usable]
+        if stale:
+            self.store.update(lambda s: _drop_flights(s, run.name, stale))
+            if any(parse_time(f.expires_at) - RESUME_MARGIN <= now for f in stale):
+                self.observer.export_step(run, "the export requested earlier has expired: requesting it again")
+        return usable
+
+    def _request(self, run, export, client, app_id, message_id, tick, deadline) -> str:
+        from osctl.onesignal.errors import AccountBusy, OutcomeUnknown
+
+        busy = lost = 0
+        while True:
+            requested = self.now()
+            try:
+                url = self._send_request(export, client, app_id, message_id, requested)
+            except AccountBusy:
+                busy += 1
+                remaining = deadline - self.monotonic()
+                if remaining <= 0:
+                    raise ExportFailed(
+                        f"account '{self.config.apps[export.app].account}' is busy: another export is running "
+                        f"for it (OneSignal makes one at a time) and it did not finish within the "
+                        f"{_seconds(export.timeout_seconds)} timeout") from None
+                wait = clip(self.policy.busy_delay(busy, self.rng), self.monotonic(), deadline)
+                self.observer.export_step(run, f"account busy with another export; asking again in {wait:.0f} s")
+                self.sleep(wait)
+                continue
+            except OutcomeUnknown:
+                # the export may have started; asking again is the only way to get a URL
+                lost += 1
+                if lost >= LOST_ANSWER_ATTEMPTS or self.monotonic() >= deadline:
+                    raise
+                self.sleep(clip(self.policy.busy_delay(lost, self.rng), self.monotonic(), deadline))
+                continue
+            flight = InFlight(kind=export.kind, requested_at=format_time(requested), url=url,
+                              expires_at=format_time(requested + URL_LIFETIME), message_id=message_id,
+                              tick=format_time(tick))
+            self.store.update(lambda s, f=flight: _record(s, run.name).in_flight.append(f))
+            self.observer.export_step(run, f"requested{' message ' + message_id if message_id else ''}; "
+                                           f"file will be at {dl.mask_url(url)}")
+            return url
+
+    def _send_request(self, export: Export, client, app_id: str, message_id: str | None, now: datetime) -> str:
+        options = export.options or {}
+        if export.kind == "subscriptions":
+            since = None
+            if options.get("last_active_within"):
+                since = int(now.timestamp()) - parse_duration(options["last_active_within"])
+            include = options.get("include_unsubscribed")
+            return client.request_subscriptions_export(
+                app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
+                last_active_since=since, include_unsubscribed=include if export.segment else None)
+        if export.kind == "audience_activity":
+            return client.request_audience_activity_export(app_id, message_id)
+        if export.kind == "message_history":
+            return client.request_message_history(app_id, message_id, events=options.get("events", "sent"),
+                                                  email=options.get("email"))
+        raise ExportFailed(f"export kind {export.kind!r} has no file to request")
+
+    def _estimate(self, export: Export, client, app_id: str, message_id: str | None) -> int | None:
+        """Rows OneSignal will write, when the API tells: the message's counts, the segment's size."""
+        try:
+            if message_id is not None:
+                message = client.get_message(app_id, message_id)
+                if message is None:
+                    return None
+                if export.kind == "message_history" and (export.options or {}).get("events") == "clicked":
+                    return message.converted
+                return message.recipients
+            if export.segment:
+                address = f"segment.{export.app}.{export.segment}"
+                segment_id = self.store.view(lambda s: getattr(s.segments.get(address), "id", None))
+                if segment_id is None:
+                    segment_id = next((s.id for s in client.list_segments(app_id) if s.name == export.segment), None)
+                if segment_id is not None:
+                    detail = client.get_segment(app_id, segment_id, detail=False)
+                    return detail.subscriber_count if detail is not None else None
+        except OsctlError:
+            return None  # the estimate only times the first look
+        return None
+
+    # -- polling and downloading --------------------------------------------------------
+    def _poll_and_fetch(self, run, export, url, origin, records, deadline, destination) -> tuple[Path, dl.Received]:
+        first_look = origin + self.policy.first_delay(records)
+        self.sleep(clip(first_look - self.monotonic(), self.monotonic(), deadline))
+        looks = broken = 0
+        last = "no answer yet"
+        while True:
+            looks += 1
+            answer = dl.look(self.http, url)
+            retry_after = None
+            if isinstance(answer, dl.NotReady):
+                retry_after = answer.retry_after
+                last = f"answered {answer.status}" if answer.status else f"no answer ({answer.detail})"
+            else:
+                self.observer.export_step(run, f"file ready after {looks} look(s); downloading")
+                try:
+                    return self._fetch(run, export, url, answer, destination)
+                except dl.DownloadFailed as exc:
+                    broken += 1
+                    if not exc.retryable or broken >= DOWNLOAD_ATTEMPTS:
+                        raise ExportFailed(f"download failed {broken} time(s): {exc}") from None
+                    last = str(exc)
+                    self.observer.export_step(run, f"download failed ({exc}); fetching it again")
+            now = self.monotonic()
+            if now >= deadline:
+                raise ExportFailed(
+                    f"the file was not ready within the {_seconds(export.timeout_seconds)} timeout "
+                    f"({looks} look(s) at {dl.mask_url(url)}, last: {last}); the request is kept in state "
+                    f"and the next run resumes it while its link is valid")
+            wait = clip(self.policy.delay(looks, now - origin, self.rng, retry_after), now, deadline)
+            self.sleep(wait)
+
+    def _fetch(self, run, export, url, response, destination) -> tuple[Path, dl.Received]:
+        total = _content_length(response)
+
+        def progress(done: int, size: int | None, rows: int) -> None:
+            self.observer.export_progress(run, done, size, rows)
+
+        def fill(sink) -> dl.Received:
+            return dl.receive(dl.response_chunks(response, url), sink, kind=export.kind,
+                              options=export.options, total=total, progress=progress)
+
+        try:
+            return dl.write_verified(destination, fill)
+        finally:
+            response.close()
+
+    def _outcomes(self, run: ExportRun, export: Export, tick: datetime) -> FileRecord:
+        started = self.monotonic()
+        options = export.options or {}
+        client = self.clients[export.app]
+        app_id = self.config.apps[export.app].app_id
+        answer = client.outcomes(app_id, options.get("names") or (), time_range=options.get("time_range", "1h"),
+                                 platforms=options.get("platforms"), attribution=options.get("attribution"))
+        data = outcomes_csv(answer)
+        destination = self._destination(export, tick, None)
+        final, received = dl.write_verified(destination, lambda sink: dl.receive([data], sink, kind="outcomes"))
+        record = FileRecord(path=self._relative(final), bytes=received.bytes, rows=received.rows,
+                            sha256=received.sha256, tick=format_time(tick), message_id=None,
+                            written_at=format_time(self.now()),
+                            duration_seconds=round(self.monotonic() - started, 3))
+        self.store.update(lambda s: _file_written(s, run.name, record, export.kind, None))
+        return record
+
+    # -- paths --------------------------------------------------------------------
+    def _destination(self, export: Export, tick: datetime, message_id: str | None) -> Path:
+        app = self.config.apps[export.app]
+        values = naming.placeholders(app=export.app, app_id=app.app_id, export=export.name, kind=export.kind,
+                                     tick=tick, timezone=export.timezone, message_id=message_id)
+        return self.config_dir / naming.render(export.destination, values)
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.config_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def outcomes_csv(outcomes: list[dict]) -> bytes:
+    """OneSignal's outcomes answer as a gzip-compressed CSV: outcome,aggregation,value."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["outcome", "aggregation", "value"])
+    for item in outcomes:
+        writer.writerow([item.get("id", ""), item.get("aggregation", ""), item.get("value", "")])
+    return gzip.compress(text.getvalue().encode(), mtime=0)
+
+
+# -- state mutations (run under the store's lock) -------------------------------------
+
+
+def _record(state: State, name: str) -> ExportRecord:
+    record = state.exports.get(name)
+    if record is None:
+        record = state.exports[name] = ExportRecord(name=name)
+    return record
+
+
+def _start(state: State, name: str, stamp: str) -> None:
+    _record(state, name).last_attempt = stamp
+
+
+def _drop_flights(state: State, name: str, flights: list[InFlight]) -> None:
+    record = _record(state, name)
+    record.in_flight = [f for f in record.in_flight if f not in flights]
+
+
+def _file_written(state: State, name: str, file: FileRecord, kind: str, message_id: str | None) -> None:
+    record = _record(state, name)
+    record.files = [*record.files, file]
+    record.in_flight = [f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)]
+    if message_id is not None and message_id not in record.messages_done:
+        record.messages_done = [*record.messages_done, message_id]
+
+
+def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:
+    record = _record(state, name)
+    record.last_success = stamp
+    record.last_error = None
+    # requests whose links expired are of no use to anyone
+    record.in_flight = [f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)]
+    if tick is not None and (record.satisfied_tick is None or parse_time(tick) > parse_time(record.satisfied_tick)):
+        record.satisfied_tick = tick
+
+
+def _content_length(response) -> int | None:
+    try:
+        return int(response.headers.get("Content-Length"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _seconds(seconds: int) -> str:
+    from osctl.durations import format_duration
+
+    return format_duration(int(seconds))
