@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.errors import OsctlError
+
+CONFIG_NAME = "osctl.yaml"
+# Local state (.osctl/state.json and its backup and lock) and downloaded export files.
+GITIGNORE_HEADER = "# osctl: local state and export files"
+GITIGNORE_LINES = (".osctl/", "exports/")
+
+
+@click.command()
+@global_options
+@click.argument("directory", required=False, metavar="[DIR]")
+@pass_settings
+def init(settings: Settings, directory: str | None) -> int:
+    """Write a commented starter config and .gitignore lines into DIR (default: -c or .)."""
+    target = Path(directory) if directory else settings.config_path
+    config = target / CONFIG_NAME
+    if config.exists():
+        raise OsctlError(f"{config} already exists; init never overwrites a config "
+                         "(edit it, or run 'osctl init NEW_DIR')")
+    if target.is_dir():
+        others = sorted(p.name for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if others:
+            raise OsctlError(f"{target} already holds YAML files ({', '.join(others)}); osctl reads every "
+                             "*.yaml there as config, so init only writes into a directory without any "
+                             "(try 'osctl init osctl/')")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        template = resources.files("osctl.templates").joinpath(CONFIG_NAME).read_text(encoding="utf-8")
+        with open(config, "x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
+            handle.write(template)
+        added = _extend_gitignore(target / ".gitignore")
+    except OSError as exc:
+        raise OsctlError(f"cannot write into {target}: {exc.strerror or exc}") from exc
+    if not settings.quiet:
+        click.echo(f"Wrote {config}")
+        if added:
+            click.echo(f"Added {', '.join(added)} to {target / '.gitignore'}")
+        where = "" if target == Path(".") else f" -c {target}"
+        click.echo(f"Next: put your App ID in {config}, export ONESIGNAL_API_KEY, "
+                   f"then run 'osctl validate{where}'.")
+    return 0
+
+
+def _extend_gitignore(path: Path) -> list[str]:
+    """Append the lines .gitignore lacks (`/.osctl` counts as `.osctl/`); return those added."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = {line.strip().strip("/") for line in existing.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line.strip("/") not in present]
+    if not missing:
+        return []
+    addition = "\n" if existing and not existing.endswith("\n") else ""
+    if GITIGNORE_HEADER not in present:
+        addition += ("\n" if existing else "") + GITIGNORE_HEADER + "\n"
+    addition += "".join(line + "\n" for line in missing)
+    with open(path, "a", encoding="utf-8") as handle:  # append: the user's lines are never rewritten
+        handle.write(addition)
+    return missing

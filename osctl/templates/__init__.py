@@ -1,0 +1,1 @@
+"""Text templates osctl writes (osctl init); shipped as package data."""
