@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from osctl.onesignal import (
     AuthenticationFailed,
     OneSignalClient,
+    OneSignalRequestFailed,
     OutcomeUnknown,
     RetriesExhausted,
     RetryPolicy,
@@ -96,41 +94,6 @@ def test_more_than_300_segments_are_listed_completely_with_concurrent_pages(clie
                      for r in _segment_requests(control, "GET"))
     assert offsets[:4] == [0, 300, 600, 900]
     assert elapsed < 1.3, f"pages were not fetched concurrently ({elapsed:.2f} s)"
-
-
-class _PageSizedTotal(BaseHTTPRequestHandler):
-    """Answers the segment list the way PY/GO document total_count: this page's size."""
-
-    protocol_version = "HTTP/1.1"
-    segments = [{"id": f"id-{i}", "name": f"s{i}"} for i in range(305)]
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        query = parse_qs(urlsplit(self.path).query)
-        offset, limit = int(query["offset"][0]), int(query["limit"][0])
-        page = self.segments[offset:offset + limit]
-        body = json.dumps({"total_count": len(page), "offset": offset, "limit": limit,
-                           "segments": page}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def test_paging_continues_past_full_pages_when_total_count_is_the_page_size():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PageSizedTotal)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with OneSignalClient(f"http://127.0.0.1:{server.server_port}", API_KEY) as client:
-            names = [s.name for s in client.list_segments(APP_ID)]
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert names == [f"s{i}" for i in range(305)]
 
 
 def test_503_with_html_and_empty_bodies_is_retried(client, control, fake_time, retries):
@@ -284,3 +247,20 @@ def test_every_request_carries_the_key_scheme_and_a_json_body(client, control):
 
 def test_client_repr_does_not_show_the_key(client):
     assert API_KEY not in repr(client) and API_KEY not in str(vars(client))
+
+
+def test_built_in_and_dashboard_only_segments_are_recognisable(client):
+    listed = {s.name: s for s in client.list_segments(APP_ID)}
+    assert listed["Subscribed Users"].read_only is True
+    dashboard_only = client.get_segment(APP_ID, listed["Clicked Last Campaign"].id)
+    assert dashboard_only.unsupported is True
+    editable = client.get_segment(APP_ID, listed["Active Users"].id)
+    assert editable.unsupported is False and editable.filters
+
+
+def test_deleting_a_read_only_segment_fails_with_onesignals_reason(client):
+    built_in = next(s for s in client.list_segments(APP_ID) if s.read_only)
+    with pytest.raises(OneSignalRequestFailed) as caught:
+        client.delete_segment(APP_ID, built_in.id)
+    assert caught.value.status == 400 and "read-only" in str(caught.value)
+    assert f"delete segment {built_in.id}" in str(caught.value)
