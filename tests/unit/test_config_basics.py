@@ -40,3 +40,87 @@ def test_missing_version_and_apps_reported_together():
     messages = [d.message for d in result.errors]
     assert any("format version" in m for m in messages)
     assert any("no app" in m for m in messages)
+
+
+def test_model_defaults_follow_the_design():
+    config = _analyse(("a.yaml", APPS + "segments:\n  - name: S\n    filters: [{field: tag, key: a, relation: exists}]\n"
+                       "exports:\n  - name: subs\n    kind: subscriptions\n"
+                       "  - name: clicks\n    kind: audience_activity\n    schedule: '@daily'\n"
+                       "    destination: x/{message_id}.csv\n"
+                       "    audience_activity: {messages: {sent_within: 2d, settle: 12h, kind: api}}\n")).config
+    app = config.apps["prod"]
+    assert (app.api_key_env, app.account) == ("ONESIGNAL_API_KEY", "default")
+    assert (config.state.backend, config.state.path) == ("local", ".osctl/state.json")
+    segment = config.segment("prod", "S")
+    assert segment.app == "prod" and segment.prevent_destroy is False and segment.address == "segment.prod.S"
+    subs, clicks = config.export("subs"), config.export("clicks")
+    assert (subs.schedule, subs.timezone, subs.timeout_seconds) == (None, "UTC", 3600)
+    assert subs.destination == "exports/{app}/{export}/{date}.csv.gz"
+    assert clicks.schedule == "0 0 * * *"
+    assert (clicks.messages.sent_within_seconds, clicks.messages.settle_seconds, clicks.messages.kind) == \
+        (172800, 43200, "api")
+
+
+def test_model_is_frozen():
+    import dataclasses
+
+    import pytest
+
+    config = _analyse(("a.yaml", APPS)).config
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.apps["prod"].app_id = "other"
+
+
+def test_app_ids_and_message_ids_are_lower_cased():
+    text = ("osctl: 1\napps:\n  prod: {app_id: 5EB5A37E-B458-11E3-AC11-000C2940E62C}\n"
+            "exports:\n  - name: e\n    kind: message_history\n    destination: x/{message_id}.csv\n"
+            "    message_history: {events: sent, messages: {ids: [0B4E3F8A-2C1D-4E5F-9A8B-7C6D5E4F3A2B]}}\n")
+    config = _analyse(("a.yaml", text)).config
+    assert config.apps["prod"].app_id == "5eb5a37e-b458-11e3-ac11-000c2940e62c"
+    assert config.export("e").messages.ids == ("0b4e3f8a-2c1d-4e5f-9a8b-7c6d5e4f3a2b",)
+
+
+def test_existing_segment_form_names_the_segment_without_a_warning():
+    text = APPS + ("exports:\n  - name: e\n    kind: subscriptions\n"
+                   "    subscriptions: {segment: {name: Subscribed Users, existing: true}}\n")
+    result = _analyse(("a.yaml", text))
+    assert result.diagnostics == []
+    assert result.config.export("e").segment == "Subscribed Users"
+
+
+def test_config_digest_ignores_formatting_and_file_layout():
+    block = APPS + ("segments:\n  - name: S  # comment\n    filters:\n      - field: tag\n        key: a\n"
+                    "        relation: exists\n")
+    flow = APPS + "segments: [{filters: [{relation: exists, key: a, field: tag}], name: S}]\n"
+    split = (("a.yaml", APPS), ("b.yaml", "segments: [{name: S, filters: [{field: tag, key: a, relation: exists}]}]\n"))
+    digests = {_analyse(("a.yaml", block)).config.digest, _analyse(("a.yaml", flow)).config.digest,
+               _analyse(*split).config.digest}
+    assert len(digests) == 1
+
+
+def test_config_digest_changes_with_meaning():
+    base = APPS + "segments: [{name: S, filters: [{field: tag, key: a, relation: exists}]}]\n"
+    renamed = base.replace("name: S", "name: T")
+    protected = base.replace("name: S,", "name: S, prevent_destroy: true,")
+    digests = {_analyse(("a.yaml", t)).config.digest for t in (base, renamed, protected)}
+    assert len(digests) == 3
+
+
+def test_warnings_alone_still_give_a_model():
+    text = APPS + "segments: [{name: S, filters: [{field: email, relation: '=', value: a@b.c}]}]\n"
+    result = _analyse(("a.yaml", text))
+    assert result.config is not None and result.errors == []
+    assert [d.severity for d in result.diagnostics] == ["warning"]
+
+
+def test_a_broken_file_does_not_cause_follow_up_errors_elsewhere():
+    broken = "osctl: 1\napps:\n  prod: {app_id: 5eb5a37e-b458-11e3-ac11-000c2940e62c\n"  # unclosed brace
+    segments = "segments: [{name: S, app: prod, filters: [{field: tag, key: a, relation: exists}]}]\n"
+    result = _analyse(("a.yaml", broken), ("b.yaml", segments))
+    assert [d.file for d in result.errors] == ["conf/a.yaml"]
+
+
+def test_non_utf8_file_is_located_at_the_bad_byte():
+    result = analyse("conf", [("conf/a.yaml", b"osctl: 1\nname: caf\xe9\n")])
+    [diag] = [d for d in result.errors if d.file == "conf/a.yaml"]
+    assert (diag.line, diag.col) == (2, 10) and "not UTF-8" in diag.message
