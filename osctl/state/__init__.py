@@ -17,5 +17,7 @@ def open_backend(config: Config) -> StateBackend:
 
         return LocalBackend(Path(config.directory) / settings.path)
     if settings.backend == "postgres":
-        raise StateError("the postgres backend is not available yet")
+        from osctl.state.postgres import backend_from_env
+
+        return backend_from_env(settings.dsn_env, settings.workspace)
     raise StateError(f"unknown state backend {settings.backend!r}; use local or postgres")

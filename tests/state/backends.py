@@ -30,10 +30,20 @@ def local_kit(tmp_path: Path) -> Kit:
     return Kit("local", {"kind": "local", "path": str(tmp_path / ".osctl" / "state.json")})
 
 
-KITS = {"local": local_kit}
+def postgres_kit(tmp_path: Path) -> Kit:
+    from tests.state.pg_server import new_workspace, shared_server
+
+    return Kit("postgres", {"kind": "postgres", "dsn": shared_server().dsn(), "workspace": new_workspace()})
+
+
+KITS = {"local": local_kit, "postgres": postgres_kit}
 
 
 def open_spec(spec: dict) -> StateBackend:
     if spec["kind"] == "local":
         return LocalBackend(Path(spec["path"]))
+    if spec["kind"] == "postgres":
+        from osctl.state.postgres import PostgresBackend
+
+        return PostgresBackend(spec["dsn"], spec["workspace"])
     raise ValueError(f"unknown backend kind {spec['kind']!r}")
