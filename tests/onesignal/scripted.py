@@ -23,6 +23,7 @@ class ScriptedServer:
     def __init__(self, routes: list[tuple[str, str, Route]]):
         self.routes = [(method, re.compile(pattern), route) for method, pattern, route in routes]
         self.seen: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,6 +38,7 @@ class ScriptedServer:
                     self.rfile.read(length)
                 parts = urlsplit(self.path)
                 outer.seen.append((self.command, parts.path))
+                outer.headers.append(dict(self.headers.items()))
                 for method, pattern, route in outer.routes:
                     if method == self.command and pattern.fullmatch(parts.path):
                         status, body, headers = route(self.command, parts.path, parse_qs(parts.query))

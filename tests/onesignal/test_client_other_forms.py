@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import osctl
 from osctl.onesignal import (
     AccountBusy,
     AuthenticationFailed,
@@ -155,3 +156,16 @@ def test_delete_404_with_success_false_alone_means_already_gone():
     with ScriptedServer([("DELETE", SEGMENTS + "/gone", fixed(404, {"success": False}))]) as server, \
             _client(server) as client:
         assert client.delete_segment(APP_ID, "gone") is False
+
+
+def test_requests_name_osctl_and_its_version_and_say_their_body_is_json():
+    with ScriptedServer([("POST", SEGMENTS, fixed(201, {"success": True, "id": "new"})),
+                         ("GET", SEGMENTS, _paged([], total="app"))]) as server, \
+            _client(server) as client:
+        client.create_segment(APP_ID, "Active US", US)
+        client.list_segments(APP_ID)
+    post, get = server.headers
+    assert post["User-Agent"] == get["User-Agent"] == f"osctl/{osctl.__version__}"
+    assert post["Authorization"] == f"Key {API_KEY}"
+    assert post["Content-Type"] == "application/json"
+    assert get.get("Connection", "keep-alive").lower() == "keep-alive"

@@ -264,3 +264,27 @@ def test_deleting_a_read_only_segment_fails_with_onesignals_reason(client):
         client.delete_segment(APP_ID, built_in.id)
     assert caught.value.status == 400 and "read-only" in str(caught.value)
     assert f"delete segment {built_in.id}" in str(caught.value)
+
+
+def test_a_read_that_times_out_is_retried(emulator_url, control):
+    fake = FakeTime()
+    reasons = []
+    with OneSignalClient(emulator_url, API_KEY, timeout=0.3, sleep=fake.sleep, clock=fake.clock,
+                         on_retry=lambda call, reason: reasons.append(reason)) as client:
+        control.faults({"kind": "latency", "latency_ms": 800, "method": "GET", "times": 1})
+        assert isinstance(client.list_segments(APP_ID), list)
+    assert len(reasons) == 1 and "ReadTimeout" in reasons[0]
+
+
+def test_a_create_that_times_out_is_outcome_unknown_and_may_still_happen(emulator_url, control):
+    with OneSignalClient(emulator_url, API_KEY, timeout=0.3) as client:
+        control.faults({"kind": "latency", "latency_ms": 600, "method": "POST", "times": 1})
+        with pytest.raises(OutcomeUnknown) as caught:
+            client.create_segment(APP_ID, "Slow one", US)
+        assert "ReadTimeout" in str(caught.value)
+        assert_no_key(caught.value)
+        deadline = time.monotonic() + 5
+        while "Slow one" not in {s.name for s in client.list_segments(APP_ID)}:
+            assert time.monotonic() < deadline, "the timed-out create never took effect"
+            time.sleep(0.1)
+    assert len(_segment_requests(control, "POST")) == 1
