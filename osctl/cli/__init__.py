@@ -21,11 +21,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("osctl.cli.init_cmd", "init", "Write a commented starter configuration."),
     "validate": ("osctl.cli.validate_cmd", "validate", "Check the configuration offline."),
     "fmt": ("osctl.cli.fmt_cmd", "fmt", "Rewrite config files in canonical form."),
+    "emulator": ("osctl.cli.emulator_cmd", "emulator", "Serve a local OneSignal-compatible API (emulator)."),
     "schema": ("osctl.cli.schema_cmd", "schema", "Print a JSON Schema (config or plan)."),
     "plan": ("osctl.cli.plan_cmd", "plan", "Show what apply would change."),
     "apply": ("osctl.cli.apply_cmd", "apply", "Carry out a plan (or a saved plan file)."),
     "show": ("osctl.cli.show_cmd", "show", "Render a saved plan."),
     "import": ("osctl.cli.import_cmd", "import_segment", "Start managing an existing segment."),
+    "demo": ("osctl.cli.demo_cmd", "demo", "Narrated plan/apply walkthrough against a built-in emulator."),
+    "exports": ("osctl.cli.exports_cmd", "exports", "Scheduled exports: status, and run them now."),
     "state": ("osctl.cli.state_cmd", "state", "Inspect and repair state: list, show, rm, pull, push."),
     "force-unlock": ("osctl.cli.force_unlock_cmd", "force_unlock", "Remove a stale state lock."),
 }
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.exit_code
     except click.ClickException as exc:
         exc.show()
-        code = exc.exit_code
+        # click uses 2 for usage errors; osctl keeps 2 for --detailed-exitcode "changes present"
+        code = 1
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.format(), err=True)

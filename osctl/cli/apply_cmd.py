@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import PlanFlags, build_plan, load_config, plan_options, render_plan
 from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
 
@@ -14,8 +14,7 @@ from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
 @global_options
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
-@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION",
-              help="How long to wait for the state lock (e.g. 30s, 5m).")
+@lock_timeout_option
 @click.option("--allow-mass-destroy", is_flag=True,
               help="Apply even if more than 30% (and more than 3) of an app's segments are deleted or replaced.")
 @plan_options
@@ -24,18 +23,13 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
           no_exports, refresh, parallelism) -> int:
     """Carry out the plan: segment changes first, then due exports."""
     from osctl import runtime
-    from osctl.durations import parse_duration
     from osctl.state import open_backend
 
     if planfile and (targets or excludes):
         raise UsageError("--target/--exclude cannot be combined with a saved plan: it is applied exactly as saved")
-    try:
-        wait = parse_duration(lock_timeout)
-    except ValueError:
-        raise UsageError(f"--lock-timeout {lock_timeout!r} is not a duration (valid: 0s, 30s, 5m, ...)") from None
     config = load_config(settings)
     backend = open_backend(config)
-    with backend.lock("apply", wait), \
+    with backend.lock("apply", lock_timeout), \
             runtime.clients(config, settings.resolved_api_url, parallelism=parallelism) as clients:
         state = backend.read()
         if planfile:

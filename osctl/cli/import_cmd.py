@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import load_config
 from osctl.errors import OsctlError
 
@@ -11,9 +11,9 @@ from osctl.errors import OsctlError
 @global_options
 @click.argument("address")
 @click.argument("segment_id")
-@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION")
+@lock_timeout_option
 @pass_settings
-def import_segment(settings: Settings, address: str, segment_id: str, lock_timeout: str) -> int:
+def import_segment(settings: Settings, address: str, segment_id: str, lock_timeout: float) -> int:
     """Start managing the existing segment SEGMENT_ID as ADDRESS (segment.APP.NAME).
 
     The live filters are recorded in state; the next plan shows a replace only
@@ -21,7 +21,6 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
     """
     from osctl import runtime
     from osctl.addresses import parse_segment_address
-    from osctl.durations import parse_duration
     from osctl.filters import filters_digest, try_canonical
     from osctl.state import open_backend
     from osctl.state.model import SegmentRecord, State
@@ -34,7 +33,7 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
                          f"then import it")
     app = config.apps[app_alias]
     backend = open_backend(config)
-    with backend.lock("import", parse_duration(lock_timeout)), \
+    with backend.lock("import", lock_timeout), \
             runtime.clients(config, settings.resolved_api_url, apps=[app_alias]) as clients:
         state = backend.read() or State.new()
         existing = state.segments.get(address)

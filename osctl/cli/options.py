@@ -81,3 +81,18 @@ def pass_settings(func):
         return func(_settings(click.get_current_context()), *args, **kwargs)
 
     return wrapper
+
+
+def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from osctl.durations import parse_duration
+    from osctl.errors import UsageError
+
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise UsageError(f"--lock-timeout: {value!r} is not a duration (e.g. 0s, 30s, 5m)") from None
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout", default="0s", show_default=True, metavar="DURATION", callback=_lock_timeout,
+    help="How long to wait for another osctl's lock on the state (e.g. 30s, 5m).")
