@@ -1,80 +1,29 @@
-"""The one place osctl talks HTTP to OneSignal (DESIGN §4, API facts §0–§6).
-
-One httpx.Client (HTTP/1.1 keep-alive, pool >= parallelism) shared by worker threads.
-Every call goes through `_send`, which applies the retry policy, the shared backoff gate
-and view-endpoint pacing; the public methods only build requests and read answers.
+"""The OneSignal API as osctl uses it (DESIGN §4, API facts §0–§6): segments, messages,
+export requests and outcomes. Methods build a Call and read the answer; sending, retries,
+backoff, pacing and error texts live in session.py. Safe to share between threads.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from osctl import __version__
 from osctl.errors import OsctlError
 from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import (
-    AccountBusy,
-    AuthenticationFailed,
-    NotFound,
-    OneSignalRequestFailed,
-    OutcomeUnknown,
-    RetriesExhausted,
-    SegmentNameConflict,
-    Unreachable,
-)
-from osctl.onesignal.retry import (
-    PUSHBACK_STATUSES,
-    Backoff,
-    Pacer,
-    RetryPolicy,
-    is_retryable_status,
-    parse_retry_after,
-)
+from osctl.onesignal.errors import AccountBusy, OneSignalRequestFailed, SegmentNameConflict
+from osctl.onesignal.retry import RetryPolicy
+from osctl.onesignal.session import Call, Session
 from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail, SegmentPage
 
 SEGMENT_PAGE_SIZE = 300  # the list's maximum (facts §1.1)
 MESSAGE_PAGE_SIZE = 50  # the list's maximum (facts §4.2)
 VIEW_INTERVAL_SECONDS = 1.0  # view endpoints: about 1 request per second per app (facts §6)
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One logical API call: what the user is told it was, and how it may be retried."""
-
-    description: str  # e.g. "create segment 'Active US' in app 5eb5a37e…"
-    method: str
-    path: str
-    params: Any = None
-    json: Any = None
-    # Safe to send again after it may have reached the server (GET, DELETE).
-    idempotent: bool = True
-    paced_app: str | None = None  # view endpoints are paced per app
-
-
-class _Secret:
-    """Holds the key so that no repr, vars() dump or traceback local shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str):
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<redacted>"
-
-    __str__ = __repr__
 
 
 class OneSignalClient:
@@ -93,40 +42,30 @@ class OneSignalClient:
         view_interval: float = VIEW_INTERVAL_SECONDS,
         wall_clock: Callable[[], float] = time.time,
     ):
+        """on_retry(call, reason) hears of every retry (for -v); view_interval paces the
+        message view endpoints per app; wall_clock only reads Retry-After HTTP dates."""
         self.base_url = base_url.rstrip("/")
         self.parallelism = max(int(parallelism), 1)
         self.policy = policy or RetryPolicy()
-        self._key = _Secret(api_key)
-        self._sleep = sleep
-        self._clock = clock
-        self._wall_clock = wall_clock  # only to read Retry-After given as an HTTP date
-        self._rng = rng
-        self._rng_lock = threading.Lock()
-        self._on_retry = on_retry
-        self._backoff = Backoff(clock)
-        self._pacer = Pacer(view_interval, clock)
-        pool = 2 * self.parallelism  # room for nested paging inside parallel operations
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Key {api_key}",
-                "User-Agent": f"osctl/{__version__}",
-                "Accept": "application/json",
-            },
-            # A wait for a free pooled connection is not a network failure: no pool timeout.
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=None),
-            follow_redirects=False,
-            transport=httpx.HTTPTransport(
-                retries=0,  # our policy decides, and must know whether a POST was sent
-                limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
-            ),
+        self._session = Session(
+            self.base_url,
+            api_key,
+            timeout=timeout,
+            policy=self.policy,
+            pool_size=2 * self.parallelism,  # room for paging inside parallel operations
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            on_retry=on_retry,
+            view_interval=view_interval,
+            wall_clock=wall_clock,
         )
 
     def __repr__(self) -> str:
         return f"OneSignalClient(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        self._http.close()
+        self._session.close()
 
     def __enter__(self) -> OneSignalClient:
         return self
@@ -167,36 +106,36 @@ class OneSignalClient:
         return segments
 
     def _segment_page(self, app_id: str, offset: int) -> SegmentPage:
-        call = _Call(
+        call = Call(
             f"list segments of app {_short(app_id)} (offset {offset})",
             "GET",
             f"/apps/{_q(app_id)}/segments",
             params={"offset": offset, "limit": SEGMENT_PAGE_SIZE},
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if not response.is_success:  # 200 per DOC, 201 per PY/GO: both fine
-            self._raise_for(call, response)
-        return SegmentPage.from_json(self._json(call, response), offset=offset, limit=SEGMENT_PAGE_SIZE)
+            self._session.fail(call, response)
+        return SegmentPage.from_json(self._session.json(call, response), offset=offset, limit=SEGMENT_PAGE_SIZE)
 
     def get_segment(self, app_id: str, segment_id: str, *, detail: bool = True) -> SegmentDetail | None:
         """The segment with its filters (include-segment-detail=true); None when it is gone.
 
         A segment OneSignal refuses to show through the API (message-event or custom-event
         filters) comes back with unsupported=True rather than as an error."""
-        call = _Call(
+        call = Call(
             f"read segment {segment_id} of app {_short(app_id)}",
             "GET",
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
             params={"include-segment-detail": "true"} if detail else None,
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if response.status_code == 404:
             return None
         if response.status_code == 400 and _mentions(response, "supported via the api"):
             return SegmentDetail.not_supported_by_api(segment_id)
         if not response.is_success:
-            self._raise_for(call, response)
-        return SegmentDetail.from_json(segment_id, self._json(call, response))
+            self._session.fail(call, response)
+        return SegmentDetail.from_json(segment_id, self._session.json(call, response))
 
     def create_segment(
         self, app_id: str, name: str, filters: list[dict], description: str | None = None
@@ -206,34 +145,34 @@ class OneSignalClient:
         body: dict[str, Any] = {"name": name, "filters": filters}
         if description is not None:
             body["description"] = description
-        call = _Call(
+        call = Call(
             f"create segment {name!r} in app {_short(app_id)}",
             "POST",
             f"/apps/{_q(app_id)}/segments",
             json=body,
             idempotent=False,
         )
-        response = self._send(call)
+        response = self._session.send(call)
         status = response.status_code
         if status == 409 or (status == 400 and _mentions(response, "already taken")):
             existing = self._find_segment_id(app_id, name)
             errors = flatten_error_body(response.content)
             where = f"the existing segment is {existing}" if existing else None
             raise SegmentNameConflict(
-                self._message(call, response, errors, detail=where),
+                self._session.message(call, response, errors, detail=where),
                 name=name,
                 existing_id=existing,
-                **self._details(call, status, errors),
+                **self._session.details(call, status, errors),
             )
         if not response.is_success:
-            self._raise_for(call, response)
-        data = self._json(call, response)
+            self._session.fail(call, response)
+        data = self._session.json(call, response)
         new_id = data.get("id") if isinstance(data, dict) else None
         if not new_id:
             errors = flatten_error_body(response.content)
             raise OneSignalRequestFailed(
-                self._message(call, response, errors, detail="answered without a segment id"),
-                **self._details(call, status, errors),
+                self._session.message(call, response, errors, detail="answered without a segment id"),
+                **self._session.details(call, status, errors),
             )
         return str(new_id)
 
@@ -246,16 +185,16 @@ class OneSignalClient:
 
     def delete_segment(self, app_id: str, segment_id: str) -> bool:
         """True when deleted, False when it was already gone (404). Safe to retry."""
-        call = _Call(
+        call = Call(
             f"delete segment {segment_id} of app {_short(app_id)}",
             "DELETE",
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if response.status_code == 404:
             return False
         if not response.is_success:
-            self._raise_for(call, response)
+            self._session.fail(call, response)
         return True
 
     # ---- messages -------------------------------------------------------------------
@@ -266,17 +205,17 @@ class OneSignalClient:
         params: dict[str, Any] = {"app_id": app_id, "limit": limit, "offset": offset}
         if kind is not None:
             params["kind"] = kind
-        call = _Call(
+        call = Call(
             f"list messages of app {_short(app_id)} (offset {offset})",
             "GET",
             "/notifications",
             params=params,
             paced_app=app_id,
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if not response.is_success:
-            self._raise_for(call, response)
-        return MessagePage.from_json(self._json(call, response), offset=offset, limit=limit)
+            self._session.fail(call, response)
+        return MessagePage.from_json(self._session.json(call, response), offset=offset, limit=limit)
 
     def iter_messages(
         self, app_id: str, *, kind: int | None = None, newer_than: int | None = None
@@ -298,19 +237,19 @@ class OneSignalClient:
             offset += MESSAGE_PAGE_SIZE
 
     def get_message(self, app_id: str, message_id: str) -> Message | None:
-        call = _Call(
+        call = Call(
             f"read message {message_id} of app {_short(app_id)}",
             "GET",
             f"/notifications/{_q(message_id)}",
             params={"app_id": app_id},
             paced_app=app_id,
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if response.status_code == 404:
             return None
         if not response.is_success:
-            self._raise_for(call, response)
-        return Message.from_json(self._json(call, response))
+            self._session.fail(call, response)
+        return Message.from_json(self._session.json(call, response))
 
     # ---- exports --------------------------------------------------------------------
 
@@ -334,7 +273,7 @@ class OneSignalClient:
         if include_unsubscribed is not None:
             body["include_unsubscribed"] = include_unsubscribed
         what = f" of segment {segment_name!r}" if segment_name else ""
-        call = _Call(
+        call = Call(
             f"request subscriptions export{what} for app {_short(app_id)}",
             "POST",
             "/players/csv_export",
@@ -345,7 +284,7 @@ class OneSignalClient:
         return self._export_url(call, ("csv_file_url",))
 
     def request_audience_activity_export(self, app_id: str, message_id: str) -> str:
-        call = _Call(
+        call = Call(
             f"request audience activity export of message {message_id} in app {_short(app_id)}",
             "POST",
             f"/notifications/{_q(message_id)}/export_events",
@@ -361,7 +300,7 @@ class OneSignalClient:
         body: dict[str, Any] = {"app_id": app_id, "events": events}
         if email is not None:
             body["email"] = email
-        call = _Call(
+        call = Call(
             f"request {events} history of message {message_id} in app {_short(app_id)}",
             "POST",
             f"/notifications/{_q(message_id)}/history",
@@ -370,22 +309,22 @@ class OneSignalClient:
         )
         return self._export_url(call, ("destination_url", "csv_file_url"))
 
-    def _export_url(self, call: _Call, keys: tuple[str, ...]) -> str:
-        response = self._send(call)
+    def _export_url(self, call: Call, keys: tuple[str, ...]) -> str:
+        response = self._session.send(call)
         status = response.status_code
         errors = flatten_error_body(response.content) if not response.is_success else []
         if status == 409 or (status == 400 and _export_in_progress(errors)):
-            raise AccountBusy(self._message(call, response, errors), **self._details(call, status, errors))
+            raise AccountBusy(self._session.message(call, response, errors), **self._session.details(call, status, errors))
         if not response.is_success:
-            self._raise_for(call, response)
-        data = self._json(call, response)
+            self._session.fail(call, response)
+        data = self._session.json(call, response)
         for key in keys:
             url = data.get(key) if isinstance(data, dict) else None
             if url:
                 return str(url)
         raise OneSignalRequestFailed(
-            self._message(call, response, [], detail=f"answered without {' or '.join(keys)}"),
-            **self._details(call, status, []),
+            self._session.message(call, response, [], detail=f"answered without {' or '.join(keys)}"),
+            **self._session.details(call, status, []),
         )
 
     # ---- outcomes -------------------------------------------------------------------
@@ -411,185 +350,18 @@ class OneSignalClient:
             params.append(("outcome_platforms", ",".join(str(int(p)) for p in platforms)))
         if attribution is not None:
             params.append(("outcome_attribution", attribution))
-        call = _Call(
+        call = Call(
             f"read outcomes {', '.join(names)} of app {_short(app_id)}",
             "GET",
             f"/apps/{_q(app_id)}/outcomes",
             params=params,
         )
-        response = self._send(call)
+        response = self._session.send(call)
         if not response.is_success:
-            self._raise_for(call, response)
-        data = self._json(call, response)
+            self._session.fail(call, response)
+        data = self._session.json(call, response)
         outcomes = data.get("outcomes") if isinstance(data, dict) else None
         return [dict(o) for o in outcomes or [] if isinstance(o, dict)]
-
-    # ---- the request loop -----------------------------------------------------------
-
-    def _send(self, call: _Call) -> httpx.Response:
-        """The final answer to `call`: a success, or an error not worth retrying.
-
-        Retries connection failures, 429 and 5xx with backoff; 429/503 push back every
-        thread of this client. A call that is not idempotent is repeated only when it
-        certainly did not take effect: a connection never made, or a 429/503 answer."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self._backoff.wait(self._sleep)
-            if call.paced_app is not None:
-                wait = self._pacer.reserve(call.paced_app)
-                if wait > 0:
-                    self._sleep(wait)
-            response, failure, sent = self._attempt(call)
-            retry_after = None
-            if response is not None:
-                status = response.status_code
-                if not is_retryable_status(status):
-                    return response
-                errors = flatten_error_body(response.content)
-                if not call.idempotent and status not in PUSHBACK_STATUSES:
-                    raise OutcomeUnknown(
-                        self._message(call, response, errors, detail=_MAYBE_DONE),
-                        **self._details(call, status, errors),
-                    )
-                if status in PUSHBACK_STATUSES:
-                    retry_after = parse_retry_after(
-                        response.headers.get("Retry-After"), now_epoch=self._wall_clock()
-                    )
-                reason = _status_text(response, errors)
-                if retry_after is not None and retry_after > self.policy.max_retry_after_seconds:
-                    raise RetriesExhausted(
-                        self._message(
-                            call, response, errors,
-                            detail=f"asked to retry after {retry_after:.0f} s, longer than osctl waits",
-                        ),
-                        attempts=attempt,
-                        **self._details(call, status, errors),
-                    )
-            else:
-                if failure.kind == "fatal":
-                    raise Unreachable(self._plain(call, failure.text), **self._details(call, None, []))
-                if sent and not call.idempotent:
-                    raise OutcomeUnknown(
-                        self._plain(call, _append(failure.text, _MAYBE_DONE)),
-                        **self._details(call, None, []),
-                    )
-                reason = failure.text
-            if self.policy.gives_up_after(attempt):
-                status = response.status_code if response is not None else None
-                errors = flatten_error_body(response.content) if response is not None else []
-                raise RetriesExhausted(
-                    self._plain(call, f"{reason} (gave up after {attempt} attempts)"),
-                    attempts=attempt,
-                    **self._details(call, status, errors),
-                )
-            with self._rng_lock:
-                delay = self.policy.delay(attempt, retry_after, self._rng)
-            if self._on_retry is not None:
-                self._on_retry(
-                    call.description,
-                    self._redact(
-                        f"{reason}; retrying in {delay:.1f} s "
-                        f"(attempt {attempt + 1} of {self.policy.max_attempts})"
-                    ),
-                )
-            if response is not None and response.status_code in PUSHBACK_STATUSES:
-                self._backoff.push(delay)  # everyone waits, this thread included (top of loop)
-            else:
-                self._sleep(delay)
-
-    def _attempt(self, call: _Call) -> tuple[httpx.Response | None, _Failure | None, bool]:
-        """(response, None, True) or (None, failure, may_have_been_sent). httpx exceptions are
-        described and dropped here: they carry the request, headers and key included."""
-        headers = {"Content-Type": "application/json"} if call.method != "GET" else None
-        try:
-            response = self._http.request(
-                call.method, call.path, params=call.params, json=call.json, headers=headers
-            )
-            return response, None, True
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
-            failure, sent = _Failure("retry", _describe(exc)), False
-        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
-            failure, sent = _Failure("fatal", _describe(exc)), False
-        except httpx.TransportError as exc:  # read/write errors and timeouts, server hang-ups
-            failure, sent = _Failure("retry", _describe(exc)), True
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            failure, sent = _Failure("fatal", _describe(exc)), False
-        return None, failure, sent
-
-    # ---- errors ---------------------------------------------------------------------
-
-    def _raise_for(self, call: _Call, response: httpx.Response) -> None:
-        status = response.status_code
-        errors = flatten_error_body(response.content)
-        message = self._message(call, response, errors)
-        details = self._details(call, status, errors)
-        if status in (401, 403) or (
-            status == 400 and any("authorization" in e.lower() for e in errors)
-        ):
-            raise AuthenticationFailed(message, **details)
-        if status == 404:
-            raise NotFound(message, **details)
-        raise OneSignalRequestFailed(message, **details)
-
-    def _json(self, call: _Call, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise OneSignalRequestFailed(
-                self._message(call, response, [], detail="answered with a body that is not JSON"),
-                **self._details(call, response.status_code, []),
-            ) from None
-
-    def _message(
-        self, call: _Call, response: httpx.Response, errors: list[str], *, detail: str | None = None
-    ) -> str:
-        text = _status_text(response, errors)
-        if detail:
-            text = _append(text, detail)
-        return self._plain(call, text)
-
-    def _plain(self, call: _Call, text: str) -> str:
-        return self._redact(f"{call.description}: {call.method} {call.path} {text}")
-
-    def _details(self, call: _Call, status: int | None, errors: list[str]) -> dict[str, Any]:
-        return {
-            "call": call.description,
-            "method": call.method,
-            "path": call.path,
-            "status": status,
-            "errors": [self._redact(e) for e in errors],
-        }
-
-    def _redact(self, text: str) -> str:
-        """Belt and braces: nothing we build should contain the key, but a server might echo it."""
-        key = self._key.reveal()
-        return text.replace(key, "[redacted]") if len(key) >= 4 else text
-
-
-@dataclass(frozen=True)
-class _Failure:
-    kind: str  # "retry" | "fatal"
-    text: str
-
-
-_MAYBE_DONE = "the request may have been carried out, but its answer was lost"
-
-
-def _status_text(response: httpx.Response, errors: list[str]) -> str:
-    phrase = response.reason_phrase or ""
-    head = f"answered {response.status_code}{' ' + phrase if phrase else ''}"
-    return f"{head}: {'; '.join(errors)}" if errors else head
-
-
-def _append(text: str, detail: str) -> str:
-    """'answered 409: Name taken.' + detail reads as two sentences, not as '.;'."""
-    return f"{text} {detail[0].upper()}{detail[1:]}." if text.endswith((".", "!", "?")) else f"{text}; {detail}"
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"failed ({type(exc).__name__}: {text})" if text else f"failed ({type(exc).__name__})"
 
 
 def _mentions(response: httpx.Response, *needles: str) -> bool:
