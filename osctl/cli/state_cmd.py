@@ -209,3 +209,78 @@ def _check_push(file: str, pushed, current) -> None:
         raise StateError(f"{file} is at serial {pushed.serial} but the state is at serial {current.serial}: "
                          f"pushing it could undo newer changes. If you edited a copy pulled at serial "
                          f"{current.serial}, set its serial to {current.serial + 1}; or use --force")
+
+
+@state.command("migrate")
+@global_options
+@click.option("--to", "to", type=click.Choice(["local", "postgres"]), required=True,
+              help="The backend to copy the state to (the other one than the config's).")
+@click.option("--workspace", metavar="NAME", default=None,
+              help="With --to postgres: the workspace to copy into (default: the config's, else \"default\").")
+@click.option("--force", is_flag=True, help="Replace a state the target already holds.")
+@lock_timeout_option
+@pass_settings
+def migrate(settings: Settings, to: str, workspace: str | None, force: bool, lock_timeout: float) -> int:
+    """Copy the state to another backend, keeping its lineage and serial; the source stays as it is."""
+    config, source = _open(settings)
+    if to == config.state.backend:
+        raise UsageError(f"the config already keeps state in {to} ({source.description}); "
+                         f"--to names the backend to move it to")
+    if workspace is not None and to != "postgres":
+        raise UsageError("--workspace only applies with --to postgres")
+    target, block = _migration_target(config, to, workspace)
+    copied = True
+    with source.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
+        current = source.read()
+        if current is None:
+            raise StateError(f"nothing to migrate: {source.description} holds no state yet")
+        try:
+            existing = target.read()
+        except StateError as exc:
+            if not force:
+                raise StateError(f"{exc}; `osctl state migrate --force` replaces it") from None
+            existing = None
+        if existing is not None and _same_content(existing, current) and existing.serial == current.serial:
+            copied = False
+        elif existing is not None and not force:
+            raise StateError(f"{target.description} already holds a state (lineage {existing.lineage}, serial "
+                             f"{existing.serial}, {_counts(existing)}); refusing to overwrite it. Use --force "
+                             "to replace it with this one")
+        else:
+            target.write(current, force=True)  # as it is: same lineage, same serial
+    if not settings.quiet:
+        done = "Copied state" if copied else "Nothing to copy: the target already holds this state"
+        click.echo(f"{done} (lineage {current.lineage}, serial {current.serial}, {_counts(current)})\n"
+                   f"  from {source.description}\n  to   {target.description}\n"
+                   f"The source is unchanged. Now change the `state:` block of your configuration to:\n\n"
+                   f"{block}\n\n"
+                   f"{_after_migration(config, to)}")
+    return 0
+
+
+def _migration_target(config, to: str, workspace: str | None):
+    from osctl.config.model import DEFAULT_STATE_PATH
+    from osctl.state.local import LocalBackend
+    from osctl.state.postgres import backend_from_env
+
+    settings = config.state
+    if to == "postgres":
+        name = workspace or settings.workspace or "default"
+        target = backend_from_env(settings.dsn_env, name)
+        return target, f"state:\n  backend: postgres\n  dsn_env: {settings.dsn_env}\n  workspace: {name}"
+    path = settings.path or DEFAULT_STATE_PATH
+    return LocalBackend(Path(config.directory) / path), f"state:\n  backend: local\n  path: {path}"
+
+
+def _after_migration(config, to: str) -> str:
+    if to == "postgres":
+        return (f"and set {config.state.dsn_env} to the connection string wherever osctl runs (CI too). Until the "
+                "config changes, osctl keeps using the local file; once `osctl plan` works with the new block, "
+                "delete the local state so that nobody applies from it.")
+    return ("(or remove the block: local is the default). Until the config changes, osctl keeps using "
+            "PostgreSQL; keep the state file out of git (`osctl init` adds it to .gitignore).")
+
+
+def _counts(state) -> str:
+    segments, exports = len(state.segments), len(state.exports)
+    return f"{segments} segment{'s' if segments != 1 else ''}, {exports} export{'s' if exports != 1 else ''}"

@@ -72,7 +72,9 @@ class PgServer:
         """A new empty database (for tests that need osctl's tables not to exist yet)."""
         name = f"osctl_{uuid.uuid4().hex[:12]}"
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            # FILE_COPY (PostgreSQL 15+) is twice as fast as the default for a tiny database
+            fast = " STRATEGY FILE_COPY" if conn.info.server_version >= 150000 else ""
+            conn.execute(f'CREATE DATABASE "{name}"{fast}')
         return name
 
     def stop_process_only(self) -> None:
