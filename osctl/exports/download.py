@@ -89,7 +89,12 @@ def look(http: httpx.Client, url: str) -> httpx.Response | NotReady:
     status = response.status_code
     if status == 200:
         return response
-    response.close()
+    try:  # small error bodies: read them so the connection can be used again
+        response.read()
+    except httpx.HTTPError:
+        pass
+    finally:
+        response.close()
     if status in NOT_READY_STATUSES or status == 429 or 500 <= status <= 599:
         return NotReady(status, retry_after=_retry_after(response.headers.get("Retry-After")))
     if status == 410:
@@ -102,8 +107,8 @@ def response_chunks(response: httpx.Response, url: str) -> Iterator[bytes]:
     try:
         yield from response.iter_raw(CHUNK_SIZE)
     except httpx.HTTPError as exc:
-        raise DownloadFailed(f"download from {mask_url(url)} broke off: {_describe(exc, url)}",
-                             retryable=True) from None
+        raise DownloadFailed(f"the download from {mask_url(url)} was cut short (truncated): "
+                             f"{_describe(exc, url)}", retryable=True) from None
     finally:
         response.close()
 

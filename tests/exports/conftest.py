@@ -62,6 +62,7 @@ class Harness:
         for endpoint in ("messages_list", "message_view"):
             emulator.set_rate_limit(endpoint, None)
         self._clients: list[OneSignalClient] = []
+        self.api_url = emulator.url  # a test may put a proxy in front
 
     # -- time --------------------------------------------------------------------
     def now(self) -> datetime:
@@ -98,7 +99,7 @@ class Harness:
         return self.state().exports.get(name)
 
     def client(self, **kw) -> OneSignalClient:
-        client = OneSignalClient(self.emu.url, self.emu.api_key, view_interval=kw.pop("view_interval", 0.0), **kw)
+        client = OneSignalClient(self.api_url, self.emu.api_key, view_interval=kw.pop("view_interval", 0.0), **kw)
         self._clients.append(client)
         return client
 

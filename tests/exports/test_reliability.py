@@ -1,0 +1,173 @@
+"""Waiting for OneSignal: not-ready answers, busy accounts, timeouts, resume, expiry, damaged downloads."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from osctl.exports.polling import PollPolicy
+from tests.exports.fileproxy import FileProxy
+
+SUBSCRIPTIONS = """\
+    - name: nightly
+      app: prod
+      kind: subscriptions
+      schedule: "0 3 * * *"
+      timeout: {timeout}
+      destination: out/{{export}}-{{date}}.csv.gz
+    """
+
+
+def file_gets(harness) -> list[dict]:
+    return [r for r in harness.emu.requests() if r["method"] == "GET" and r["path"].startswith("/_files/")]
+
+
+def new_message(harness, age_hours: float = 2.0) -> str:
+    now = harness.emu.now()
+    (message_id,) = harness.emu.add_messages(harness.emu.app_id, messages=[
+        {"queued_at": now - age_hours * 3600, "completed_at": now - age_hours * 3600 + 600, "kind": "api"}])
+    return message_id
+
+
+@pytest.mark.parametrize("kind,not_ready", [("subscriptions", 403), ("audience_activity", 404),
+                                            ("message_history", 403)])
+def test_each_kind_waits_through_its_not_ready_answers(harness, kind, not_ready):
+    message_id = new_message(harness)
+    block = {
+        "subscriptions": "subscriptions: {extra_fields: [country]}",
+        "audience_activity": f"audience_activity: {{messages: {{ids: [{message_id}]}}}}",
+        "message_history": f"message_history: {{events: clicked, messages: {{ids: [{message_id}]}}}}",
+    }[kind]
+    harness.write_config(f"""\
+        - name: slow
+          app: prod
+          kind: {kind}
+          destination: out/{{export}}-{{message_id}}.csv.gz
+          {block}
+        """.replace("{message_id}", "{message_id}" if kind != "subscriptions" else "x"))
+    harness.emu.set_export_rate(2.0)  # minutes of emulator time for a few hundred rows
+    result = harness.run(forced=["slow"])
+    assert result.failed == [], result.failed
+    statuses = [r["status"] for r in file_gets(harness)]
+    assert statuses[-1] == 200
+    assert set(statuses[:-1]) == {not_ready} and len(statuses) >= 2
+    assert harness.record("slow").files[0].rows >= 0
+
+
+def test_first_look_at_the_estimate_then_few_looks(harness):
+    # an export that takes 600 s of emulator time; the policy knows the emulator's rate
+    message_id = new_message(harness)
+    harness.write_config(f"""\
+        - name: activity
+          app: prod
+          kind: audience_activity
+          destination: out/{{message_id}}.csv.gz
+          audience_activity: {{messages: {{ids: [{message_id}]}}}}
+        """)
+    rows = harness.client().get_message(harness.emu.app_id, message_id).recipients
+    rate = rows / 600.0
+    harness.emu.set_export_rate(rate)
+    result = harness.run(forced=["activity"], policy=PollPolicy(records_per_second=rate))
+    assert result.failed == []
+    (job,) = harness.emu.exports_status()
+    gets = file_gets(harness)
+    assert len(gets) <= 15
+    assert gets[0]["time"] >= job["requested_at"] + 600 * 0.99  # nothing asked before the estimate
+    generation = job["ready_at"] - job["requested_at"]
+    assert gets[-1]["time"] - job["ready_at"] <= 0.1 * generation + 2
+
+
+def test_busy_account_is_waited_for_then_asked_again(harness):
+    # another machine's export of the same account runs for 400 s of emulator time
+    harness.emu.set_export_rate(2.5)
+    other = httpx.post(f"{harness.emu.url}/players/csv_export", params={"app_id": harness.emu.app_id}, json={},
+                       headers={"Authorization": f"Key {harness.emu.api_key}"})
+    assert other.status_code == 200
+    harness.emu.set_export_rate(1_000_000)
+    harness.write_config(SUBSCRIPTIONS.format(timeout="30m"))
+    result = harness.run()
+    assert result.failed == [], result.failed
+    posts = [r["status"] for r in harness.export_requests()]
+    assert posts[0] == 200 and 409 in posts and posts[-1] == 200
+    assert any("busy" in step for step in harness.observer.steps)
+    assert harness.record("nightly").files
+
+
+def test_busy_longer_than_the_timeout_fails_with_a_clear_message(harness):
+    harness.emu.set_export_rate(0.1)  # 10,000 s
+    httpx.post(f"{harness.emu.url}/players/csv_export", params={"app_id": harness.emu.app_id}, json={},
+               headers={"Authorization": f"Key {harness.emu.api_key}"})
+    harness.write_config(SUBSCRIPTIONS.format(timeout="5m"))
+    result = harness.run()
+    ((run, error),) = result.failed
+    assert "busy" in error and "5m" in error
+    record = harness.record("nightly")
+    assert record.last_error == error and record.last_success is None and record.in_flight == []
+
+
+def test_timeout_keeps_the_request_and_the_next_run_resumes_it(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+    harness.emu.set_export_rate(0.5)  # 1000 rows: 2000 s
+    result = harness.run()
+    ((_, error),) = result.failed
+    assert "not ready within the 10m timeout" in error
+    assert "/_files/" not in error  # the bearer link is masked
+    record = harness.record("nightly")
+    (flight,) = record.in_flight
+    assert flight.url.startswith(harness.emu.url + "/_files/")
+    assert record.satisfied_tick is None and record.last_error == error
+    # once OneSignal has made the file, the next run resumes polling the recorded URL:
+    # no second export request
+    harness.emu.advance(2000)
+    result = harness.run()
+    assert result.failed == [], result.failed
+    assert len(harness.export_requests()) == 1
+    record = harness.record("nightly")
+    assert record.in_flight == [] and len(record.files) == 1 and record.satisfied_tick
+    assert any("resuming" in step for step in harness.observer.steps)
+
+
+def test_expired_url_is_requested_again(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+    harness.emu.set_export_rate(0.5)
+    assert harness.run().failed
+    harness.emu.set_export_rate(1_000_000)
+    harness.emu.advance(3 * 86400 + 3600)  # past the link's 3 days
+    result = harness.run()
+    assert result.failed == [], result.failed
+    assert [r["status"] for r in harness.export_requests()] == [200, 200]
+    assert any("expired" in step for step in harness.observer.steps)
+    assert harness.record("nightly").in_flight == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "corrupt"])
+def test_damaged_download_is_fetched_again_and_never_placed(harness, damage):
+    proxy = FileProxy(harness.emu.url)
+    try:
+        setattr(proxy, damage, 1)
+        harness.api_url = proxy.url
+        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+        result = harness.run()
+    finally:
+        proxy.close()
+    assert result.failed == [], result.failed
+    assert proxy.damaged == 1
+    assert [r["status"] for r in file_gets(harness)] == [200, 200]  # fetched twice
+    assert any("fetching it again" in step for step in harness.observer.steps)
+    (path,) = harness.files()  # one verified file, no leftovers
+    assert harness.record("nightly").files[0].rows == 1000
+
+
+def test_download_that_keeps_failing_leaves_nothing_at_the_destination(harness):
+    proxy = FileProxy(harness.emu.url)
+    try:
+        proxy.truncate = 5
+        harness.api_url = proxy.url
+        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+        result = harness.run()
+    finally:
+        proxy.close()
+    ((_, error),) = result.failed
+    assert "download failed 3 time(s)" in error and "truncated" in error
+    assert harness.files() == []
+    assert harness.record("nightly").files == []
