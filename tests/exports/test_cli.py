@@ -1,0 +1,92 @@
+"""`osctl exports status` and `osctl exports run` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from tests.exports.conftest import KEY_ENV
+from tests.helpers import run_osctl
+
+NIGHTLY = """\
+    - name: nightly
+      app: prod
+      kind: subscriptions
+      schedule: "0 3 * * *"
+      timezone: America/New_York
+      timeout: 10m
+      destination: out/{export}-{date}.csv.gz
+      subscriptions:
+        segment: {name: Active Users, existing: true}
+    - name: adhoc
+      app: prod
+      kind: subscriptions
+      destination: out/{export}-{tick}.csv.gz
+      subscriptions:
+        segment: {name: Active Users, existing: true}
+    """
+
+
+def osctl(harness, *args, now: str | None = None):
+    env = {KEY_ENV: harness.emu.api_key, "ONESIGNAL_API_URL": harness.emu.url}
+    if now:
+        env["OSCTL_NOW"] = now
+    return run_osctl("-c", str(harness.dir), *args, env=env)
+
+
+def test_status_json_shows_schedule_files_and_masked_in_flight(harness):
+    harness.write_config(NIGHTLY)
+    assert harness.run().failed == []  # nightly was due (never run); adhoc is on demand
+    harness.emu.set_export_rate(0.05)
+    assert harness.run(forced=["nightly"]).failed  # a forced rerun times out: left in flight
+    now = harness.now().isoformat()
+    result = osctl(harness, "exports", "status", "--format", "json", now=now)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    rows = {r["name"]: r for r in data["exports"]}
+    nightly, adhoc = rows["nightly"], rows["adhoc"]
+    assert nightly["schedule"] == "0 3 * * *" and nightly["timezone"] == "America/New_York"
+    record = harness.record("nightly")
+    assert nightly["last_success"] == record.last_success
+    assert nightly["due"] is False and nightly["satisfied_tick"] == record.satisfied_tick
+    assert nightly["next_due"] > record.satisfied_tick and nightly["next_due"].endswith(("T08:00:00Z", "T07:00:00Z"))
+    assert nightly["last_file"]["path"] == record.files[-1].path
+    assert nightly["last_file"]["rows"] == record.files[-1].rows
+    assert "not ready" in nightly["last_error"]
+    (flight,) = nightly["in_flight"]
+    assert flight["url"] == harness.emu.url + "/…"
+    assert record.in_flight[0].url not in result.stdout  # the bearer link never appears
+    assert adhoc["schedule"] is None and adhoc["last_success"] is None and adhoc["next_due"] is None
+    text = osctl(harness, "exports", "status", now=now)
+    assert text.exit_code == 0 and "in flight:" in text.stdout and record.in_flight[0].url not in text.stdout
+
+
+def test_run_only_what_is_due_unless_forced(harness):
+    harness.write_config(NIGHTLY)
+    first = osctl(harness, "exports", "run", "nightly", "adhoc")
+    assert first.exit_code == 0, first.output
+    assert "Exports: 2 succeeded, 0 failed." in first.stdout
+    again = osctl(harness, "exports", "run", "nightly", "adhoc")
+    assert again.exit_code == 0, again.output
+    assert "export.nightly is not due (next tick" in again.stdout
+    assert "Exports: 1 succeeded" in again.stdout  # adhoc runs on demand every time
+    forced = osctl(harness, "exports", "run", "nightly", "--force")
+    assert forced.exit_code == 0 and "Exports: 1 succeeded" in forced.stdout
+    files = harness.files()
+    assert len([f for f in files if "nightly" in f]) == 2  # same date: the second got a -1 suffix
+    assert any(f.endswith("-1.csv.gz") for f in files)
+
+
+def test_run_unknown_export_is_a_clear_error(harness):
+    harness.write_config(NIGHTLY)
+    result = osctl(harness, "exports", "run", "nope")
+    assert result.exit_code == 1
+    assert "no export named 'nope'" in result.stderr and "adhoc, nightly" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_run_reports_a_failure_with_exit_1(harness):
+    harness.write_config(NIGHTLY.replace("Active Users", "No Such Segment"))
+    result = osctl(harness, "exports", "run", "adhoc")
+    assert result.exit_code == 1
+    assert "export.adhoc failed" in result.stderr and "No Such Segment" in result.stderr
+    assert "Traceback" not in result.output
