@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import uuid
+from itertools import islice
 from typing import Any
 
-from osctl.emulator.clock import iso
 from osctl.emulator.core import Core, fail, int_arg, json_body
 from osctl.emulator.filtering import validate
 from osctl.emulator.server import Request, Response, json_response
@@ -22,17 +22,14 @@ def list_segments(core: Core, request: Request, app: App) -> Response:
     offset = int_arg(request, "offset", 0, low=0)
     limit = int_arg(request, "limit", PAGE_MAX, low=1, high=PAGE_MAX)
     with core.world.lock:
-        # ascending created_at; the stable sort keeps creation order if the clock was set back
-        segments = sorted(app.segments.values(), key=lambda s: s.created_at)
-    page = segments[offset:offset + limit]
+        total = len(app.segments)
+        page = list(islice(app.segments.values(), offset, offset + limit))  # ascending created_at
+        listed = [s.listing(app.app_id) for s in page]
     return json_response(200, {
-        "total_count": len(segments),  # all of the app's segments (§8.7)
+        "total_count": total,  # all of the app's segments (§8.7)
         "offset": offset,
         "limit": limit,
-        "segments": [{
-            "id": s.id, "name": s.name, "created_at": iso(s.created_at), "updated_at": iso(s.updated_at),
-            "app_id": app.app_id, "read_only": s.read_only, "is_active": s.is_active,
-        } for s in page],
+        "segments": listed,
     })
 
 
@@ -80,7 +77,7 @@ def create(core: Core, request: Request, app: App) -> Response:
             raise fail(409, "Segment id is already taken.", success=False)
         now = core.clock.now()
         segment = Segment(segment_id or core.world.new_id(), name, filters, now, now, description=description)
-        app.segments[segment.id] = segment
+        app.add_segment(segment)
     return json_response(201, {"success": True, "id": segment.id})
 
 
@@ -132,13 +129,14 @@ def update(core: Core, request: Request, app: App, segment_id: str) -> Response:
         other = app.segment_by_name(name)
         if other is not None and other.id != segment.id:
             raise fail(400, NAME_TAKEN, success=False)
-        segment.name = name
+        if name != segment.name:
+            app.rename(segment, name)
         if "description" in body:
             segment.description = body["description"] or None  # "" clears it
         if filters is not None:
             segment.filters = filters
             segment.recompile()
-        segment.updated_at = core.clock.now()
+        segment.touch(core.clock.now())
     return json_response(200, {"success": True, "id": segment.id})
 
 
@@ -149,5 +147,5 @@ def delete(core: Core, request: Request, app: App, segment_id: str) -> Response:
             return json_response(404, {"success": False})
         if segment.read_only:
             raise fail(400, "This segment is read-only and cannot be deleted.", success=False)
-        del app.segments[segment_id]
+        app.remove_segment(segment_id)
     return json_response(200, {"success": True})

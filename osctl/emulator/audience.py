@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import random
 import threading
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ class Subscription:
         "country", "language", "timezone", "timezone_id", "lat", "long", "tags",
         "session_count", "session_time", "first_session", "last_session", "app_version",
         "device_os", "device_model", "amount_spent", "purchases", "subscribed",
-        "unsubscribed_at", "rooted", "ip", "badge_count", "u",
+        "unsubscribed_at", "rooted", "ip", "badge_count", "u", "tags_json",
     )
 
     def __init__(self, **fields):
@@ -77,8 +78,8 @@ _new = object.__new__
 
 def _uuid(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
-    # version 4, RFC 4122 variant, like the ids OneSignal hands out
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+    # version 4 with the RFC 4122 variant, like the ids OneSignal hands out
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
 def generate(seed: int, app_id: str, size: int, anchor: float) -> Iterator[Subscription]:
@@ -105,11 +106,17 @@ def generate(seed: int, app_id: str, size: int, anchor: float) -> Iterator[Subsc
             identifier, email = f"+1555{i:07d}", None
         else:
             identifier, email = f"{rng.getrandbits(128):032x}", None
-        tags = {"plan": PLANS[bisect.bisect(_PLAN_CDF, rand())][0], "level": str(1 + int(rand() * 50))}
+        plan, level = PLANS[bisect.bisect(_PLAN_CDF, rand())][0], str(1 + int(rand() * 50))
+        tags = {"plan": plan, "level": level}
+        # the CSV's tags column, built here because these values never need JSON escaping
+        tags_json = f'{{"plan":"{plan}","level":"{level}"'
         if rand() < 0.15:
             tags["vip"] = "true"
+            tags_json += ',"vip":"true"'
         if rand() < 0.6:
             tags["signup_ts"] = str(int(first))
+            tags_json += f',"signup_ts":"{tags["signup_ts"]}"'
+        tags_json += "}"
         spent = round(rand() * 200, 2) if rand() < 0.2 else 0.0
         model, os_version = DEVICE_MODELS[device_type]
         has_location = device_type in (0, 1) and rand() < 0.6
@@ -119,7 +126,7 @@ def generate(seed: int, app_id: str, size: int, anchor: float) -> Iterator[Subsc
         s.country, s.language, s.timezone, s.timezone_id = country, language, tz, tz_id
         s.lat = round(clat + (rand() - 0.5) * 6, 5) if has_location else None
         s.long = round(clong + (rand() - 0.5) * 6, 5) if has_location else None
-        s.tags, s.session_count = tags, sessions
+        s.tags, s.tags_json, s.session_count = tags, tags_json, sessions
         s.session_time = sessions * (30 + int(rand() * 300))
         s.first_session, s.last_session = int(first), int(last)
         s.app_version = f"2.{int(rand() * 6)}.{int(rand() * 4)}"
@@ -151,6 +158,7 @@ def from_dict(index: int, data: dict, anchor: float) -> Subscription:
     defaults.update(data)
     defaults["onesignal_id"] = defaults["onesignal_id"] or defaults["id"]
     defaults["tags"] = {str(k): str(v) for k, v in (defaults["tags"] or {}).items()}
+    defaults["tags_json"] = json.dumps(defaults["tags"], separators=(",", ":"))
     return Subscription(index=index, **{k: v for k, v in defaults.items() if k != "index"})
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import os
 import threading
 import uuid
@@ -149,7 +148,8 @@ class Exports:
 def _write(job: ExportJob, header: list[str], records: Callable[[], Iterable[list]]) -> None:
     partial = job.path.with_suffix(".part")
     try:
-        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as gz:
+        # level 1: three times faster than the default for a file about 15% larger
+        with open(partial, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as gz:
             text = _TextSink(gz)
             writer = csv.writer(text, lineterminator="\n")
             writer.writerow(header)
@@ -202,7 +202,7 @@ def subscription_rows(subs: Iterable[Subscription], extra_fields: list[str]) -> 
     for s in subs:
         row = [
             s.id, s.identifier, s.session_count, s.language, s.timezone, s.app_version, s.device_os,
-            s.device_type, s.device_model, "", json.dumps(s.tags, separators=(",", ":")),
+            s.device_type, s.device_model, "", s.tags_json,
             csv_time(s.last_session), s.session_time, f"{s.amount_spent:.2f}", csv_time(s.first_session),
             "f" if s.subscribed else "t", s.badge_count,
         ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from osctl.emulator.audience import DAY, Audience
+from osctl.emulator.clock import iso
 from osctl.emulator.filtering import Predicate, compile_filters
 from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD, Message
 
@@ -42,6 +43,7 @@ class Segment:
     is_active: bool = True
     predicate: Predicate = field(default=None, repr=False)  # type: ignore[assignment]
     version: int = 0
+    _listing: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.predicate is None:
@@ -49,8 +51,21 @@ class Segment:
 
     def recompile(self) -> None:
         self.version += 1
+        self._listing = None
         # a segment without filters (Subscribed Users) is everyone subscribed
         self.predicate = compile_filters(self.filters) if self.filters else (lambda s, now: True)
+
+    def touch(self, now: float) -> None:
+        self.updated_at = now
+        self._listing = None
+
+    def listing(self, app_id: str) -> dict:
+        """The segment as the list endpoint shows it, formatted once per change."""
+        if self._listing is None:
+            self._listing = {"id": self.id, "name": self.name, "created_at": iso(self.created_at),
+                             "updated_at": iso(self.updated_at), "app_id": app_id,
+                             "read_only": self.read_only, "is_active": self.is_active}
+        return self._listing
 
 
 @dataclass
@@ -59,13 +74,30 @@ class App:
     api_key: str
     account: str
     audience: Audience
-    segments: dict[str, Segment] = field(default_factory=dict)   # insertion order = created_at order
+    segments: dict[str, Segment] = field(default_factory=dict)   # kept in created_at order
     messages: list[Message] = field(default_factory=list)
     seeded_messages: int = 0
     _counts: dict = field(default_factory=dict, repr=False)
+    _by_name: dict[str, Segment] = field(default_factory=dict, repr=False)
 
     def segment_by_name(self, name: str) -> Segment | None:
-        return next((s for s in self.segments.values() if s.name == name), None)
+        return self._by_name.get(name)
+
+    def add_segment(self, segment: Segment) -> None:
+        last = next(reversed(self.segments.values()), None)
+        self.segments[segment.id] = segment
+        self._by_name[segment.name] = segment
+        if last is not None and segment.created_at < last.created_at:  # the clock was set back
+            self.segments = dict(sorted(self.segments.items(), key=lambda item: item[1].created_at))
+
+    def rename(self, segment: Segment, name: str) -> None:
+        del self._by_name[segment.name]
+        segment.name = name
+        self._by_name[name] = segment
+
+    def remove_segment(self, segment_id: str) -> None:
+        segment = self.segments.pop(segment_id)
+        del self._by_name[segment.name]
 
     def members(self, segment: Segment, now: float):
         """Subscribed subscriptions the segment's filters select at `now`."""
@@ -113,7 +145,7 @@ def build_app(seed: int, app_id: str, api_key: str, account: str, audience_size:
         created = anchor - age * DAY + position * 60
         segment = Segment(seeded_uuid(rng), name, copy.deepcopy(filters), created, created,
                           read_only=read_only, source=source)
-        app.segments[segment.id] = segment
+        app.add_segment(segment)
     for _ in range(message_count):
         add_seeded_message(app, seed, anchor)
     return app
