@@ -38,13 +38,13 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
             the_plan = build_plan(settings, config, state, clients, flags)
             click.echo(render_plan(settings, the_plan, "text"), nl=False)
-            if not the_plan.changes:
+            if not the_plan.has_changes:
                 return 0
             if not _confirmed(auto_approve):
                 click.echo("Apply cancelled.")
                 return 1
         _enforce_safety(the_plan, allow_mass_destroy)
-        return _execute(settings, the_plan, backend, state, clients, parallelism)
+        return _execute(settings, the_plan, backend, state, clients, parallelism, config)
 
 
 def _saved_plan(path: str, config, state, clients):
@@ -82,7 +82,7 @@ def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
             raise SafetyViolation(f"apply refused: {violation.message}")
 
 
-def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int) -> int:
+def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config) -> int:
     from osctl import runtime
     from osctl.apply import Executor
     from osctl.cli.apply_view import TextObserver, result_lines
@@ -96,4 +96,25 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
     store.flush()
     for line in result_lines(result):
         click.echo(line)
-    return 1 if result.failed or result.not_attempted else 0
+    exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses)
+    return 1 if result.failed or result.not_attempted or exports_failed else 0
+
+
+def _run_exports(settings: Settings, the_plan, config, store, clients, failed_segments) -> bool:
+    """Due exports, after the segment changes; True when any failed."""
+    if not the_plan.exports:
+        return False
+    from osctl import runtime
+    from osctl.cli.exports_cmd import TextObserver as ExportsObserver
+    from osctl.exports import apply_exports
+
+    outcome = apply_exports(the_plan.exports, config, store, clients, runtime.now,
+                            ExportsObserver(quiet=settings.quiet), config_dir=config.directory,
+                            failed_segments=failed_segments)
+    store.flush()
+    for run, detail in outcome.succeeded:
+        click.echo(f"export.{run.name}: {detail}")
+    for run, error in outcome.failed:
+        click.echo(f"export.{run.name} failed: {error}", err=True)
+    click.echo(f"Exports: {len(outcome.succeeded)} succeeded, {len(outcome.failed)} failed.")
+    return bool(outcome.failed)

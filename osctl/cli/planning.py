@@ -43,7 +43,14 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     live = gather(config, state, clients, flags.refresh, flags.parallelism)
     options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
                           include_exports=flags.include_exports)
-    return make_plan(config, state, live, runtime.now(), options)
+    now = runtime.now()
+    the_plan = make_plan(config, state, live, now, options)
+    if not flags.include_exports or not config.exports:
+        return the_plan
+    from osctl.exports import plan_exports
+
+    runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes)
+    return make_plan(config, state, live, now, options, exports=runs)
 
 
 def render_plan(settings: Settings, plan, fmt: str) -> str:
