@@ -11,9 +11,7 @@ from typing import Any
 
 from osctl.emulator.clock import EmulatorClock
 from osctl.emulator.exports import Exports
-from osctl.emulator.faults import FaultInjector
 from osctl.emulator.ratelimit import RateLimiter
-from osctl.emulator.requestlog import RequestLog
 from osctl.emulator.server import BadRequestBody, Request, Response, json_response
 from osctl.emulator.world import World
 
@@ -75,8 +73,6 @@ class Core:
     clock: EmulatorClock
     exports: Exports
     limiter: RateLimiter
-    faults: FaultInjector
-    log: RequestLog
 
     def base_url(self, request: Request, fallback: str) -> str:
         host = request.headers.get("Host")

@@ -151,7 +151,7 @@ class Emulator:
             self.exports.clear()
         self.exports = Exports(self._tmp)
         self.exports.rate = self.export_rate
-        self._core = Core(self.world, self.clock, self.exports, self.limiter, self.faults, self.log)
+        self._core = Core(self.world, self.clock, self.exports, self.limiter)
         for spec in self._specs:
             self._add_to_world(spec)
 
