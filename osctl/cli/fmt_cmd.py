@@ -77,6 +77,7 @@ def _formatted_files(directory: Path) -> list[tuple[Path, str, str]]:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Temp file in the same directory, then rename: a crash leaves the old or the new file, never half."""
+    path = path.resolve()  # a symlinked config file stays a symlink; its target is rewritten
     try:
         mode = path.stat().st_mode & 0o7777
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -317,6 +317,17 @@ def test_fmt_rewrites_then_check_passes_and_second_run_changes_nothing(tmp_path)
     assert run_osctl("fmt", "--check", "-c", str(conf)).exit_code == 0
 
 
+def test_a_symlinked_config_file_stays_a_symlink(tmp_path):
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(UNORDERED)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "a.yaml").symlink_to(shared)
+    assert run_osctl("fmt", "-c", str(conf)).exit_code == 0
+    assert (conf / "a.yaml").is_symlink()
+    assert shared.read_text() == CANONICAL
+
+
 def test_diff_with_check_prints_a_unified_diff_and_writes_nothing(tmp_path):
     conf = _config(tmp_path, a_yaml=UNORDERED)
     result = run_osctl("fmt", "--check", "--diff", "-c", str(conf))
