@@ -3,20 +3,22 @@
 osctl creates and migrates its own tables, in the schema `osctl`:
 
     osctl.schema_version  (version, applied_at, osctl_version)    migrations that ran
-    osctl.states          (workspace PK, lineage, serial, document, written_at, who, command)
-                          the current state of each workspace
     osctl.state_history   (id, workspace, serial, lineage, document, written_at, who, command)
-                          every version a write replaced, in order (`id` grows)
+                          every version ever written, in order (`id` grows); `who` is
+                          user@host, `command` the osctl command that wrote it
+    osctl.states          (workspace PK, lineage, serial, version_id, updated_at)
+                          the current state of each workspace: the history row it is
     osctl.locks           (workspace PK, lock_id, pid, host, username, operation, created_at,
                            backend_pid, acquired_at)
                           who holds the workspace's lock; a row counts only while the
                           PostgreSQL session `backend_pid` holds the advisory lock
 
 `document` is the exact bytes a local state file would hold (bytea, lz4-compressed
-where the server supports it). A write is one transaction that locks the
-workspace's row (SELECT ... FOR UPDATE), refuses unless the stored state is its
-direct predecessor, moves the old version to the history and stores the new one:
-two writers can never both succeed from the same serial.
+where the server supports it), stored once per version: the current state is the
+newest history row, so a write sends and stores the document once. A write is one
+transaction that locks the workspace's row in osctl.states (SELECT ... FOR UPDATE),
+refuses unless the stored state is its direct predecessor, adds the new version and
+points the workspace at it: two writers can never both succeed from the same serial.
 
 The lock is a session advisory lock on a key derived from the workspace name,
 taken on a connection of its own that stays open for the whole command and is
@@ -56,24 +58,22 @@ INSTALL_HINT = "install it with: pip install 'osctl[postgres]'"
 # Each migration brings the schema from the previous version to its own; never edit a released one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
-        """CREATE TABLE osctl.states (
-               workspace  text PRIMARY KEY,
-               lineage    text NOT NULL,
-               serial     bigint NOT NULL,
-               document   bytea NOT NULL,
-               written_at timestamptz NOT NULL DEFAULT now(),
-               who        text NOT NULL,
-               command    text NOT NULL)""",
         """CREATE TABLE osctl.state_history (
                id         bigserial PRIMARY KEY,
                workspace  text NOT NULL,
                serial     bigint NOT NULL,
                lineage    text NOT NULL,
                document   bytea NOT NULL,
-               written_at timestamptz NOT NULL,
+               written_at timestamptz NOT NULL DEFAULT now(),
                who        text NOT NULL,
                command    text NOT NULL)""",
         "CREATE INDEX state_history_workspace ON osctl.state_history (workspace, id)",
+        """CREATE TABLE osctl.states (
+               workspace  text PRIMARY KEY,
+               lineage    text NOT NULL,
+               serial     bigint NOT NULL,
+               version_id bigint NOT NULL REFERENCES osctl.state_history (id),
+               updated_at timestamptz NOT NULL DEFAULT now())""",
         """CREATE TABLE osctl.locks (
                workspace   text PRIMARY KEY,
                lock_id     text NOT NULL,
@@ -86,13 +86,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                acquired_at timestamptz NOT NULL DEFAULT now())""",
     ),
 }
-_LZ4 = ("ALTER TABLE osctl.states ALTER COLUMN document SET COMPRESSION lz4",
-        "ALTER TABLE osctl.state_history ALTER COLUMN document SET COMPRESSION lz4")
+_LZ4 = ("ALTER TABLE osctl.state_history ALTER COLUMN document SET COMPRESSION lz4",)
 
-_COPY_TO_HISTORY = """
-    INSERT INTO osctl.state_history (workspace, serial, lineage, document, written_at, who, command)
-    SELECT workspace, serial, lineage, document, written_at, who, command
-    FROM osctl.states WHERE workspace = %s"""
+_CURRENT = """
+    SELECT h.document FROM osctl.states s JOIN osctl.state_history h ON h.id = s.version_id
+    WHERE s.workspace = %s"""
+_PREVIOUS = """
+    SELECT document, serial FROM osctl.state_history
+    WHERE workspace = %s AND id < (SELECT version_id FROM osctl.states WHERE workspace = %s)
+    ORDER BY id DESC LIMIT 1"""
+_ADD_VERSION = """
+    INSERT INTO osctl.state_history (workspace, serial, lineage, document, who, command)
+    VALUES (%(ws)s, %(serial)s, %(lineage)s, %(doc)b, %(who)s, %(command)s) RETURNING id"""
 # Is `pid` holding the advisory lock with this key in this database?
 _HOLDS = """
     SELECT EXISTS (SELECT 1 FROM pg_locks
@@ -103,6 +108,10 @@ _HOLDER_PIDS = """
     SELECT pid FROM pg_locks
     WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s AND objsubid = 1
       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+
+
+class _CreatedMeanwhile(Exception):
+    """A first write found the workspace's row created by another writer since it looked."""
 
 
 def _import_psycopg():
@@ -137,25 +146,24 @@ class PostgresBackend(BackendBase):
 
     # -- reading -----------------------------------------------------------------
     def read(self) -> State | None:
-        row = self._query_one("read state", "SELECT document FROM osctl.states WHERE workspace = %s")
+        row = self._query_one("read state", _CURRENT, (self.workspace,))
         return None if row is None else self._decode(row[0], "state")
 
     def previous(self) -> State | None:
-        row = self._query_one("read state history", "SELECT document, serial FROM osctl.state_history "
-                              "WHERE workspace = %s ORDER BY id DESC LIMIT 1")
+        row = self._query_one("read state history", _PREVIOUS, (self.workspace, self.workspace))
         return None if row is None else self._decode(row[0], f"history (serial {row[1]})")
 
     def history(self) -> list[dict]:
-        """Every replaced version of this workspace, oldest first, without the documents."""
+        """Every version of this workspace, oldest first, the current one last; without the documents."""
         with self._session("read state history") as conn, conn.cursor() as cur:
             cur.execute("SELECT serial, lineage, written_at, who, command, length(document) "
                         "FROM osctl.state_history WHERE workspace = %s ORDER BY id", (self.workspace,))
             return [{"serial": r[0], "lineage": r[1], "written_at": r[2], "who": r[3], "command": r[4],
                      "bytes": r[5]} for r in cur.fetchall()]
 
-    def _query_one(self, action: str, sql: str) -> tuple | None:
+    def _query_one(self, action: str, sql: str, params: tuple) -> tuple | None:
         with self._session(action) as conn, conn.cursor(binary=True) as cur:
-            cur.execute(sql, (self.workspace,))
+            cur.execute(sql, params)
             return cur.fetchone()
 
     def _decode(self, document: Any, what: str) -> State:
@@ -171,26 +179,31 @@ class PostgresBackend(BackendBase):
                   "who": f"{_user()}@{socket.gethostname()}", "command": self._command()}
         with self._session("write state") as conn:
             for _attempt in range(2):
-                with conn.transaction(), conn.cursor() as cur:
-                    self._check_still_locked(cur)
-                    cur.execute("SELECT lineage, serial FROM osctl.states WHERE workspace = %s FOR UPDATE",
-                                (self.workspace,))
-                    stored = cur.fetchone()
-                    if stored is None:
-                        cur.execute("INSERT INTO osctl.states (workspace, lineage, serial, document, who, command) "
-                                    "VALUES (%(ws)s, %(lineage)s, %(serial)s, %(doc)b, %(who)s, %(command)s) "
-                                    "ON CONFLICT (workspace) DO NOTHING", values)
-                        if cur.rowcount == 1:
-                            return
-                        continue  # another writer created the row meanwhile: check against it
-                    if not force:
-                        self.check_successor((stored[0], int(stored[1])), lineage, serial)
-                    cur.execute(_COPY_TO_HISTORY, (self.workspace,))
-                    cur.execute("UPDATE osctl.states SET lineage = %(lineage)s, serial = %(serial)s, "
-                                "document = %(doc)b, written_at = now(), who = %(who)s, command = %(command)s "
-                                "WHERE workspace = %(ws)s", values)
+                try:
+                    with conn.transaction(), conn.cursor() as cur:
+                        self._write(cur, values, force)
                     return
+                except _CreatedMeanwhile:
+                    continue  # another writer created the workspace's row: check against it
         raise StateError(f"refusing to write state: {self.description} changed while writing; try again")
+
+    def _write(self, cur, values: dict, force: bool) -> None:
+        self._check_still_locked(cur)
+        cur.execute("SELECT lineage, serial FROM osctl.states WHERE workspace = %s FOR UPDATE", (self.workspace,))
+        stored = cur.fetchone()
+        if stored is not None and not force:
+            self.check_successor((stored[0], int(stored[1])), values["lineage"], values["serial"])
+        cur.execute(_ADD_VERSION, values)
+        values = {**values, "version": cur.fetchone()[0]}
+        if stored is None:
+            cur.execute("INSERT INTO osctl.states (workspace, lineage, serial, version_id) "
+                        "VALUES (%(ws)s, %(lineage)s, %(serial)s, %(version)s) "
+                        "ON CONFLICT (workspace) DO NOTHING", values)
+            if cur.rowcount != 1:
+                raise _CreatedMeanwhile  # rolls the new version back too
+        else:
+            cur.execute("UPDATE osctl.states SET lineage = %(lineage)s, serial = %(serial)s, "
+                        "version_id = %(version)s, updated_at = now() WHERE workspace = %(ws)s", values)
 
     def _command(self) -> str:
         if self._held is not None:

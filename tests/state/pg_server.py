@@ -151,7 +151,8 @@ def _run_as(user: tuple[int, int] | None) -> dict:
     return {"user": user[0], "group": user[1], "extra_groups": []}
 
 
-def start_server() -> PgServer:
+def start_server(*, durable: bool = False) -> PgServer:
+    """A new cluster; `durable` keeps PostgreSQL's fsync defaults (for benchmarks), else they are off."""
     bindir = find_bindir()
     user = _server_user()
     root = Path(tempfile.mkdtemp(prefix="osctl-pg-"))
@@ -168,7 +169,7 @@ def start_server() -> PgServer:
         _allow_password_role(root / "data" / "pg_hba.conf")
         last_error = ""
         for _ in range(3):  # another process may take the free port before the server does
-            server = _start_postgres(bindir, root, _free_port(), env, user)
+            server = _start_postgres(bindir, root, _free_port(), env, user, durable)
             try:
                 _wait_ready(server)
                 _prepare(server)
@@ -188,12 +189,12 @@ def _allow_password_role(hba: Path) -> None:
     hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + rules)
 
 
-def _start_postgres(bindir: Path, root: Path, port: int, env: dict, user) -> PgServer:
+def _start_postgres(bindir: Path, root: Path, port: int, env: dict, user, durable: bool) -> PgServer:
     log = open(root / "server.log", "ab")  # noqa: SIM115 (closed with the process)
+    fast = [] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
     process = subprocess.Popen(
         [str(bindir / "postgres"), "-D", str(root / "data"), "-p", str(port),
-         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+         "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", *fast,
          "-c", "max_connections=200", "-c", "password_encryption=scram-sha-256"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, env=env,
         start_new_session=True, **_run_as(user))

@@ -86,7 +86,7 @@ def test_push_then_pull_list_and_rm_through_postgres(pg_project, server, pg, tmp
     removed = osctl(pg_project, "state", "rm", "segment.prod.Active US", dsn=server.dsn())
     assert removed.exit_code == 0, removed.output
     assert "segment.prod.Active US" not in pg.read().segments and pg.read().serial == 2
-    assert [(e["serial"], e["command"]) for e in pg.history()] == [(1, "osctl state push")]
+    assert [(e["serial"], e["command"]) for e in pg.history()] == [(1, "osctl state push"), (2, "osctl state rm")]
 
 
 def test_push_of_an_edited_pull_with_revealed_urls_keeps_them(pg_project, server, pg, tmp_path):
