@@ -53,6 +53,7 @@ from osctl.state.model import State, decode_state
 SCHEMA_VERSION = 1
 POLL_SECONDS = 0.2
 CONNECT_TIMEOUT_SECONDS = 10
+MIGRATION_LOCK = (0x6F736374, 1)  # "osct", 1
 INSTALL_HINT = "install it with: pip install 'osctl[postgres]'"
 
 # Each migration brings the schema from the previous version to its own; never edit a released one.
@@ -385,7 +386,8 @@ class PostgresBackend(BackendBase):
                              f"this osctl ({__version__}, version {SCHEMA_VERSION}) knows; upgrade osctl")
         with conn.transaction():
             # One migrator at a time; the others wait here, then find nothing left to do.
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key("osctl schema migration"),))
+            # (the two-int key space is apart from the workspace locks' bigint keys)
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATION_LOCK)
             conn.execute("CREATE SCHEMA IF NOT EXISTS osctl")
             conn.execute("CREATE TABLE IF NOT EXISTS osctl.schema_version (version integer PRIMARY KEY, "
                          "applied_at timestamptz NOT NULL DEFAULT now(), osctl_version text NOT NULL)")
