@@ -225,8 +225,10 @@ class _Renderer:
             return self._content_end(node.value[-1])
         end = node.end_mark
         if isinstance(node, ScalarNode) and node.style in ("|", ">") and end.column == 0:
-            return max(end.line, node.start_mark.line + 1)
-        return end.line + 1
+            last = max(end.line, node.start_mark.line + 1)
+        else:
+            last = end.line + 1
+        return min(last, len(self.lines))  # an empty value at the end of the file is marked past it
 
     def _split_tail(self, start: int, end: int, content_end: int, col: int) -> int:
         """Where the body of [start, end) stops: trailing blank lines and comments at or left

@@ -159,6 +159,20 @@ def test_aliases_leave_the_file_unchanged_with_a_reason():
     assert result.text == source and "alias" in result.skipped
 
 
+@pytest.mark.parametrize("text", [
+    "apps:\n    filters:\n    ? a",  # explicit key, empty value, no final newline
+    "? [a, b]\n: c\nosctl: 1\n",
+    "%YAML 1.1\n---\nsegments: []\nosctl: 1\n...\n# after the document\n",
+    "segments:\n-\n  # alone\n  name: a\n-   name: b\n    description: >\n        folded\n        text\nosctl: 1\n",
+    "segments:\n  - filters:\n    - - nested\n      - list\n    name: a\nosctl: 1\n",
+    "apps: !!map\n  x: {app_id: y}\nosctl: !!int 1\n",
+])
+def test_unusual_yaml_layouts_come_out_stable_and_meaning_the_same(text):
+    formatted = fmt(text)
+    assert fmt(formatted) == formatted
+    assert _plain(formatted) == _plain(text)
+
+
 @pytest.mark.parametrize(("text", "line", "col", "words"), [
     ("osctl: 1\nsegments: [\n", 3, 1, "syntax error"),
     ("osctl: 1\napps:\n\tprod: {}\n", 3, 1, "tab"),
@@ -359,3 +373,37 @@ def test_missing_config_dir_is_a_clear_error(tmp_path):
     result = run_osctl("fmt", "-c", str(tmp_path / "nope"))
     assert result.exit_code == 1
     assert "config directory does not exist" in result.stderr
+
+
+ODD_LINES = ["# x", "", "- y", "k: v", "k:", "...", "---", "? a", "&a b: *a", "|", "  z", "\t"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(example=st.sampled_from(EXAMPLES + [REPO / "osctl" / "templates" / "osctl.yaml"]),
+       rnd=st.randoms(use_true_random=False))
+def test_mangled_files_give_an_error_or_a_stable_result_never_a_crash(example, rnd):
+    lines = example.read_text().split("\n")
+    for _ in range(rnd.randint(1, 4)):
+        i = rnd.randrange(len(lines))
+        edit = rnd.randrange(5)
+        if edit == 0:
+            del lines[i]
+        elif edit == 1:
+            lines.insert(i, lines[rnd.randrange(len(lines))])
+        elif edit == 2:
+            lines[i] = " " * rnd.randint(1, 3) + lines[i]
+        elif edit == 3:
+            lines[i] = lines[i][rnd.randint(1, 3):]
+        else:
+            lines.insert(i, " " * rnd.randint(0, 8) + rnd.choice(ODD_LINES))
+    text = "\n".join(lines)
+    if rnd.random() < 0.3:
+        text = text.rstrip("\n")
+    try:
+        result = format_yaml(text)
+    except FormatError as exc:
+        assert "could not rewrite" not in exc.message  # that one would be a bug in fmt
+        return
+    assert fmt(result.text) == result.text
+    assert Counter(x.strip() for x in result.text.splitlines() if x.strip().startswith("#")) == \
+        Counter(x.strip() for x in text.splitlines() if x.strip().startswith("#"))
