@@ -74,6 +74,14 @@ class _Unsupported(Exception):
 
 
 def format_yaml(text: str) -> Formatted:
+    try:
+        return _format(text)
+    except RecursionError:
+        raise FormatError(1, 1, "values nested too deeply to format",
+                          "a flatter structure; an osctl config is a few levels deep") from None
+
+
+def _format(text: str) -> Formatted:
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     newline = "\r\n" if "\r\n" in text else "\n"
     source = text[len(bom):].replace("\r\n", "\n")
@@ -108,7 +116,8 @@ def _compose(source: str) -> Node | None:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
-        if mark and "\t" in source.split("\n")[mark.line][: mark.column + 1]:
+        lines = source.split("\n")
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
             raise FormatError(line, col, "YAML syntax error: a tab character where YAML expects spaces",
                               "indentation with spaces") from None
         raise FormatError(line, col, f"YAML syntax error: {problem}", "well-formed YAML") from None

@@ -178,6 +178,7 @@ def test_unusual_yaml_layouts_come_out_stable_and_meaning_the_same(text):
     ("osctl: 1\napps:\n\tprod: {}\n", 3, 1, "tab"),
     ("osctl: 1\napps: {}\nosctl: 1\n", 3, 1, "duplicate key 'osctl' (first defined at line 1)"),
     ("osctl: 1\n---\napps: {}\n", 3, 1, "more than one YAML document"),
+    ("osctl: " + "[" * 5000 + "]" * 5000 + "\n", 1, 1, "nested too deeply"),
 ])
 def test_unreadable_yaml_is_an_error_with_its_position(text, line, col, words):
     with pytest.raises(FormatError) as caught:
