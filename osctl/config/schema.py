@@ -46,21 +46,60 @@ def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
+def _search(pattern: str, text: str) -> bool:
+    return _compiled(pattern).search(text) is not None
+
+
 @cache
-def _validator():
-    from jsonschema import (  # late: keeps `--help` fast
+def _validator_class():
+    from jsonschema import (  # late: keeps `osctl --help` fast
         Draft202012Validator,
         ValidationError,
         validators,
     )
 
     def pattern(validator, regex, instance, schema):
-        if validator.is_type(instance, "string") and not _compiled(regex).search(instance):
+        if validator.is_type(instance, "string") and not _search(regex, instance):
             yield ValidationError(f"{instance!r} does not match {regex!r}")
 
+    Draft202012Validator.check_schema(load_schema("osctl"))
+    return validators.extend(Draft202012Validator, {"pattern": pattern})
+
+
+@cache
+def _validator(collection: str | None = None):
+    """The validator of a whole file, or of one entry of `segments` / `exports`."""
     schema = load_schema("osctl")
-    Draft202012Validator.check_schema(schema)
-    return validators.extend(Draft202012Validator, {"pattern": pattern})(schema)
+    return _validator_class()(schema if collection is None else schema["properties"][collection]["items"])
+
+
+@cache
+def _quick(collection: str | None = None):
+    from osctl.config.schema_fast import compile_schema
+
+    schema = load_schema("osctl")
+    return compile_schema(schema if collection is None else schema["properties"][collection]["items"], _search)
+
+
+_LISTS = ("segments", "exports")
+
+
+def _errors(data):
+    """(path prefix, jsonschema error) for every violation; valid files and entries cost little."""
+    if _quick()(data):
+        return
+    if not isinstance(data, dict):
+        yield from (((), e) for e in _validator().iter_errors(data))
+        return
+    # the file without its long lists, then only the list entries that are not certainly valid
+    top = {k: [] if k in _LISTS and isinstance(v, list) else v for k, v in data.items()}
+    yield from (((), e) for e in _validator().iter_errors(top))
+    for collection in _LISTS:
+        entries = data.get(collection)
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if not _quick(collection)(entry):
+                    yield from (((collection, index), e) for e in _validator(collection).iter_errors(entry))
 
 
 def looks_like_secret(value) -> bool:
@@ -133,8 +172,8 @@ def _what(schema: dict) -> str:
     return "see 'osctl schema'"
 
 
-def _describe(error) -> list[tuple[tuple, str, str, bool]]:
-    """(path, message, valid, point_at_key) for one jsonschema error."""
+def _describe(error, prefix: tuple = ()) -> list[tuple[tuple, str, str, bool]]:
+    """(path, message, valid, point_at_key) for one jsonschema error; paths relative to `prefix`."""
     path = tuple(error.absolute_path)
     schema = error.schema
     v = error.validator
@@ -152,7 +191,7 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
     if v == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
-        shown = _show(error.instance, path)
+        shown = _show(error.instance, prefix + path)
         message = f"expected {names}, got {_kind(error.instance)}" + (f" {shown}" if shown else "")
         valid = _what(schema)
         free_text = "pattern" not in schema and "enum" not in schema
@@ -165,7 +204,7 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
         hint = did_you_mean(str(error.instance), schema["enum"])
         return [(path, f"{_show(error.instance, path)} is not allowed here{hint}", valid, False)]
     if v == "const":
-        if path == ("osctl",):
+        if prefix + path == ("osctl",):
             return [(path, f"config format version {_show(error.instance)} is not supported by this osctl",
                      f"osctl: {schema['const']}", False)]
         return [(path, f"{_show(error.instance, path)} is not supported", json.dumps(schema["const"]), False)]
@@ -195,7 +234,7 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
             seen.append(entry)
         return [(path, f"lists {_show(twice, path)} more than once", "each entry once", False)]
     if v in ("oneOf", "anyOf"):
-        return _describe_alternatives(error, path, schema)
+        return _describe_alternatives(error, path, schema, prefix)
     return [(path, error.message, _what(schema), False)]
 
 
@@ -210,7 +249,7 @@ def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, 
     return (path + (key,), f"unknown key '{key}'" + did_you_mean(key, allowed), ", ".join(allowed), True)
 
 
-def _describe_alternatives(error, path: tuple, schema: dict) -> list[tuple[tuple, str, str, bool]]:
+def _describe_alternatives(error, path: tuple, schema: dict, prefix: tuple) -> list[tuple[tuple, str, str, bool]]:
     """Explain a oneOf by the branch whose type fits the value (a mapping with a bad key, say)."""
     kind_of = {"string": str, "object": dict, "array": list, "boolean": bool}
     options = schema.get("oneOf") or schema.get("anyOf") or []
@@ -218,7 +257,7 @@ def _describe_alternatives(error, path: tuple, schema: dict) -> list[tuple[tuple
         py_type = kind_of.get(option.get("type"))
         if py_type and isinstance(error.instance, py_type):
             inner = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
-            described = [d for e in inner for d in _describe(e)]
+            described = [d for e in inner for d in _describe(e, prefix)]
             if described:
                 return described
     names = [_TYPE_NAMES.get(o.get("type"), o.get("type")) for o in options if "type" in o]
@@ -230,7 +269,9 @@ def check_schema(doc: SourceDoc) -> list[Diagnostic]:
     """Every schema violation in one file, sorted by position."""
     if doc.data is None:
         return []
-    described = [d for error in _validator().iter_errors(doc.data) for d in _describe(error)]
+    described = [(prefix + path, message, valid, at_key)
+                 for prefix, error in _errors(doc.data)
+                 for path, message, valid, at_key in _describe(error, prefix)]
     # One mistake, one message: a value of the wrong type also fails its enum or
     # pattern, and `filter:` for `filters:` also leaves `filters` missing.
     wrong_type = {path for path, message, _, _ in described if message.startswith("expected ")}

@@ -349,7 +349,7 @@ def _check_yaml_reading(item: Item, sub: tuple, value, report: Report, *, numeri
     sending those would silently change the filter. Numeric operands only care
     about the number; text operands (tag values, versions) about every character.
     """
-    raw = item.doc.raw_text.get(item.path + sub)
+    raw = item.doc.raw(item.path + sub)
     if raw is None:
         return
     sent = _as_sent(value)

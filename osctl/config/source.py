@@ -18,9 +18,9 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from osctl.diagnostics import Diagnostic, format_path
 
 try:  # libyaml is several times faster; fall back to the pure-Python composer
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _BaseLoader
 
 # A real config is about 7 levels deep. The limits keep hostile or broken input
 # (deep nesting crashes libyaml's recursive composer; alias bombs expand
@@ -40,34 +40,95 @@ class Location:
     col: int
 
 
+_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _TAG + "merge"
+_PLAIN_SCALAR_TAGS = {_TAG + t for t in ("int", "float", "bool")}
+
+
+class _Loader(_BaseLoader):
+    """The safe loader with a memo of tag resolution.
+
+    libyaml calls back into PyYAML's pure-Python resolver for every scalar; in a
+    config the same few texts (field, relation, =, US ...) come back thousands
+    of times, and the safe resolver's answer depends on nothing else.
+    """
+
+    _resolved: dict = {}
+
+    # path resolvers are a PyYAML feature osctl does not use; libyaml calls these for every node
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        memo = _Loader._resolved
+        key = (kind, value, implicit)
+        tag = memo.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(memo) > 50_000:
+                memo.clear()
+            memo[key] = tag
+        return tag
+
+
 @dataclass
 class SourceDoc:
-    """One YAML file: its data and the position of each value and key by path."""
+    """One YAML file: its data, and its node tree to find where any value came from.
+
+    Positions are looked up in the node tree only when a diagnostic needs one,
+    which keeps reading a large, valid config cheap.
+    """
 
     file: str
     data: object
-    values: dict[tuple, Location] = field(default_factory=dict)
-    keys: dict[tuple, Location] = field(default_factory=dict)
-    # plain (unquoted) scalars YAML read as a number or boolean, with the text as
-    # written, so validation can tell when `012` became 10 or `5.10` became 5.1
-    raw_text: dict[tuple, str] = field(default_factory=dict)
+    root: yaml.Node | None = None
     # mappings that used `<<:`; their keys are unknown, so "missing key" would be noise
     merged: set[tuple] = field(default_factory=set)
 
     def where(self, path: tuple, *, key: bool = False) -> Location:
-        """Closest known location for path (a key's own position when key=True)."""
-        table = self.keys if key else self.values
-        probe = tuple(path)
-        while probe:
-            if probe in table:
-                return table[probe]
-            if probe in self.values:
-                return self.values[probe]
-            probe = probe[:-1]
-        return self.values.get((), Location(self.file, 1, 1))
+        """Location of the value at path (of its key when key=True), else of the closest parent."""
+        node, key_node, complete = self._walk(path)
+        if node is None:
+            return Location(self.file, 1, 1)
+        if key and complete and key_node is not None:
+            return _loc(self.file, key_node)
+        return _loc(self.file, node)
+
+    def raw(self, path: tuple) -> str | None:
+        """The text as written of a plain (unquoted) scalar YAML read as a number or boolean.
+
+        Validation uses it to tell when `012` became 10, `5.10` became 5.1 or `yes` became true.
+        """
+        node, _, complete = self._walk(path)
+        if complete and isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _PLAIN_SCALAR_TAGS:
+            return node.value
+        return None
+
+    def _walk(self, path: tuple):
+        """(deepest node reached, the key node that led to it, whether the whole path was found)."""
+        node, key_node = self.root, None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                # the first occurrence, as in the data: later duplicates are dropped
+                found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)
+                              and k.tag != _MERGE_TAG and k.value == part), None)
+                if found is None:
+                    return node, key_node, False
+                key_node, node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                key_node, node = None, node.value[part]
+            else:
+                return node, key_node, False
+        return node, key_node, True
 
 
 _scalars = SafeConstructor()
+# called directly: SafeConstructor.construct_object would remember every node it ever saw
+_SCALAR_CONSTRUCTORS = {tag: _scalars.yaml_constructors[tag] for tag in
+                        (_TAG + t for t in ("int", "float", "bool", "null", "timestamp", "binary"))}
 
 
 def _loc(file: str, node: yaml.Node) -> Location:
@@ -75,7 +136,7 @@ def _loc(file: str, node: yaml.Node) -> Location:
 
 
 class _Builder:
-    """Turns a composed node tree into plain values, recording positions and problems."""
+    """Turns a composed node tree into plain values, reporting what cannot be read."""
 
     def __init__(self, doc: SourceDoc, problems: list[Diagnostic], budget: int) -> None:
         self.doc = doc
@@ -85,6 +146,9 @@ class _Builder:
         self.stopped = False
 
     def build(self, node: yaml.Node, path: tuple):
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str":  # most values: the fast way
+            self.budget -= 1
+            return node.value
         doc = self.doc
         if self.stopped:
             return None
@@ -101,18 +165,17 @@ class _Builder:
             self.problems.append(_diag(doc.file, node, path, "an alias refers to a value that contains it",
                                        "aliases (*name) only to values defined before and outside them"))
             return None
-        doc.values[path] = _loc(doc.file, node)
         unknown_tag = node.tag not in _STANDARD_TAGS
         if unknown_tag:  # reported once; the value is read as if untagged so nothing else trips on it
             self.problems.append(_diag(doc.file, node, path, f"YAML tag '{node.tag}' is not supported",
                                        "plain YAML values without ! tags"))
+        if isinstance(node, yaml.ScalarNode):
+            return node.value if unknown_tag else self._scalar(node, path)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            return node.value if unknown_tag else self._scalar(node, path)
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         finally:
             self.active.discard(id(node))
 
@@ -121,7 +184,7 @@ class _Builder:
         result: dict = {}
         first_seen: dict = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
                 self.problems.append(_diag(doc.file, key_node, path, "YAML merge keys (<<) are not supported",
                                            "write the keys out"))
                 doc.merged.add(path)
@@ -133,29 +196,29 @@ class _Builder:
             # the text as written: `on:`, `1:` or `2024-01-01:` stay strings instead of bool/int/date keys
             key = key_node.value
             if key in first_seen:
-                earlier = first_seen[key]
                 self.problems.append(_diag(
                     doc.file, key_node, path + (key,),
-                    f"duplicate key '{key}' (first defined at line {earlier.line})",
+                    f"duplicate key '{key}' (first defined at line {first_seen[key]})",
                     "each key once per mapping; remove or rename one of them",
                 ))
                 continue
-            first_seen[key] = _loc(doc.file, key_node)
-            doc.keys[path + (key,)] = first_seen[key]
+            first_seen[key] = key_node.start_mark.line + 1
             result[key] = self.build(value_node, path + (key,))
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: tuple):
+        construct = _SCALAR_CONSTRUCTORS.get(node.tag)
+        if construct is None:  # e.g. `!!map text`: a collection tag on a plain value
+            self.problems.append(_diag(self.doc.file, node, path, f"YAML tag '{node.tag}' does not fit a plain "
+                                       "value", "plain YAML values without ! tags"))
+            return node.value
         try:
-            value = _scalars.construct_object(node)
+            return construct(_scalars, node)
         except (ConstructorError, ValueError, TypeError, OverflowError) as exc:
             reason = getattr(exc, "problem", None) or str(exc)
             self.problems.append(_diag(self.doc.file, node, path, f"cannot read value {node.value[:40]!r}: {reason}",
                                        "quote it to keep it as text"))
             return None
-        if not node.style and isinstance(value, (bool, int, float)):  # plain: None (Python) or "" (libyaml)
-            self.doc.raw_text[path] = node.value
-        return value
 
     def _stop(self, node: yaml.Node, path: tuple, message: str, valid: str) -> None:
         self.stopped = True
@@ -253,6 +316,7 @@ def parse_yaml(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
         problems.append(Diagnostic(file, line, col, "", "more than one YAML document in one file",
                                    "one document per file: remove '---' or split it into several files"))
     if documents:
+        doc.root = documents[0]
         builder = _Builder(doc, problems, budget=100_000 + 2 * len(text))
         doc.data = builder.build(documents[0], ())
     return doc, problems

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from osctl.config.schema import check_schema, did_you_mean, load_schema, looks_like_secret
+from osctl.config.schema import (
+    _quick,
+    _validator,
+    check_schema,
+    did_you_mean,
+    load_schema,
+    looks_like_secret,
+)
 from osctl.config.source import parse_yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,3 +113,48 @@ def test_duplicate_list_entries_name_the_entry():
     [problem] = problems(APP + "exports:\n  - name: e\n    kind: subscriptions\n"
                                "    subscriptions: {extra_fields: [country, ip, country]}\n")
     assert problem.message == "lists 'country' more than once"
+
+
+# --- the quick yes/no check never says yes where jsonschema says no ---------------------------
+
+
+WORDS = ["osctl", "apps", "app_id", "api_key_env", "state", "backend", "local", "segments", "name", "filters",
+         "field", "relation", "key", "value", "operator", "OR", "exports", "kind", "subscriptions", "outcomes",
+         "names", "os__click.count", "platforms", "segment", "existing", "messages", "ids", "sent_within", "2d",
+         "extra_fields", "country", "ip", "5eb5a37e-b458-11e3-ac11-000c2940e62c", "prod", "tag", "="]
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 20), st.floats(allow_nan=False), st.sampled_from(WORDS),
+                 st.text(max_size=4))
+tree = st.recursive(leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(WORDS), inner, max_size=4)), max_leaves=20)
+
+
+@cache
+def example_data():
+    import yaml
+
+    return tuple(yaml.safe_load(p.read_text()) for p in sorted((REPO / "examples").glob("*/*.yaml")))
+
+
+def test_quick_check_accepts_the_examples():
+    for data in example_data():
+        assert _quick()(data)
+        for collection in ("segments", "exports"):
+            assert all(_quick(collection)(entry) for entry in data.get(collection, []))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["osctl", "apps", "state", "segments", "exports"]), tree, max_size=5))
+def test_quick_yes_implies_jsonschema_yes(data):
+    if _quick()(data):
+        assert _validator().is_valid(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["segments", "exports"]), st.data())
+def test_quick_yes_implies_jsonschema_yes_for_mutated_entries(collection, data):
+    entries = [e for d in example_data() for e in d.get(collection, [])]
+    entry = dict(data.draw(st.sampled_from(entries)))
+    key = data.draw(st.sampled_from(sorted(entry) + WORDS))
+    entry[key] = data.draw(tree)
+    if _quick(collection)(entry):
+        assert _validator(collection).is_valid(entry)

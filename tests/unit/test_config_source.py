@@ -15,9 +15,10 @@ def test_every_value_and_key_keeps_its_line_and_column():
     doc, problems = parse("osctl: 1\nsegments:\n  - name: VIP\n    filters: [{field: tag}]\n")
     assert problems == []
     assert doc.data == {"osctl": 1, "segments": [{"name": "VIP", "filters": [{"field": "tag"}]}]}
-    assert doc.values[("segments", 0, "name")] == Location("c/osctl.yaml", 3, 11)
-    assert doc.keys[("segments", 0, "filters")] == Location("c/osctl.yaml", 4, 5)
-    assert doc.values[("segments", 0, "filters", 0, "field")] == Location("c/osctl.yaml", 4, 23)
+    assert doc.where(("segments", 0, "name")) == Location("c/osctl.yaml", 3, 11)
+    assert doc.where(("segments", 0, "filters"), key=True) == Location("c/osctl.yaml", 4, 5)
+    assert doc.where(("segments", 0, "filters")) == Location("c/osctl.yaml", 4, 14)
+    assert doc.where(("segments", 0, "filters", 0, "field")) == Location("c/osctl.yaml", 4, 23)
 
 
 def test_where_falls_back_to_the_closest_known_parent():
@@ -29,6 +30,7 @@ def test_where_falls_back_to_the_closest_known_parent():
 def test_duplicate_key_in_one_mapping_is_reported_not_overwritten():
     doc, [problem] = parse("apps:\n  prod: {app_id: a}\n  prod: {app_id: b}\n")
     assert doc.data == {"apps": {"prod": {"app_id": "a"}}}
+    assert doc.where(("apps", "prod", "app_id")).line == 2  # positions follow the kept one
     assert (problem.line, problem.path) == (3, "apps.prod")
     assert "first defined at line 2" in problem.message
 
@@ -40,9 +42,11 @@ def test_keys_stay_the_text_that_was_written():
 
 
 def test_plain_numbers_and_booleans_keep_their_raw_text():
-    doc, _ = parse("a: 012\nb: '012'\nc: 5.10\nd: yes\ne: text\n")
-    assert doc.data == {"a": 10, "b": "012", "c": 5.1, "d": True, "e": "text"}
-    assert doc.raw_text == {("a",): "012", ("c",): "5.10", ("d",): "yes"}
+    doc, _ = parse("a: 012\nb: '012'\nc: 5.10\nd: yes\ne: text\nf: [1:30]\n")
+    assert doc.data == {"a": 10, "b": "012", "c": 5.1, "d": True, "e": "text", "f": [90]}
+    raw = {path: doc.raw(path) for path in [("a",), ("b",), ("c",), ("d",), ("e",), ("f", 0), ("g",)]}
+    assert raw == {("a",): "012", ("b",): None, ("c",): "5.10", ("d",): "yes", ("e",): None, ("f", 0): "1:30",
+                   ("g",): None}
 
 
 def test_yaml_syntax_error_has_line_column_and_a_hint():
