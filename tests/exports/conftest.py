@@ -103,22 +103,31 @@ class Harness:
         self._clients.append(client)
         return client
 
-    # -- plan and apply --------------------------------------------------------------
-    def plan(self, forced=()):
-        config = self.config
-        return plan_exports(config, self.state(), {"prod": self.client()}, self.now(), forced=tuple(forced))
+    def client_for(self, api_key: str) -> OneSignalClient:
+        client = OneSignalClient(self.api_url, api_key, view_interval=0.0)
+        self._clients.append(client)
+        return client
 
-    def apply(self, runs, **kw):
+    # -- plan and apply --------------------------------------------------------------
+    def plan(self, forced=(), *, clients=None):
+        config = self.config
+        return plan_exports(config, self.state(), clients or {"prod": self.client()}, self.now(),
+                            forced=tuple(forced))
+
+    def apply(self, runs, *, clients=None, observer=None, **kw):
         config = self.config
         backend = open_backend(config)
         store = StateStore(backend, backend.read() or State.new())
-        result = apply_exports(runs, config, store, {"prod": self.client()}, self.now, self.observer,
-                               config_dir=self.dir, sleep=self.sleep, monotonic=self.monotonic, **kw)
+        result = apply_exports(runs, config, store, clients or {"prod": self.client()}, self.now,
+                               observer or self.observer, config_dir=self.dir, sleep=self.sleep,
+                               monotonic=self.monotonic, **kw)
         store.flush()
         return result
 
     def run(self, forced=(), **kw):
-        return self.apply(self.plan(forced), **kw)
+        runs = self.plan(forced)
+        assert runs, "nothing is due: the test would prove nothing"
+        return self.apply(runs, **kw)
 
     def files(self) -> list[str]:
         return sorted(str(p.relative_to(self.dir)) for p in self.dir.rglob("*") if p.is_file()

@@ -90,3 +90,30 @@ def test_run_reports_a_failure_with_exit_1(harness):
     assert result.exit_code == 1
     assert "export.adhoc failed" in result.stderr and "No Such Segment" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_progress_bar_on_a_terminal_only(harness):
+    import io
+
+    from osctl.cli.exports_cmd import TextObserver
+
+    harness.write_config(NIGHTLY)
+    terminal, ci = io.StringIO(), io.StringIO()
+    assert harness.apply(harness.plan(forced=["adhoc"]), observer=TextObserver(stream=terminal,
+                                                                               interactive=True)).succeeded
+    assert harness.apply(harness.plan(forced=["adhoc"]), observer=TextObserver(stream=ci,
+                                                                               interactive=False)).succeeded
+    assert "\r  export.adhoc [" in terminal.getvalue() and " rows" in terminal.getvalue()
+    assert "\r" not in ci.getvalue() and "export.adhoc: requested" in ci.getvalue()
+    assert "/_files/" not in terminal.getvalue() + ci.getvalue()  # links are masked in every line
+
+
+def test_run_takes_the_state_lock(harness):
+    from osctl.state import open_backend
+
+    harness.write_config(NIGHTLY)
+    with open_backend(harness.config).lock("apply", 0):
+        result = osctl(harness, "exports", "run", "adhoc")
+    assert result.exit_code == 1
+    assert "state is locked" in result.stderr and "apply" in result.stderr
+    assert harness.export_requests() == []

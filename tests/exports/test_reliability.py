@@ -171,3 +171,58 @@ def test_download_that_keeps_failing_leaves_nothing_at_the_destination(harness):
     assert "download failed 3 time(s)" in error and "truncated" in error
     assert harness.files() == []
     assert harness.record("nightly").files == []
+
+
+def test_a_request_older_than_the_due_tick_is_not_resumed(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+    harness.emu.set_export_rate(0.5)
+    assert harness.run().failed  # tonight's export left in flight
+    harness.emu.set_export_rate(1_000_000)
+    harness.emu.advance(86400)  # a day later the next tick is due; yesterday's snapshot would not satisfy it
+    (run,) = harness.plan()
+    assert run.due_tick > harness.record("nightly").in_flight[0].requested_at
+    assert harness.apply([run]).failed == []
+    assert len(harness.export_requests()) == 2
+    record = harness.record("nightly")
+    assert record.satisfied_tick == run.due_tick and record.in_flight == []
+
+
+def test_accounts_run_in_parallel_and_one_account_one_export_at_a_time(harness, tmp_path):
+    other_id, other_key = "2b1a7c3e-0f4d-4c5b-9a8e-1d2c3b4a5f60", "other-key"
+    third_id = "3c2b8d4f-1a5e-4d6c-8b9f-2e3d4c5b6a71"
+    harness.emu.add_app(other_id, other_key, account="second")
+    harness.emu.add_app(third_id, other_key, account="second")
+    (harness.dir / "osctl.yaml").write_text(f"""\
+osctl: 1
+apps:
+  prod: {{app_id: {harness.emu.app_id}, api_key_env: OSCTL_TEST_EXPORTS_KEY}}
+  other: {{app_id: {other_id}, api_key_env: OSCTL_TEST_OTHER_KEY, account: second}}
+  third: {{app_id: {third_id}, api_key_env: OSCTL_TEST_OTHER_KEY, account: second}}
+exports:
+  - {{name: a, app: prod, kind: subscriptions, destination: "out/a.csv.gz"}}
+  - {{name: b, app: other, kind: subscriptions, destination: "out/b.csv.gz"}}
+  - {{name: c, app: third, kind: subscriptions, destination: "out/c.csv.gz"}}
+""")
+    harness.emu.set_export_rate(20.0)  # 50 s of emulator time each
+    clients = {"prod": harness.client(),
+               "other": harness.client_for(other_key), "third": harness.client_for(other_key)}
+    runs = harness.plan(forced=["a", "b", "c"], clients=clients)
+    result = harness.apply(runs, clients=clients)
+    assert result.failed == [], result.failed
+    log = harness.emu.requests()
+    posts = {r["query"].split("app_id=")[1][:36]: r for r in log if r["path"] == "/players/csv_export"}
+    assert all(p["status"] == 200 for p in posts.values())  # never busy: one per account at a time
+    downloads = {}
+    for r in log:
+        if r["path"].startswith("/_files/") and r["status"] == 200:
+            token = r["path"].split("/")[2]
+            downloads[token] = r["seq"]
+    first_done = min(downloads.values())
+    # the two accounts overlap: both first requests come before any download
+    assert posts[harness.emu.app_id]["seq"] < first_done
+    assert min(posts[other_id]["seq"], posts[third_id]["seq"]) < first_done
+    # within account "second", the later request waits until the earlier file is downloaded
+    app_of = {job["token"]: job["app_id"] for job in harness.emu.exports_status()}
+    earlier, later = sorted((other_id, third_id), key=lambda app: posts[app]["seq"])
+    (earlier_download,) = [seq for token, seq in downloads.items() if app_of[token] == earlier]
+    assert posts[later]["seq"] > earlier_download
