@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 
 import pytest
 
@@ -237,3 +238,9 @@ def test_migrate_to_postgres_without_the_variable_is_named(local_project):
     LocalBackend(local_project / ".osctl" / "state.json").write(sample_state(serial=1))
     result = osctl(local_project, "state", "migrate", "--to", "postgres")
     assert_clean_failure(result, "environment variable OSCTL_STATE_DSN, which is not set")
+
+
+def test_without_psycopg_the_command_says_what_to_install(pg_project, server, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if `osctl[postgres]` had not been installed
+    result = osctl(pg_project, "state", "list", dsn=server.dsn())
+    assert_clean_failure(result, "needs the psycopg package", "pip install 'osctl[postgres]'")
