@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import click
@@ -107,12 +108,14 @@ class TextObserver:
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self._shown = 0.0
         self._bar = False
+        self._lock = threading.RLock()  # accounts run in parallel threads
 
     def _line(self, text: str) -> None:
         if self.quiet:
             return
-        self._end_bar()
-        click.echo(text, file=self.stream)
+        with self._lock:
+            self._end_bar()
+            click.echo(text, file=self.stream)
 
     def _end_bar(self) -> None:
         if self._bar:
@@ -131,9 +134,13 @@ class TextObserver:
             return
         now = time.monotonic()
         finished = total is not None and done >= total
-        if now - self._shown < 0.1 and not finished:
-            return
-        self._shown = now
+        with self._lock:
+            if now - self._shown < 0.1 and not finished:
+                return
+            self._shown = now
+            self._bar_line(run, done, total, rows)
+
+    def _bar_line(self, run, done: int, total: int | None, rows: int) -> None:
         if total:
             width = 24
             filled = int(width * min(done / total, 1.0))
@@ -145,10 +152,12 @@ class TextObserver:
         self._bar = True
 
     def export_finished(self, run, detail: str) -> None:
-        self._end_bar()
+        with self._lock:
+            self._end_bar()
 
     def export_failed(self, run, error: str) -> None:
-        self._end_bar()
+        with self._lock:
+            self._end_bar()
 
 
 def _mb(size: int) -> str:

@@ -353,7 +353,7 @@ class Runner:
                               options=export.options, total=total, progress=progress)
 
         try:
-            return dl.write_verified(destination, fill)
+            return _written(destination, fill)
         finally:
             response.close()
 
@@ -366,7 +366,7 @@ class Runner:
                                  platforms=options.get("platforms"), attribution=options.get("attribution"))
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
-        final, received = dl.write_verified(destination, lambda sink: dl.receive([data], sink, kind="outcomes"))
+        final, received = _written(destination, lambda sink: dl.receive([data], sink, kind="outcomes"))
         record = FileRecord(path=self._relative(final), bytes=received.bytes, rows=received.rows,
                             sha256=received.sha256, tick=format_time(tick), message_id=None,
                             written_at=format_time(self.now()),
@@ -386,6 +386,16 @@ class Runner:
             return path.resolve().relative_to(self.config_dir.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+
+def _written(destination: Path, fill) -> tuple[Path, dl.Received]:
+    """write_verified, with file-system problems (permissions, a file where a directory
+    should be, a full disk) said plainly rather than as an internal error."""
+    try:
+        return dl.write_verified(destination, fill)
+    except OSError as exc:
+        where = exc.filename or destination
+        raise ExportFailed(f"cannot write the export file {destination}: {exc.strerror or exc} ({where})") from None
 
 
 def outcomes_csv(outcomes: list[dict]) -> bytes:

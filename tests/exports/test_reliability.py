@@ -226,3 +226,13 @@ exports:
     earlier, later = sorted((other_id, third_id), key=lambda app: posts[app]["seq"])
     (earlier_download,) = [seq for token, seq in downloads.items() if app_of[token] == earlier]
     assert posts[later]["seq"] > earlier_download
+
+
+def test_unwritable_destination_is_a_plain_error(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+    (harness.dir / "out").write_text("a file where the directory should be")
+    result = harness.run()
+    ((_, error),) = result.failed
+    assert error.startswith("cannot write the export file") and "internal error" not in error
+    record = harness.record("nightly")
+    assert record.files == [] and record.satisfied_tick is None and len(record.in_flight) == 1
