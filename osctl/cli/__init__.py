@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("osctl.cli.import_cmd", "import_segment", "Start managing an existing segment."),
     "demo": ("osctl.cli.demo_cmd", "demo", "Narrated plan/apply walkthrough against a built-in emulator."),
     "exports": ("osctl.cli.exports_cmd", "exports", "Scheduled exports: status, and run them now."),
-    "state": ("osctl.cli.state_cmd", "state", "Inspect and repair state: list, show, rm, pull, push."),
+    "state": ("osctl.cli.state_cmd", "state", "Inspect, repair and move state: list, show, rm, pull, push, migrate."),
     "force-unlock": ("osctl.cli.force_unlock_cmd", "force_unlock", "Remove a stale state lock."),
 }
 
