@@ -8,22 +8,8 @@ from pathlib import Path
 
 import click
 
-from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.errors import StateError, UsageError
-
-
-def _lock_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from osctl.durations import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError:
-        raise UsageError(f"--lock-timeout: {value!r} is not a duration (e.g. 0s, 30s, 5m)") from None
-
-
-lock_timeout_option = click.option(
-    "--lock-timeout", default="0s", show_default=True, metavar="DURATION", callback=_lock_timeout,
-    help="How long to wait for another osctl's lock on the state.")
 
 
 def _open(settings: Settings):
