@@ -75,7 +75,7 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
             runtime.clients(config, settings.resolved_api_url, apps=apps) as clients:
         state = backend.read()
         now = runtime.now()
-        runs = tuple(r for r in plan_exports(config, state, clients, now, forced=forced) if r.name in names)
+        runs = plan_exports(config, state, clients, now, forced=forced, names=names)
         chosen = {r.name for r in runs}
         for name in names:
             if name not in chosen:

@@ -20,8 +20,9 @@ __all__ = ["apply_exports", "plan_exports"]
 
 
 def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[str, ...] = (),
-                 segment_changes: Iterable | None = None):
-    """The export runs due at `now` (and the `forced` ones), sorted by name.
+                 segment_changes: Iterable | None = None, names: Iterable[str] | None = None):
+    """The export runs due at `now` (and the `forced` ones), sorted by name; with `names`,
+    only among those exports.
 
     Effects only for per-message kinds: their messages are read through the message
     list/view endpoints (paced by the client). `segment_changes` (the plan's segment
@@ -31,6 +32,9 @@ def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[s
     from osctl.exports.messages import resolve
 
     wanted = runs_wanted(config, state, now, forced)
+    if names is not None:
+        keep = set(names)
+        wanted = {name: tick for name, tick in wanted.items() if name in keep}
     records = state.exports if state is not None else {}
     selections = {}
     for export in config.exports:

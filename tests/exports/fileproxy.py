@@ -7,7 +7,8 @@ the emulator hands out point back at the proxy. For GET /_files/... answers with
   truncate   send only the first half of the body (with the full Content-Length), then hang up
   corrupt    flip one byte in the middle of the body
   throttle   send the body in small pieces with a pause between them
-Each of truncate/corrupt is used up once per count.
+  pushback   answer 429 with Retry-After: 30 instead of forwarding
+Each of truncate/corrupt/pushback is used up once per count.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FileProxy:
         self.corrupt = 0
         self.throttle: tuple[int, float] | None = None  # (bytes per piece, seconds between pieces)
         self.damaged = 0
+        self.pushback = 0
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=30)
         proxy = self
@@ -39,6 +41,15 @@ class FileProxy:
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if self.path.startswith("/_files/") and proxy._take_pushback():
+                    payload = b'{"errors":["API rate limit exceeded"]}'
+                    self.send_response(429)
+                    self.send_header("Retry-After", "30")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() in ("authorization", "content-type", "accept", "user-agent")}
                 headers["Host"] = f"127.0.0.1:{proxy.port}"
@@ -84,6 +95,13 @@ class FileProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def _take_pushback(self) -> bool:
+        with self._lock:
+            if self.pushback > 0:
+                self.pushback -= 1
+                return True
+        return False
 
     def _take_damage(self) -> str | None:
         with self._lock:

@@ -117,3 +117,20 @@ def test_run_takes_the_state_lock(harness):
     assert result.exit_code == 1
     assert "state is locked" in result.stderr and "apply" in result.stderr
     assert harness.export_requests() == []
+
+
+def test_run_one_export_while_another_apps_per_message_export_is_due(harness):
+    # the other app's key is not even set: `exports run` touches only the apps it runs
+    harness.write_config(NIGHTLY.rstrip(" ") + """\
+    - name: elsewhere
+      app: web
+      kind: audience_activity
+      schedule: "@hourly"
+      audience_activity: {messages: {sent_within: 1d}}
+    """)
+    path = harness.dir / "osctl.yaml"
+    path.write_text(path.read_text().replace(
+        "apps:\n", "apps:\n  web: {app_id: 0d3a4f7c-8a51-4b9e-9c2a-6a1b2c3d4e5f, api_key_env: OSCTL_TEST_UNSET_KEY}\n"))
+    result = osctl(harness, "exports", "run", "adhoc")
+    assert result.exit_code == 0, result.output
+    assert "Exports: 1 succeeded, 0 failed." in result.stdout

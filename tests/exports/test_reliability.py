@@ -236,3 +236,18 @@ def test_unwritable_destination_is_a_plain_error(harness):
     assert error.startswith("cannot write the export file") and "internal error" not in error
     record = harness.record("nightly")
     assert record.files == [] and record.satisfied_tick is None and len(record.in_flight) == 1
+
+
+def test_a_429_on_the_file_url_is_honoured(harness):
+    proxy = FileProxy(harness.emu.url)
+    try:
+        proxy.pushback = 1
+        harness.api_url = proxy.url
+        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+        result = harness.run()
+    finally:
+        proxy.close()
+    assert result.failed == [], result.failed
+    first_look = harness.sleeps[0]
+    assert harness.sleeps[1] >= 30  # the wait after the 429 is at least its Retry-After
+    assert first_look < 30
