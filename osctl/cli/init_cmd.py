@@ -32,11 +32,11 @@ def init(settings: Settings, directory: str | None) -> int:
                              "*.yaml there as config, so init only writes into a directory without any "
                              "(try 'osctl init osctl/')")
     try:
-        target.mkdir(parents=True, exist_ok=True)
         template = resources.files("osctl.templates").joinpath(CONFIG_NAME).read_text(encoding="utf-8")
+        target.mkdir(parents=True, exist_ok=True)
+        added = _extend_gitignore(target / ".gitignore")  # first: a failure here leaves no config behind
         with open(config, "x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
             handle.write(template)
-        added = _extend_gitignore(target / ".gitignore")
     except OSError as exc:
         raise OsctlError(f"cannot write into {target}: {exc.strerror or exc}") from exc
     if not settings.quiet:
