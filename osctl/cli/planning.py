@@ -48,8 +48,10 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     if not flags.include_exports or not config.exports:
         return the_plan
     from osctl.exports import plan_exports
+    from osctl.plan.planner import selected
 
-    runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes)
+    names = [e.name for e in config.exports if selected(e.address, options)]  # no listing for the rest
+    runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
     return make_plan(config, state, live, now, options, exports=runs)
 
 
