@@ -46,10 +46,95 @@ def _unique(items: list) -> bool:
 
 
 def compile_schema(schema: dict, search: Search) -> Check:
+    keywords = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
+    kind = keywords.get("type")
+    fused = {"object": _object, "array": _array, "string": _string}.get(kind) if isinstance(kind, str) else None
+    if fused is not None:
+        check = fused(keywords, search)
+        if check is not None:
+            return check
+    return _generic(keywords, search)
+
+
+_OBJECT_KEYWORDS = {"type", "properties", "additionalProperties", "required", "minProperties", "propertyNames"}
+_ARRAY_KEYWORDS = {"type", "items", "minItems", "maxItems", "uniqueItems"}
+_STRING_KEYWORDS = {"type", "enum", "pattern", "minLength", "maxLength"}
+
+
+def _object(keywords: dict, search: Search) -> Check | None:
+    """One loop per mapping: the hot path of a config (every segment and filter is one)."""
+    if not set(keywords) <= _OBJECT_KEYWORDS:
+        return None
+    props = {k: compile_schema(sub, search) for k, sub in keywords.get("properties", {}).items()}
+    additional = keywords.get("additionalProperties", True)
+    extra = compile_schema(additional, search) if isinstance(additional, dict) else None
+    closed = additional is False
+    required = tuple(keywords.get("required", ()))
+    min_props = keywords.get("minProperties", 0)
+    names = compile_schema(keywords["propertyNames"], search) if "propertyNames" in keywords else None
+
+    def check(value) -> bool:
+        if not isinstance(value, dict) or len(value) < min_props:
+            return False
+        for name in required:
+            if name not in value:
+                return False
+        for name, item in value.items():
+            if names is not None and not names(name):
+                return False
+            test = props.get(name)
+            if test is None:
+                if closed or (extra is not None and not extra(item)):
+                    return False
+            elif not test(item):
+                return False
+        return True
+
+    return check
+
+
+def _array(keywords: dict, search: Search) -> Check | None:
+    if not set(keywords) <= _ARRAY_KEYWORDS or keywords.get("uniqueItems", True) is not True:
+        return None
+    each = compile_schema(keywords["items"], search) if "items" in keywords else None
+    low, high = keywords.get("minItems", 0), keywords.get("maxItems")
+    unique = "uniqueItems" in keywords
+
+    def check(value) -> bool:
+        if not isinstance(value, list) or len(value) < low or (high is not None and len(value) > high):
+            return False
+        if unique and not _unique(value):
+            return False
+        if each is not None:
+            for item in value:
+                if not each(item):
+                    return False
+        return True
+
+    return check
+
+
+def _string(keywords: dict, search: Search) -> Check | None:
+    if not set(keywords) <= _STRING_KEYWORDS:
+        return None
+    members = frozenset(m for m in keywords["enum"] if isinstance(m, str)) if "enum" in keywords else None
+    pattern = keywords.get("pattern")
+    low, high = keywords.get("minLength", 0), keywords.get("maxLength")
+
+    def check(value) -> bool:
+        if not isinstance(value, str) or len(value) < low or (high is not None and len(value) > high):
+            return False
+        if members is not None and value not in members:
+            return False
+        return pattern is None or search(pattern, value)
+
+    return check
+
+
+def _generic(keywords: dict, search: Search) -> Check:
+    schema = keywords
     checks: list[Check] = []
-    for keyword, arg in schema.items():
-        if keyword in _ANNOTATIONS:
-            continue
+    for keyword, arg in keywords.items():
         if keyword == "type":
             tests = [_TYPES[t] for t in (arg if isinstance(arg, list) else [arg])]
             checks.append(lambda v, tests=tests: any(t(v) for t in tests))

@@ -87,6 +87,8 @@ class SourceDoc:
     root: yaml.Node | None = None
     # mappings that used `<<:`; their keys are unknown, so "missing key" would be noise
     merged: set[tuple] = field(default_factory=set)
+    # path -> text as written, for plain scalars read as int, float or bool (see raw())
+    raw_numbers: dict[tuple, str] = field(default_factory=dict, repr=False)
 
     def where(self, path: tuple, *, key: bool = False) -> Location:
         """Location of the value at path (of its key when key=True), else of the closest parent."""
@@ -102,10 +104,7 @@ class SourceDoc:
 
         Validation uses it to tell when `012` became 10, `5.10` became 5.1 or `yes` became true.
         """
-        node, _, complete = self._walk(path)
-        if complete and isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _PLAIN_SCALAR_TAGS:
-            return node.value
-        return None
+        return self.raw_numbers.get(tuple(path))
 
     def _walk(self, path: tuple):
         """(deepest node reached, the key node that led to it, whether the whole path was found)."""
@@ -213,7 +212,10 @@ class _Builder:
                                        "value", "plain YAML values without ! tags"))
             return node.value
         try:
-            return construct(_scalars, node)
+            value = construct(_scalars, node)
+            if not node.style and node.tag in _PLAIN_SCALAR_TAGS:
+                self.doc.raw_numbers[path] = node.value
+            return value
         except (ConstructorError, ValueError, TypeError, OverflowError) as exc:
             reason = getattr(exc, "problem", None) or str(exc)
             self.problems.append(_diag(self.doc.file, node, path, f"cannot read value {node.value[:40]!r}: {reason}",
