@@ -21,8 +21,9 @@ Rules:
      deleted or replaced. Deleting or replacing a segment never deletes its
      users, but whatever targets the segment by id (a campaign, a journey, an
      export) loses it; this bounds how many people that can affect. A deleted
-     or replaced segment whose count is unknown (the plan could not read it)
-     is refused, unless --unknown-counts-ok.
+     or replaced segment whose count is unknown (the plan did not read the
+     live segment, as with `osctl plan --refresh none`) is refused, unless
+     --unknown-counts-ok.
 
 Exit codes: 0 the plan passes; 1 refused (every reason is printed); 2 the file
 is not a plan this script understands (missing, not JSON, another
@@ -96,7 +97,8 @@ def check(plan: dict, limits: Limits) -> list[str]:
                                        for c in biggest if c["subscriber_count"]))
         if unknown and not limits.unknown_counts_ok:
             reasons.append("subscriber count unknown for " + ", ".join(unknown)
-                           + " (plan with --refresh full, or pass --unknown-counts-ok)")
+                           + " (the plan did not read the live segments, as with --refresh none; "
+                           "plan without it, or pass --unknown-counts-ok)")
     return reasons
 
 
