@@ -44,7 +44,9 @@ class Analysis:
 
 
 def config_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    """*.yaml and *.yml as a shell glob sees them: hidden files (editor or macOS ._ debris) are not config."""
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file())
 
 
 def read_files(directory: Path) -> list[tuple[str, str | bytes]]:

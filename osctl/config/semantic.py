@@ -130,8 +130,16 @@ def _check_version_and_state(merged: Merged, report: Report) -> None:
     if not merged.apps and not merged.apps_written and not merged.incomplete:
         report.items.append(Diagnostic(*_whole_config(merged), "apps", "no app is declared",
                                        "an 'apps:' mapping with at least one app (alias: {app_id: UUID})"))
-    for item in merged.apps.values():
+    by_app_id: dict[str, Item] = {}
+    for alias, item in merged.apps.items():
         _check_app(item, report)
+        app_id = item.data.get("app_id") if isinstance(item.data, dict) else None
+        if isinstance(app_id, str):
+            first = by_app_id.setdefault(app_id.lower(), item)
+            if first is not item:  # a copied block: the second alias would manage segments in the first app
+                where = first.where("app_id")
+                report.add(item, ("app_id",), f"app '{alias}' has the same app_id as app '{first.path[-1]}' "
+                           f"({where.file}:{where.line})", "each OneSignal app under one alias; fix the app_id")
     for extra in merged.states[1:]:
         first = merged.states[0].where(key=True)
         report.add(extra, (), f"'state' is already configured in {first.file}:{first.line}",
@@ -308,10 +316,13 @@ def _check_operands(item: Item, sub: tuple, fld: str, relation, entry: dict, rul
         value = entry[key]
         if isinstance(value, (list, dict)) or value is None:
             continue  # the schema reported the type
-        if _finite(value) is None:
+        number = _finite(value)
+        if number is None:
             shown = str(value).lower() if isinstance(value, bool) else repr(value)
             report.add(item, sub + (key,), f"'{key}' must be a number, got {shown}",
                        "a number such as 5 or 1.5" if key == "value" else _operand_hint(fld, key))
+        elif key == "hours_ago" and number < 0:
+            report.add(item, sub + (key,), f"'hours_ago' cannot be negative ({value})", _operand_hint(fld, key))
         else:
             _check_yaml_reading(item, sub + (key,), value, report, numeric=True)
     if rule.value == "location":

@@ -166,6 +166,14 @@ def test_empty_and_comment_only_files_beside_a_valid_config_are_harmless(tmp_pat
     assert "3 segment(s)" in result.stdout
 
 
+def test_hidden_files_are_not_config(tmp_path: Path):
+    shutil.copytree(EXAMPLES / "quickstart", tmp_path / "conf")
+    (tmp_path / "conf" / "._osctl.yaml").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
+    (tmp_path / "conf" / ".draft.yaml").write_text("osctl: 1\n")  # would be a second version
+    result = run_osctl("validate", "-c", str(tmp_path / "conf"))
+    assert result.exit_code == 0, result.output
+
+
 def test_utf16_file_is_named_as_such(tmp_path: Path):
     (tmp_path / "osctl.yaml").write_bytes("osctl: 1\n".encode("utf-16"))
     result = run_osctl("validate", "-c", str(tmp_path))
