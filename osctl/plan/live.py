@@ -21,6 +21,7 @@ REFRESH_MODES = ("full", "list", "none")
 
 def _ids_to_view(config: Config, state: State | None, alias: str, listed, refresh: str) -> list[str]:
     records = [r for r in (state.segments.values() if state else ()) if r.app == alias]
+    declared_by_name = {s.name: s for s in config.segments if s.app == alias}  # not config.segment(): O(n) each
     live_ids = {s.id for s in listed}
     by_name = {}
     for s in listed:
@@ -30,7 +31,7 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
         segment_id = record.id or by_name.get(record.name)  # an unfinished create is found by name
         if segment_id not in live_ids:
             continue
-        declared = config.segment(alias, record.name)
+        declared = declared_by_name.get(record.name)
         if refresh == "full" or record.id is None or declared is None or declared.digest != record.digest:
             wanted.append(segment_id)
     return wanted

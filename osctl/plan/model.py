@@ -6,6 +6,7 @@ to decide: the executor branches only on `action`.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -74,7 +75,10 @@ class SegmentChange:
     prevent_destroy: bool = False
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        # not asdict(): its generic deep copy was most of the cost of rendering a large plan
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["before"] = _copy_filters(self.before)
+        data["after"] = _copy_filters(self.after)
         data["action"] = self.action.value
         data["reason"] = self.reason.value
         data["symbol"] = self.action.symbol
@@ -191,6 +195,14 @@ class Plan:
             provenance=Provenance(**{k: v for k, v in prov.items() if k in Provenance.__dataclass_fields__}),
             warnings=tuple(data.get("warnings", ())),
         )
+
+
+def _copy_filters(filters: list | None) -> list | None:
+    """A deep copy, fast for what filters are: flat objects of scalars."""
+    if filters is None:
+        return None
+    return [{k: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for k, v in f.items()}
+            if isinstance(f, dict) else copy.deepcopy(f) for f in filters]
 
 
 ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.ADOPT: 3,
