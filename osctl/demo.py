@@ -1,6 +1,7 @@
 """`osctl demo`: the whole workflow against an in-process emulator, narrated.
 
-validate -> plan -> apply -> plan (no changes) -> edit a segment -> plan (replace).
+validate -> plan -> apply (segments, then due exports) -> plan (no changes) -> edit a
+segment -> plan (replace).
 Everything happens in a temporary copy of examples/quickstart; nothing is left behind.
 """
 
@@ -78,13 +79,18 @@ def run_demo(keep: bool = False) -> int:
             _step(1, "validate", "Check the YAML offline: schema, filter grammar, references, schedules.")
             if _osctl("validate", *c):
                 return 1
-            _step(2, "plan", "Compare the configuration with state (none yet) and the live app.")
-            _osctl("plan", *c, "--no-exports")
-            _step(3, "apply", "Create the segments. State is written after every operation.")
-            if _osctl("apply", *c, "--auto-approve", "--no-exports"):
+            _step(2, "plan", "Compare the configuration with state (none yet) and the live app; "
+                  "list the exports whose schedule is due.")
+            _osctl("plan", *c)
+            _step(3, "apply", "Create the segments, then run the due exports: request, wait for the "
+                  "file, download, verify (gzip, CSV header, rows, sha256). State is written after "
+                  "every operation.")
+            if _osctl("apply", *c, "--auto-approve"):
                 return 1
-            _step(4, "plan again", "Nothing changed, so there is nothing to do.")
-            _osctl("plan", *c, "--no-exports")
+            _osctl("exports", "status", *c)
+            _step(4, "plan again", "Nothing changed and the exports satisfied their latest tick, so there "
+                  "is nothing to do.")
+            _osctl("plan", *c)
             _step(5, "edit", f"Change the first segment's country filter in osctl.yaml: {EDIT_FROM} -> {EDIT_TO}")
             path = config_dir / "osctl.yaml"
             path.write_text(path.read_text().replace(EDIT_FROM, EDIT_TO, 1))

@@ -13,6 +13,7 @@ def test_demo_walks_through_plan_apply_and_a_replace():
         assert step in out
     assert "Plan: 3 to create" in out
     assert "Apply complete! Segments: 3 created" in out
+    assert "Exports: 2 succeeded, 0 failed." in out
     assert "No changes." in out
     assert "forces replacement: new segment id" in out
     assert "Traceback" not in result.stderr
