@@ -31,10 +31,11 @@ def validate(settings: Settings, fmt: str) -> int:
         return 0 if analysis.config is not None else 1
     if analysis.config is None:
         raise ConfigError(analysis.diagnostics)
+    if settings.quiet:  # -q: only errors
+        return 0
     for diagnostic in analysis.diagnostics:  # warnings only at this point
         click.echo(diagnostic.format(), err=True)
     config = analysis.config
-    if not settings.quiet:
-        click.echo(f"Configuration is valid: {len(config.apps)} app(s), {len(config.segments)} segment(s), "
-                   f"{len(config.exports)} export(s).")
+    click.echo(f"Configuration is valid: {len(config.apps)} app(s), {len(config.segments)} segment(s), "
+               f"{len(config.exports)} export(s).")
     return 0

@@ -181,6 +181,13 @@ def test_utf16_file_is_named_as_such(tmp_path: Path):
     assert f"{tmp_path / 'osctl.yaml'}:1:1: file is UTF-16 text" in result.stderr
 
 
+def test_quiet_hides_warnings_and_the_summary_but_not_errors():
+    quiet = run_osctl("validate", "-q", "-c", str(CONFIGS / "warn-legacy-field"))
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    failing = run_osctl("validate", "-q", "-c", str(CONFIGS / "bad-cron"))
+    assert failing.exit_code == 1 and "the hour field '24' is not valid" in failing.stderr
+
+
 @pytest.mark.parametrize("example", ["quickstart", "multi-app"])
 def test_examples_are_valid(example: str):
     result = run_osctl("validate", "-c", str(EXAMPLES / example))
