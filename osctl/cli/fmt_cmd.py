@@ -9,6 +9,7 @@ import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
 from osctl.config.fmt import FormatError, format_yaml
+from osctl.config.loader import config_files
 from osctl.diagnostics import Diagnostic
 from osctl.errors import ConfigError, OsctlError
 
@@ -48,7 +49,7 @@ def _formatted_files(directory: Path) -> list[tuple[Path, str, str]]:
     if not directory.is_dir():
         raise ConfigError([Diagnostic(str(directory), 0, 0, "", "config directory does not exist",
                                       "a directory with *.yaml files (-c DIR or OSCTL_CONFIG)")])
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    paths = config_files(directory)  # the files validate reads
     if not paths:
         raise ConfigError([Diagnostic(str(directory), 0, 0, "", "no *.yaml or *.yml files in the config directory",
                                       "run 'osctl init' to write a starter config")])

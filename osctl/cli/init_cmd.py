@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.config.loader import config_files
 from osctl.errors import OsctlError
 
 CONFIG_NAME = "osctl.yaml"
@@ -26,7 +27,7 @@ def init(settings: Settings, directory: str | None) -> int:
         raise OsctlError(f"{config} already exists; init never overwrites a config "
                          "(edit it, or run 'osctl init NEW_DIR')")
     if target.is_dir():
-        others = sorted(p.name for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        others = [p.name for p in config_files(target)]
         if others:
             raise OsctlError(f"{target} already holds YAML files ({', '.join(others)}); osctl reads every "
                              "*.yaml there as config, so init only writes into a directory without any "

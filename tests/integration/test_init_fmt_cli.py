@@ -57,6 +57,12 @@ def test_init_refuses_a_directory_whose_yaml_files_would_be_merged_into_the_conf
     assert not (tmp_path / "osctl.yaml").exists()
 
 
+def test_hidden_yaml_files_are_not_config_so_they_do_not_block_init(tmp_path):
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    assert run_osctl("init", str(tmp_path)).exit_code == 0
+    assert run_osctl("fmt", "--check", "-c", str(tmp_path)).exit_code == 0
+
+
 def test_gitignore_lines_are_appended_once(tmp_path):
     (tmp_path / ".gitignore").write_text("node_modules")  # no final newline
     assert run_osctl("init", str(tmp_path)).exit_code == 0
