@@ -63,7 +63,7 @@ class Project:
             for segment in listed["segments"]:
                 view = api.get(f"/apps/{self.emulator.app_id}/segments/{segment['id']}",
                                params={"include-segment-detail": "true"}).json()
-                result[segment["name"]] = {"id": segment["id"], "filters": view.get("filters")}
+                result[segment["name"]] = {"id": segment["id"], "filters": view["payload"]["filters"]}
             return result
 
     def dashboard_edit(self, name: str, filters: list[dict]) -> None:

@@ -152,6 +152,7 @@ def test_a_repository_life_on_github_actions(project):
     assert "drifted" in nightly["Drift check"].summary
     assert "Berlin German speakers" in nightly["Drift check"].summary
     assert project.live_segments()["Berlin German speakers"] == before
+    assert before["filters"] == edited
 
     # 5. A pull request that replaces a prevent_destroy segment and is badly
     #    formatted: fmt and both policy steps fail; the plan itself succeeds.
