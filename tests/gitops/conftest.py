@@ -107,8 +107,10 @@ def project(tmp_path, emulator, state_dsn) -> Project:
 
 
 def secrets_in(text: str, project: Project) -> list[str]:
-    """The secret values (or their telling parts) that appear in text."""
+    """The secrets (or their telling parts) that appear in text: key, DSN, password, export links."""
     found = [name for name, value in project.secrets.items() if value in text]
     if PASSWORD in text:
         found.append("the database password")
+    if "/_files/" in text:  # the emulator's export links are bearer links, like OneSignal's
+        found.append("an export download link")
     return found

@@ -138,6 +138,8 @@ def test_a_repository_life_on_github_actions(project):
     nightly = run_workflow(project, "nightly.yml", context)
     assert_exits(nightly, {"Drift check": 0, "Run due exports": 0})
     assert nightly["Drift check"].outputs["exit-code"] == "0"
+    assert "Exports: 2 succeeded" in nightly["Run due exports"].output
+    assert not secrets_in(nightly["Run due exports"].output, project)
     day = project.runner_env()["OSCTL_NOW"][:10]
     assert (project.config_dir / "exports" / "demo" / "nightly-active-us" / f"{day}.csv.gz").is_file()
 

@@ -118,7 +118,10 @@ def test_a_repository_life_on_gitlab_ci(project, gitlab):
 
     # 3. The nightly schedule: no drift, and the exports due since are written.
     project.emulator.advance(86400)
-    assert_exits(run_pipeline(project, "schedule", masked), {"drift": 0, "exports": 0})
+    scheduled = run_pipeline(project, "schedule", masked)
+    assert_exits(scheduled, {"drift": 0, "exports": 0})
+    assert "Exports: 2 succeeded" in scheduled["exports"].output
+    assert not secrets_in(scheduled["exports"].output, project)
     day = project.runner_env()["OSCTL_NOW"][:10]
     assert (project.config_dir / "exports" / "demo" / "nightly-active-us" / f"{day}.csv.gz").is_file()
 
