@@ -18,7 +18,7 @@ from typing import Any
 
 from osctl.emulator import api, control
 from osctl.emulator.clock import EmulatorClock, parse_time
-from osctl.emulator.core import Core
+from osctl.emulator.core import RATE_LIMITED, Core
 from osctl.emulator.exports import Exports
 from osctl.emulator.faults import FaultInjector
 from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD
@@ -264,6 +264,8 @@ class Emulator:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             response = (Response(503, b"", None, headers) if kind == "503_empty"
                         else Response(503, PROXY_503, "text/html", headers))
+        elif kind == "429":
+            response = json_response(429, {"errors": [RATE_LIMITED]}, {"Retry-After": str(fault.retry_after)})
         elif kind != "drop":
             response = self._answer(request)
         outcome = DROP if kind in ("drop", "lost_answer") else response

@@ -2,12 +2,15 @@
 
 A fault rule: {"kind", "probability" (default 1), "path" (regex searched in the
 path, optional), "method" (optional), "times" (stop after this many, optional)}
-plus "latency_ms" for `latency` and "retry_after" (seconds) for the 503 kinds.
+plus "latency_ms" for `latency` and "retry_after" (seconds) for the 503 kinds
+and `429`.
 
 Kinds:
   latency      answer normally, `latency_ms` later
   503_empty    503 with an empty body; the request is not processed
   503_html     503 with an HTML body (what a proxy in front of the API sends)
+  429          429 {"errors":["API rate limit exceeded"]} with an integer
+               Retry-After (`retry_after`, default 1); the request is not processed
   drop         close the connection without processing or answering
   lost_answer  process the request (a create really happens), then close the
                connection before the answer is written
@@ -22,7 +25,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-KINDS = ("latency", "503_empty", "503_html", "drop", "lost_answer")
+KINDS = ("latency", "503_empty", "503_html", "429", "drop", "lost_answer")
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Fault:
             re.compile(fault.path)
         if kind == "latency" and fault.latency_ms <= 0:
             raise ValueError("a latency fault needs latency_ms > 0")
+        if kind == "429":
+            if fault.retry_after is None:
+                fault.retry_after = 1
+            elif isinstance(fault.retry_after, bool) or not isinstance(fault.retry_after, int) or fault.retry_after < 0:
+                raise ValueError("a 429 fault's retry_after is a whole number of seconds >= 0")
         return fault
 
     def to_dict(self) -> dict:

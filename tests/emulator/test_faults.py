@@ -42,6 +42,40 @@ def test_503_with_html_body(emulator, api):
         response.json()
 
 
+def test_429_with_retry_after_does_not_process_the_request(emulator, api):
+    emulator.set_faults([{"kind": "429", "path": "/segments$", "method": "POST", "times": 1}])
+    response = api.post(f"/apps/{emulator.app_id}/segments", json={"name": "limited", "filters": US})
+    assert response.status_code == 429
+    assert response.json() == {"errors": ["API rate limit exceeded"]}
+    assert response.headers["Retry-After"] == "1"  # the default
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "limited" not in segment_names(api, emulator)  # GETs are not affected by a POST-only rule
+    log = [e for e in emulator.requests() if e["method"] == "POST"]
+    assert log[-1]["fault"] == "429" and log[-1]["status"] == 429
+    # `times: 1`: the next request goes through
+    assert api.post(f"/apps/{emulator.app_id}/segments", json={"name": "limited", "filters": US}).status_code == 201
+
+
+def test_429_retry_after_is_configurable_and_an_integer(emulator, api):
+    emulator.set_faults([{"kind": "429", "retry_after": 7}])
+    response = api.get(f"/apps/{emulator.app_id}/segments")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "7"
+    for bad in (1.5, "7", -1, True):
+        with pytest.raises(ValueError, match="retry_after"):
+            emulator.set_faults([{"kind": "429", "retry_after": bad}])
+
+
+def test_429_at_a_probability_is_reproducible_from_the_seed(emulator):
+    def run(seed: int) -> list[int]:
+        emulator.set_faults([{"kind": "429", "probability": 0.3, "path": "/segments$"}], seed=seed)
+        with httpx.Client(base_url=emulator.url, headers={"Authorization": f"Key {emulator.api_key}"}) as client:
+            return [client.get(f"/apps/{emulator.app_id}/segments").status_code for _ in range(40)]
+
+    first = run(seed=11)
+    assert run(seed=11) == first
+    assert 3 < first.count(429) < 25 and set(first) == {200, 429}
+
+
 def test_dropped_connection_processes_nothing(emulator, api):
     emulator.set_faults([{"kind": "drop", "method": "POST", "times": 1}])
     with pytest.raises(httpx.RemoteProtocolError):
