@@ -7,6 +7,7 @@ and clients as arguments.
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
@@ -34,10 +35,19 @@ def api_key(app: App) -> str:
     return key
 
 
+def _report_retry(call: str, reason: str) -> None:
+    # one write per line so lines from worker threads do not interleave
+    sys.stderr.write(f"retry: {call}: {reason}\n")
+    sys.stderr.flush()
+
+
 @contextmanager
 def clients(config: Config, api_url: str, *, parallelism: int = 10, apps: list[str] | None = None,
-            on_retry=None):
-    """One OneSignalClient per app alias (the key of each from its own env var), closed on exit."""
+            verbose: bool = False):
+    """One OneSignalClient per app alias (the key of each from its own env var), closed on exit.
+
+    With `verbose` (-v) every retry is reported on stderr as it happens."""
+    on_retry = _report_retry if verbose else None
     # httpx is loaded only by commands that talk to the API
     from osctl.onesignal.client import OneSignalClient
 

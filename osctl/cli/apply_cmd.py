@@ -31,7 +31,8 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
     config = load_config(settings)
     backend = open_backend(config)
     with backend.lock("apply", lock_timeout), \
-            runtime.clients(config, settings.resolved_api_url, parallelism=parallelism) as clients:
+            runtime.clients(config, settings.resolved_api_url, parallelism=parallelism,
+                        verbose=settings.verbose > 0) as clients:
         state = backend.read()
         if planfile:
             the_plan = _saved_plan(planfile, config, state, clients)

@@ -72,7 +72,8 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
     apps = sorted({declared[n].app for n in names})
     backend = open_backend(config)
     with backend.lock("exports run", wait), \
-            runtime.clients(config, settings.resolved_api_url, apps=apps) as clients:
+            runtime.clients(config, settings.resolved_api_url, apps=apps,
+                        verbose=settings.verbose > 0) as clients:
         state = backend.read()
         now = runtime.now()
         runs = plan_exports(config, state, clients, now, forced=forced, names=names)

@@ -34,7 +34,8 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
     app = config.apps[app_alias]
     backend = open_backend(config)
     with backend.lock("import", lock_timeout), \
-            runtime.clients(config, settings.resolved_api_url, apps=[app_alias]) as clients:
+            runtime.clients(config, settings.resolved_api_url, apps=[app_alias],
+                        verbose=settings.verbose > 0) as clients:
         state = backend.read() or State.new()
         existing = state.segments.get(address)
         if existing is not None and existing.id:

@@ -11,6 +11,7 @@ from osctl.cli.planning import (
     plan_options,
     render_plan,
 )
+from osctl.errors import SafetyViolation
 
 
 @click.command()
@@ -31,11 +32,17 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
     config = load_config(settings)
     state = open_backend(config).read()
     flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
-    with runtime.clients(config, settings.resolved_api_url, parallelism=parallelism) as clients:
+    with runtime.clients(config, settings.resolved_api_url, parallelism=parallelism,
+                        verbose=settings.verbose > 0) as clients:
         the_plan = build_plan(settings, config, state, clients, flags)
     click.echo(render_plan(settings, the_plan, fmt), nl=False)
+    blocking = [v for v in the_plan.violations if not v.overridable]
     if out:
+        # saved even when it fails below, so a pull-request job can still post it; apply refuses it
         write_atomic(out, planfile.dumps(the_plan))
-        if not settings.quiet:
+        if not settings.quiet and not blocking:
             click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: osctl apply {out}", err=True)
+    if blocking:
+        # prevent_destroy makes the plan itself fail (DESIGN §1)
+        raise SafetyViolation("plan fails: " + "; ".join(v.message for v in blocking))
     return 2 if detailed_exitcode and the_plan.has_changes else 0

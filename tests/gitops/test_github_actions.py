@@ -157,11 +157,12 @@ def test_a_repository_life_on_github_actions(project):
     assert before["filters"] == edited
 
     # 5. A pull request that replaces a prevent_destroy segment and is badly
-    #    formatted: fmt and both policy steps fail; the plan itself succeeds.
+    #    formatted: fmt, the plan (prevent_destroy makes a plan fail, DESIGN §1;
+    #    the plan file is still saved) and both policy steps fail.
     project.edit_config("value: 3600}", "value: 7200}")
     project.edit_config("      - {field: language", "      -   {field: language")
     pr = run_workflow(project, "pull-request.yml", context)
-    assert_exits(pr, {"osctl validate": 0, "osctl fmt --check": 1, "osctl plan": 0,
+    assert_exits(pr, {"osctl validate": 0, "osctl fmt --check": 1, "osctl plan": 1,
                       "Refuse plans that apply would refuse": 1, "Policy check": 1})
     assert "prevent_destroy" in pr["Refuse plans that apply would refuse"].stdout
     assert "would reformat" in pr["osctl fmt --check"].stdout

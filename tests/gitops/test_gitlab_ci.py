@@ -134,13 +134,13 @@ def test_a_repository_life_on_gitlab_ci(project, gitlab):
     assert project.live_segments()["Berlin German speakers"] == before
 
     # 5. A merge request replacing a prevent_destroy segment, badly formatted:
-    #    fmt and plan fail (the plan job because apply would refuse the plan);
+    #    fmt and plan fail (prevent_destroy makes osctl plan itself fail);
     #    the same note is updated.
     project.edit_config("value: 3600}", "value: 7200}")
     project.edit_config("      - {field: language", "      -   {field: language")
     mr = run_pipeline(project, "merge_request_event", masked, gitlab.api_url)
     assert_exits(mr, {"validate": 0, "fmt": 1, "plan": 1})
-    assert "refused by apply: prevent_destroy" in mr["plan"].stdout
+    assert "plan fails: prevent_destroy" in mr["plan"].stderr
     (note,) = [n for n in gitlab.notes if n["author"]["id"] == gitlab.bot_id]
     assert "Refused by apply" in note["body"]
     assert [c[0] for c in gitlab.calls].count("PUT") == 1

@@ -112,6 +112,11 @@ def test_prevent_destroy_cannot_be_overridden(ws):
     ws.write({"A": {"filters": US, "prevent_destroy": True}})
     assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
     ws.write({"A": {"filters": CA, "prevent_destroy": True}})
+    plan = ws.osctl("plan", "--no-exports", "--out", str(ws.dir / "plan.json"))
+    assert plan.exit_code == 1 and "prevent_destroy" in plan.stderr
+    assert "-/+" in plan.stdout, "the plan is still shown, so the reviewer sees why it fails"
+    saved = ws.osctl("apply", str(ws.dir / "plan.json"))
+    assert saved.exit_code == 1 and "prevent_destroy" in saved.stderr
     refused = ws.osctl("apply", "--auto-approve", "--no-exports", "--allow-mass-destroy")
     assert refused.exit_code == 1
     assert "prevent_destroy" in refused.stderr
@@ -144,3 +149,11 @@ def test_partial_failure_reports_what_succeeded_failed_and_why(ws):
     assert "FAILED  segment.prod.B" in result.stdout and "taken" in result.stdout
     assert set(ws.state()["segments"]) >= {"segment.prod.A", "segment.prod.C"}
     assert ws.state()["segments"]["segment.prod.A"]["id"] == ws.live()["A"]
+
+
+def test_verbose_reports_retries_without_the_key(ws):
+    ws.write({"A": US})
+    ws.emulator.set_faults([{"kind": "503_html", "path": "/segments", "method": "GET", "times": 1}])
+    result = ws.osctl("plan", "--no-exports", "-v")
+    assert result.exit_code == 0, result.output
+    assert "retry:" in result.stderr and "503" in result.stderr
