@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass
 
@@ -52,7 +53,36 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
 
     names = [e.name for e in config.exports if selected(e.address, options)]  # no listing for the rest
     runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
-    return make_plan(config, state, live, now, options, exports=runs)
+    runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, runs)
+    final = make_plan(config, state, live, now, options, exports=runs)
+    return dataclasses.replace(final, warnings=final.warnings + waiting) if waiting else final
+
+
+def _without_uncreated_segments(config, state, live, now, options, the_plan, runs):
+    """Drop export runs whose segment still has to be created or replaced by changes this
+    (targeted) plan leaves out: exporting it now would fail or export the old segment."""
+    from osctl.errors import PlanError
+    from osctl.plan.planner import PlanOptions, make_plan
+
+    if not (options.targets or options.excludes):
+        return runs, ()
+    try:
+        everything = make_plan(config, state, live, now, PlanOptions(refresh=options.refresh))
+    except PlanError:
+        return runs, ()
+    planned = {c.address for c in the_plan.changes}
+    pending = {c.address for c in everything.changes
+               if c.action.value in ("create", "replace") and c.address not in planned}
+    kept, waiting = [], []
+    for run in runs:
+        export = config.export(run.name)
+        address = f"segment.{export.app}.{export.segment}" if export and export.segment else None
+        if address in pending:
+            waiting.append(f"{run.address} waits: its segment {address} has a create or replace pending "
+                           f"that --target/--exclude leave out of this plan")
+        else:
+            kept.append(run)
+    return tuple(kept), tuple(waiting)
 
 
 def render_plan(settings: Settings, plan, fmt: str) -> str:

@@ -157,3 +157,17 @@ def test_verbose_reports_retries_without_the_key(ws):
     result = ws.osctl("plan", "--no-exports", "-v")
     assert result.exit_code == 0, result.output
     assert "retry:" in result.stderr and "503" in result.stderr
+
+
+def test_export_whose_segment_is_not_created_yet_waits_when_targeted(ws):
+    extra = ("exports:\n  - name: nightly\n    kind: subscriptions\n    schedule: '0 3 * * *'\n"
+             "    subscriptions: {segment: A}\n")
+    ws.write({"A": US}, extra=extra)
+    plan = ws.osctl("plan", "--target", "export.nightly", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert "export.nightly waits: its segment segment.prod.A" in plan.stdout
+    applied = ws.osctl("apply", "--auto-approve", "--target", "export.nightly")
+    assert applied.exit_code == 0, applied.output
+    full = ws.osctl("apply", "--auto-approve")
+    assert full.exit_code == 0, full.output
+    assert "Exports: 1 succeeded, 0 failed." in full.stdout
