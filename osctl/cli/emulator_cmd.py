@@ -51,7 +51,7 @@ def emulator(settings: Settings, host: str, port: int, apps: tuple[str, ...], me
         app_id, key, account = _parse_app(value)
         emu.add_app(app_id, key, account=account)
     try:
-        emu.start(host=host, port=port)
+        emu.start(host=host, port=port, verbose=settings.verbose > 0)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     stop = threading.Event()

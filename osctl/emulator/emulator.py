@@ -90,7 +90,8 @@ class Emulator:
                 self._add_to_world(spec)
         return AppCredentials(app_id, api_key)
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
+    def start(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> Emulator:
+        """Serve in a background thread; `verbose`: one stderr line per client that disconnects mid-request."""
         with self._lock:
             if self._server is not None:
                 raise RuntimeError("the emulator is already running")
@@ -103,7 +104,7 @@ class Emulator:
             self._tmp = Path(tempfile.mkdtemp(prefix="osctl-emulator-"))
             self._anchor = self._initial_anchor = float(int(self.clock.now()))
             self._build()
-            self._server = HttpServer(self, host, port)
+            self._server = HttpServer(self, host, port, verbose=verbose)
             self._server.start()
         return self
 

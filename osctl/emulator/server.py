@@ -4,6 +4,11 @@ The handler turns each request into a `Request`, asks the application for a
 `Response` (or `DROP`, meaning: close the connection without answering) and
 writes it. All OneSignal behaviour lives elsewhere; this module knows nothing
 about it.
+
+A client that goes away mid-request (killed, timed out, dropped on purpose) is
+normal for a test server: the handler drops the connection quietly instead of
+letting socketserver print a traceback, and says so in one line on stderr only
+when the server is verbose.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +26,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
+
+# what reading from or writing to a connection whose client has gone raises
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class BadRequestBody(ValueError):
@@ -84,13 +93,34 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # the application keeps its own request log
 
+    def handle(self) -> None:
+        self.in_flight: str | None = None  # "METHOD /path" while a request is being served
+        try:
+            super().handle()
+        except CLIENT_GONE as exc:
+            self.close_connection = True
+            self.server.client_gone(self.client_address, self.in_flight, type(exc).__name__)  # type: ignore[attr-defined]
+
     def _serve(self) -> None:
+        path = urlsplit(self.path).path
+        # an export link is a bearer URL and long: name it, do not print it
+        self.in_flight = f"{self.command} {'an export file' if path.startswith('/_files/') else path}"
+        self._serve_one()
+        self.in_flight = None  # kept when the client goes away mid-request, for handle() to name it
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def _serve_one(self) -> None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self._write(json_response(411, {"errors": ["Content-Length required"]}))
             self.close_connection = True
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:  # the client went away before sending its whole body: nothing to do
+            self.close_connection = True
+            self.server.client_gone(self.client_address, self.in_flight, "end of stream")  # type: ignore[attr-defined]
+            return
         parts = urlsplit(self.path)
         request = Request(
             method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
@@ -103,8 +133,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._write(outcome)  # type: ignore[arg-type]
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
@@ -129,18 +157,33 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], application: Application) -> None:
+    def __init__(self, address: tuple[str, int], application: Application, verbose: bool = False) -> None:
         self.application = application
+        self.verbose = verbose
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def client_gone(self, client_address: tuple, request: str | None, why: str) -> None:
+        """A client disconnected: normal, so at most one line, and only when verbose."""
+        if self.verbose:
+            during = f" during {request}" if request else ""
+            print(f"osctl emulator: client {client_address[0]}:{client_address[1]} went away{during} ({why})",
+                  file=sys.stderr, flush=True)
+
+    def handle_error(self, request: Any, client_address: tuple) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, CLIENT_GONE):  # e.g. in the handler's setup or finish
+            self.client_gone(client_address, None, type(exc).__name__)
+            return
+        super().handle_error(request, client_address)  # anything else is a bug: keep the traceback
 
 
 class HttpServer:
     """Serve `application` on (host, port) in a background thread."""
 
-    def __init__(self, application: Application, host: str, port: int) -> None:
-        self._server = _Server((host, port), application)
+    def __init__(self, application: Application, host: str, port: int, verbose: bool = False) -> None:
+        self._server = _Server((host, port), application, verbose)
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="osctl-emulator", daemon=True)

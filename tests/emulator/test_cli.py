@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import subprocess
 import sys
+import time
+from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from tests.helpers import run_osctl
 
@@ -58,3 +63,72 @@ def test_bad_app_option_is_a_usage_error():
     assert result.exit_code == 1 and "not a UUID" in result.output
     result = run_osctl("emulator", "--app", "5eb5a37e-b458-11e3-ac11-000c2940e62c")
     assert result.exit_code == 1 and "APP_ID=KEY" in result.output
+
+
+def _abort(sock: socket.socket) -> None:
+    """Close with a reset (SO_LINGER 0), as a killed client or a dropped network does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_clients_that_go_away_mid_request_leave_no_traceback(verbose):
+    app, key = "5eb5a37e-b458-11e3-ac11-000c2940e62c", "k"
+    # an export of several MB, so the server is still sending it when the client goes
+    process, lines = start("--app", f"{app}={key}", "--audience", "40000", "--export-rate", "100000000",
+                           "--latency-ms", "100", *(["-v"] if verbose else []))
+    try:
+        url = lines[0].split()[-1]
+        host, port = urlsplit(url).hostname, urlsplit(url).port
+        auth = {"Authorization": f"Key {key}"}
+        fields = ["external_user_id", "onesignal_id", "location", "country", "ip", "web_auth", "web_p256"]
+        file_url = httpx.post(f"{url}/players/csv_export", params={"app_id": app}, headers=auth,
+                              json={"extra_fields": fields}, timeout=30).json()["csv_file_url"]
+        httpx.post(f"{url}/_emulator/clock", json={"advance": 3600})
+        assert httpx.head(file_url, timeout=30).status_code == 200
+        file_path = urlsplit(file_url).path
+        size = int(httpx.head(file_url).headers["Content-Length"])
+        assert size > 4_000_000
+
+        def connect() -> socket.socket:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the download cannot finish on its own
+            sock.connect((host, port))
+            return sock
+
+        for close in (_abort, socket.socket.close):  # mid-download: a reset, then a plain close
+            sock = connect()
+            sock.sendall(f"GET {file_path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            received = len(sock.recv(65536))
+            assert 0 < received < size
+            time.sleep(0.2)
+            close(sock)
+        # mid-request: during the 100 ms the answer takes, and halfway through a body
+        sock = connect()
+        sock.sendall(f"GET /apps/{app}/segments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Key {key}\r\n\r\n".encode())
+        time.sleep(0.02)
+        _abort(sock)
+        for close in (_abort, socket.socket.close):
+            sock = connect()
+            sock.sendall(f"POST /apps/{app}/segments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Key {key}\r\n"
+                         f"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"name\": \"half".encode())
+            time.sleep(0.05)
+            close(sock)
+        time.sleep(0.5)
+        # the server is fine, and a half-sent create created nothing
+        names = [s["name"] for s in httpx.get(f"{url}/apps/{app}/segments", headers=auth).json()["segments"]]
+        assert not any(name.startswith("half") for name in names)
+    finally:
+        stop(process)
+    _, err = process.communicate()
+    assert "Traceback" not in err, err
+    if not verbose:
+        assert err == ""
+    else:  # one short line per client that went away, naming what it was doing
+        gone = err.splitlines()
+        assert len(gone) == 5 and all(line.startswith("osctl emulator: client 127.0.0.1:") and " went away" in line
+                                      and len(line) < 160 for line in gone), err
+        assert sum("during GET an export file" in line for line in gone) == 2, err
+        assert sum(f"during GET /apps/{app}/segments" in line for line in gone) == 1, err
+        assert sum(f"during POST /apps/{app}/segments" in line for line in gone) == 2, err
+        assert file_path not in err
