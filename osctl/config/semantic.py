@@ -104,7 +104,23 @@ def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: 
     return merged
 
 
+def check_file(doc: SourceDoc, report: Report) -> None:
+    """The checks that need nothing from other files: each segment's filters.
+
+    Run on every file before check(); a large config reads its files in
+    parallel, and these checks go along with the reading.
+    """
+    entries = doc.data.get("segments") if isinstance(doc.data, dict) else None
+    if not isinstance(entries, list):
+        return
+    for index, segment in enumerate(entries):
+        filters = segment.get("filters") if isinstance(segment, dict) else None
+        if isinstance(filters, list):
+            check_filters(Item(doc, ("segments", index), segment), filters, report)
+
+
 def check(merged: Merged, report: Report) -> None:
+    """The checks across files (check_file has checked each file on its own)."""
     _check_version_and_state(merged, report)
     default_app = next(iter(merged.apps)) if len(merged.apps) == 1 else None
     declared = _check_segments(merged, default_app, report)
@@ -202,9 +218,6 @@ def _check_segments(merged: Merged, default_app: str | None, report: Report) -> 
                            f"{first.file}:{first.line}", "each (app, name) once across all files")
             else:
                 declared[(app, name)] = item
-        entries = item.data.get("filters")
-        if isinstance(entries, list):
-            check_filters(item, entries, report)
     return declared
 
 
@@ -234,7 +247,41 @@ def check_filters(item: Item, entries: list, report: Report) -> None:
         _check_filter(item, sub, entry, report)
 
 
+# Filters that passed every check, by content. A config repeats the same filters across
+# many segments, and what a filter's checks find depends only on its keys and values and
+# on how numbers and booleans were written (doc.raw); where they would report it does not.
+_PASSED_FILTERS: set[tuple] = set()
+_MAX_PASSED = 50_000
+
+
 def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
+    key = _filter_content(item, sub, entry)
+    if key is not None and key in _PASSED_FILTERS:
+        return
+    found_before = len(report.items)
+    _check_filter_fully(item, sub, entry, report)
+    if key is not None and len(report.items) == found_before:
+        if len(_PASSED_FILTERS) > _MAX_PASSED:
+            _PASSED_FILTERS.clear()
+        _PASSED_FILTERS.add(key)
+
+
+def _filter_content(item: Item, sub: tuple, entry: dict) -> tuple | None:
+    """What _check_filter_fully looks at, as a hashable key; None for entries too unusual to bother."""
+    parts: list[tuple] = []
+    for name, value in entry.items():
+        if value.__class__ is str:
+            parts.append((name, value))
+        elif value.__class__ in (int, float, bool):  # True == 1 == 1.0, so the type is part of the key
+            parts.append((name, value.__class__, value, item.doc.raw(item.path + sub + (name,))))
+        elif value is None:
+            parts.append((name, None))
+        else:  # lists, mappings, dates: the schema reports them anyway
+            return None
+    return tuple(parts)
+
+
+def _check_filter_fully(item: Item, sub: tuple, entry: dict, report: Report) -> None:
     if "field" not in entry:
         if set(entry) <= set(grammar.FILTER_KEYS):  # else the schema's "unknown key" says it better
             report.add(item, sub, "a filter needs 'field' (or is an operator: {operator: AND|OR})",

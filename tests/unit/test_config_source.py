@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 
-from osctl.config.source import MAX_DEPTH, Location, parse_yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from osctl.config.source import MAX_DEPTH, Location, _read_fast, _read_full, parse_yaml
 
 
 def parse(text: str):
@@ -126,3 +130,89 @@ def test_empty_and_comment_only_text_is_no_data_and_no_problem():
     assert parse("") == parse("# nothing\n\n") == parse_yaml("c/osctl.yaml", "   \n")
     doc, problems = parse("")
     assert doc.data is None and problems == []
+
+
+# --- the fast reader (parser events) must read exactly what the full reader (node tree) reads ---
+
+_SCALARS = ["012", "5.10", "yes", "No", "on", "1:30", "190:20:30", "1_000", "0x1F", "0o17", "0b101", "-0", "+5",
+            "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "~", "null", "Null", "", "'q'", '"d"', "2024-01-01",
+            "2024-01-01 10:00:00", "2024-13-45", "=", "<<", "tier-3", "US", "a b", "'012'", '"yes"', "-", "?x",
+            "|\n  block", ">-\n  folded\n  text", "!!str 5", "!tag x", "&a x", "*a", "[]", "{}", "[1, yes]",
+            "{a: 1, b: 012}", "x: y"]
+
+
+_KEYS = ["a", "b", "name", "filters", "1", "yes", "~", "'<<'", "<<", '"k"']
+_FLOW_SCALARS = [v for v in _SCALARS if "\n" not in v and v[:1] not in "[{" and ": " not in v]
+_tree = st.recursive(
+    st.sampled_from(_SCALARS),
+    lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=4),
+                            st.dictionaries(st.sampled_from(_KEYS), inner, min_size=1, max_size=4)),
+    max_leaves=12,
+)
+
+
+def _block(node, indent: str = "") -> str:
+    """`node` (texts as YAML writes them, in lists and dicts) as block YAML, small lists in flow style."""
+    if isinstance(node, str):
+        return " " + node.replace("\n", "\n" + indent + "  ") + "\n"
+    if isinstance(node, list) and all(isinstance(v, str) and v in _FLOW_SCALARS for v in node):
+        return " [" + ", ".join(node) + "]\n"
+    if isinstance(node, list):
+        return "\n" + "".join(f"{indent}-{_block(v, indent + '  ')}" for v in node)
+    return "\n" + "".join(f"{indent}{k}:{_block(v, indent + '  ')}" for k, v in node.items())
+
+
+@st.composite
+def _yaml_texts(draw):
+    """Documents built from scalars YAML 1.1 reads in surprising ways, some edited by hand."""
+    text = _block(draw(st.dictionaries(st.sampled_from(_KEYS), _tree, min_size=1, max_size=4))).lstrip("\n")
+    if draw(st.booleans()):  # a typo somewhere
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(["", " ", "-", ":", "'", "&a ", "*a", "a: b\n"])) + text[at:]
+    return text
+
+
+def _paths(data, prefix=()):
+    yield prefix
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _paths(value, prefix + (index,))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_yaml_texts(), st.text(alphabet="ab:-[]{},'\"&*!#?|>\n 01y.~", max_size=60)))
+def test_fast_reader_reads_what_the_full_reader_reads(text):
+    fast = _read_fast("c/osctl.yaml", text)
+    if fast is None:  # left to the full reader
+        return
+    full, problems = _read_full("c/osctl.yaml", text)
+    assert problems == []
+    assert repr(fast.data) == repr(full.data)  # repr: True, 1 and 1.0 are told apart
+    assert fast.raw_numbers == full.raw_numbers
+    for path in [*_paths(full.data), ("nothing",), (0, "x", 5)]:
+        for key in (False, True):
+            assert fast.where(path, key=key) == full.where(path, key=key), (path, key)
+
+
+def test_fast_reader_leaves_the_unusual_to_the_full_reader():
+    for text in ("a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "a: 1\n---\nb: 2\n",
+                 "a: [1\n", "when: 2024-13-45\n", "? [a]\n: 1\n", "a: =\n"):
+        assert _read_fast("c/osctl.yaml", text) is None, text
+
+
+def test_shallow_positions_need_no_node_tree():
+    doc, _ = parse("osctl: 1\nsegments:\n  - name: VIP\n    filters: [{field: tag}]\n")
+    assert doc.where(("segments", 0)) == Location("c/osctl.yaml", 3, 5)
+    assert doc.where(("segments",), key=True) == Location("c/osctl.yaml", 2, 1)
+    assert not doc.composed
+    assert doc.where(("segments", 0, "filters", 0, "field")) == Location("c/osctl.yaml", 4, 23)
+
+
+def test_a_document_pickles_without_its_node_tree():
+    doc, [problem] = parse("a: &x {k: 1}\nb: *x\nb: 2\n")  # the full reader: it has a node tree
+    copy = pickle.loads(pickle.dumps(doc))
+    assert copy == doc and copy.root is None
+    assert copy.where(("b", "k")) == doc.where(("b", "k")) == Location("c/osctl.yaml", 1, 11)
