@@ -6,7 +6,8 @@ The emulator runs in its own process (`python -m osctl emulator`, no latency), s
 time this process uses (time.process_time: all its threads) is the client's alone: osctl's
 Call/Session code, httpx and the parsing of the answer. Each round makes `--requests`
 views of segments with include-segment-detail=true (what `plan --refresh full` does per
-managed segment) and prints CPU ms per request and the wall time. --profile prints the top
+managed segment) and prints CPU ms per request and the wall time, and for comparison the
+emulator's CPU per request (from /proc, Linux only). --profile prints the top
 of a cProfile (CPU time) of one round instead (sequential only).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import subprocess
@@ -59,6 +61,11 @@ def make_segments(url: str) -> list[str]:
     return ids
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def one_round(client: OneSignalClient, ids: list[str], requests: int, threads: int) -> tuple[float, float]:
     """(CPU ms per request, wall seconds)"""
     work = [ids[i % len(ids)] for i in range(requests)]
@@ -93,13 +100,16 @@ def main() -> None:
                 profile.disable()
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
                 return
+            server_cpu = cpu_seconds(proc.pid)
             results = [one_round(client, ids, args.requests, args.threads) for _ in range(args.rounds)]
+            server_cpu = 1000 * (cpu_seconds(proc.pid) - server_cpu) / (args.requests * args.rounds)
         cpu = [r[0] for r in results]
         wall = [r[1] for r in results]
         print(f"[client] {args.requests} get_segment calls, {args.threads} thread(s), emulator in its own process "
               f"at 0 ms: CPU per request median {statistics.median(cpu):.3f} ms "
               f"(rounds {', '.join(f'{c:.3f}' for c in cpu)}); wall median {statistics.median(wall):.2f} s "
-              f"({args.requests / statistics.median(wall):.0f} requests/s)")
+              f"({args.requests / statistics.median(wall):.0f} requests/s); the emulator's CPU per request "
+              f"{server_cpu:.2f} ms")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
