@@ -109,6 +109,11 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if not gc.get_freeze_count():  # (unless someone froze objects on purpose: leave them be)
+                # move what the pause allocated straight to the oldest generation: the first
+                # collection after it would otherwise scan it all at once, to find no cycles either
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
