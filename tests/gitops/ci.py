@@ -259,3 +259,13 @@ def run_gitlab_job(name: str, pipeline: dict, *, predefined: dict[str, str], mas
     done = run_bash(script, cwd=workspace, env=base_env(workspace.parent, {**extra_env, **env}),
                     login_flags=("--noprofile", "--norc", "-eo", "pipefail"))
     return StepResult(name, done.returncode, done.stdout, done.stderr)
+
+
+def nightly_tick_day(osctl_now: str) -> str:
+    """YYYY-MM-DD of the quickstart's nightly export tick ("0 3 * * *" UTC) at OSCTL_NOW."""
+    from datetime import datetime
+
+    from osctl.schedule import latest_tick
+
+    now = datetime.fromisoformat(osctl_now.replace("Z", "+00:00"))
+    return latest_tick("0 3 * * *", "UTC", now).strftime("%Y-%m-%d")

@@ -22,6 +22,7 @@ from tests.gitops.ci import (
     github_steps,
     invokes_osctl,
     load_workflow,
+    nightly_tick_day,
     osctl_command_lines,
     run_github_step,
     step_env,
@@ -140,7 +141,9 @@ def test_a_repository_life_on_github_actions(project):
     assert nightly["Drift check"].outputs["exit-code"] == "0"
     assert "Exports: 2 succeeded" in nightly["Run due exports"].output
     assert not secrets_in(nightly["Run due exports"].output, project)
-    day = project.runner_env()["OSCTL_NOW"][:10]
+    # the file is named after the schedule tick it satisfies ("0 3 * * *"), which is the
+    # day before OSCTL_NOW's date between 00:00 and 03:00 UTC
+    day = nightly_tick_day(project.runner_env()["OSCTL_NOW"])
     assert (project.config_dir / "exports" / "demo" / "nightly-active-us" / f"{day}.csv.gz").is_file()
 
     # 4. Someone edits a segment in the dashboard: the drift check fails and

@@ -20,6 +20,7 @@ from tests.gitops.ci import (
     invokes_osctl,
     jobs_for,
     load_gitlab,
+    nightly_tick_day,
     osctl_command_lines,
     run_gitlab_job,
 )
@@ -122,7 +123,9 @@ def test_a_repository_life_on_gitlab_ci(project, gitlab):
     assert_exits(scheduled, {"drift": 0, "exports": 0})
     assert "Exports: 2 succeeded" in scheduled["exports"].output
     assert not secrets_in(scheduled["exports"].output, project)
-    day = project.runner_env()["OSCTL_NOW"][:10]
+    # the file is named after the schedule tick it satisfies ("0 3 * * *"), which is the
+    # day before OSCTL_NOW's date between 00:00 and 03:00 UTC
+    day = nightly_tick_day(project.runner_env()["OSCTL_NOW"])
     assert (project.config_dir / "exports" / "demo" / "nightly-active-us" / f"{day}.csv.gz").is_file()
 
     # 4. A dashboard edit: the drift job fails; the exports job leaves the segment alone.
