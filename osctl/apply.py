@@ -63,6 +63,7 @@ class ApplyResult:
 
     @property
     def failed_addresses(self) -> set[str]:
+        """Segments that did not reach their planned state: exports that need them wait."""
         return {c.address for c, _ in self.failed} | {c.address for c, _ in self.not_attempted}
 
 

@@ -61,10 +61,6 @@ def cron_error(expression: str) -> str | None:
     return None
 
 
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def timezone_error(name: str) -> str | None:
     """Why `name` is not an IANA time zone, or None when it is."""
     try:

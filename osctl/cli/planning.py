@@ -54,8 +54,8 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     names = [e.name for e in config.exports if selected(e.address, options)]  # no listing for the rest
     runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
     runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, runs)
-    final = make_plan(config, state, live, now, options, exports=runs)
-    return dataclasses.replace(final, warnings=final.warnings + waiting) if waiting else final
+    # the segment changes do not depend on the exports: add the runs instead of planning again
+    return dataclasses.replace(the_plan, exports=tuple(runs), warnings=the_plan.warnings + waiting)
 
 
 def _without_uncreated_segments(config, state, live, now, options, the_plan, runs):

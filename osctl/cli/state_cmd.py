@@ -20,6 +20,15 @@ def _open(settings: Settings):
     return config, open_backend(config)
 
 
+def _read_existing(settings: Settings):
+    """The current state, or None after saying on stderr that there is none yet."""
+    _, backend = _open(settings)
+    current = backend.read()
+    if current is None and not settings.quiet:
+        click.echo(f"No state yet ({backend.description}).", err=True)
+    return current
+
+
 def _find(state, address: str):
     if address in state.segments:
         return state.segments[address]
@@ -43,11 +52,8 @@ def state() -> None:
 @pass_settings
 def list_(settings: Settings) -> int:
     """Print the address of everything in state."""
-    _, backend = _open(settings)
-    current = backend.read()
+    current = _read_existing(settings)
     if current is None:
-        if not settings.quiet:
-            click.echo(f"No state yet ({backend.description}).", err=True)
         return 0
     for address in sorted(current.segments):
         click.echo(address)
@@ -125,11 +131,8 @@ def pull(settings: Settings, reveal_urls: bool) -> int:
     """Print the state document as JSON."""
     from osctl.state.model import masked
 
-    _, backend = _open(settings)
-    current = backend.read()
+    current = _read_existing(settings)
     if current is None:
-        if not settings.quiet:
-            click.echo(f"No state yet ({backend.description}).", err=True)
         return 0
     document = (current if reveal_urls else masked(current)).to_dict()
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))

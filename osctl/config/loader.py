@@ -17,6 +17,9 @@ from pathlib import Path
 from osctl import filters as grammar
 from osctl.config import semantic
 from osctl.config.model import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_TIMEOUT_SECONDS,
     PER_MESSAGE_KINDS,
     App,
     Config,
@@ -233,8 +236,8 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
     filters = filters or {}
     apps = {
         alias: App(alias=alias, app_id=item.data["app_id"].lower(),
-                   api_key_env=item.data.get("api_key_env", "ONESIGNAL_API_KEY"),
-                   account=item.data.get("account", "default"))
+                   api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
+                   account=item.data.get("account", DEFAULT_ACCOUNT))
         for alias, item in merged.apps.items()
     }
     default_app = next(iter(apps)) if len(apps) == 1 else None
@@ -279,7 +282,7 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
         destination=data.get("destination", default_destination),
         schedule=normalise(data["schedule"]) if "schedule" in data else None,
         timezone=data.get("timezone", "UTC"),
-        timeout_seconds=parse_duration(data["timeout"]) if "timeout" in data else 3600,
+        timeout_seconds=parse_duration(data["timeout"]) if "timeout" in data else DEFAULT_TIMEOUT_SECONDS,
         options=block, messages=selector, segment=segment, location=item.where(),
     )
 

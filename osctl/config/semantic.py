@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass, field
 
 from osctl import filters as grammar
+from osctl.config.model import EXPORT_KINDS
 from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
@@ -21,7 +22,7 @@ from osctl.schedule import cron_error, timezone_error
 
 PLACEHOLDERS = ("app", "app_id", "export", "kind", "message_id", "date", "time", "tick")
 PLACEHOLDER_LIST = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcomes")
+KIND_BLOCKS = EXPORT_KINDS  # each kind has a settings block named after it
 BLOCK_REQUIRED = ("audience_activity", "message_history", "outcomes")
 HISTORY_WINDOW_SECONDS = 7 * 86400
 COUNT_ONLY_OUTCOMES = ("os__click", "os__confirmed_delivery")

@@ -29,10 +29,6 @@ class Action(StrEnum):
     def is_destructive(self) -> bool:
         return self in (Action.DELETE, Action.REPLACE)
 
-    @property
-    def calls_api(self) -> bool:
-        return self in (Action.CREATE, Action.DELETE, Action.REPLACE)
-
 
 class Reason(StrEnum):
     NEW = "new"

@@ -17,7 +17,6 @@ from osctl.filters import filters_digest, try_canonical
 from osctl.plan.filterdiff import diff_lines
 from osctl.plan.model import (
     Action,
-    ExportRun,
     Plan,
     Provenance,
     Reason,
@@ -56,7 +55,7 @@ def selected(address: str, options: PlanOptions) -> bool:
 
 
 def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
-              options: PlanOptions = PlanOptions(), exports: tuple[ExportRun, ...] = ()) -> Plan:
+              options: PlanOptions = PlanOptions()) -> Plan:
     problems: list[str] = []
     warnings: list[str] = []
     records = state.segments if state else {}
@@ -99,8 +98,8 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         created_at=now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         osctl_version=__version__,
     )
-    runs = tuple(e for e in exports if selected(e.address, options)) if options.include_exports else ()
-    return Plan(changes=ordered, exports=runs, violations=violations, provenance=provenance,
+    # due exports are added by the caller (osctl.exports.plan_exports reads messages: effects)
+    return Plan(changes=ordered, exports=(), violations=violations, provenance=provenance,
                 warnings=tuple(warnings))
 
 

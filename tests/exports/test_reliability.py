@@ -29,6 +29,21 @@ def new_message(harness, age_hours: float = 2.0) -> str:
     return message_id
 
 
+def run_through_proxy(harness, **damage):
+    """Run the nightly subscriptions export with its file fetched through a FileProxy that
+    damages the download as `damage` says (truncate=, pushback=, ...). Returns the run's
+    result and the (closed) proxy, whose counters tell what it did."""
+    proxy = FileProxy(harness.emu.url)
+    try:
+        for name, value in damage.items():
+            setattr(proxy, name, value)
+        harness.api_url = proxy.url
+        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
+        return harness.run(), proxy
+    finally:
+        proxy.close()
+
+
 @pytest.mark.parametrize("kind,not_ready", [("subscriptions", 403), ("audience_activity", 404),
                                             ("message_history", 403)])
 def test_each_kind_waits_through_its_not_ready_answers(harness, kind, not_ready):
@@ -142,14 +157,7 @@ def test_expired_url_is_requested_again(harness):
 
 @pytest.mark.parametrize("damage", ["truncate", "corrupt"])
 def test_damaged_download_is_fetched_again_and_never_placed(harness, damage):
-    proxy = FileProxy(harness.emu.url)
-    try:
-        setattr(proxy, damage, 1)
-        harness.api_url = proxy.url
-        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
-        result = harness.run()
-    finally:
-        proxy.close()
+    result, proxy = run_through_proxy(harness, **{damage: 1})
     assert result.failed == [], result.failed
     assert proxy.damaged == 1
     assert [r["status"] for r in file_gets(harness)] == [200, 200]  # fetched twice
@@ -159,14 +167,7 @@ def test_damaged_download_is_fetched_again_and_never_placed(harness, damage):
 
 
 def test_download_that_keeps_failing_leaves_nothing_at_the_destination(harness):
-    proxy = FileProxy(harness.emu.url)
-    try:
-        proxy.truncate = 5
-        harness.api_url = proxy.url
-        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
-        result = harness.run()
-    finally:
-        proxy.close()
+    result, _ = run_through_proxy(harness, truncate=5)
     ((_, error),) = result.failed
     assert "download failed 3 time(s)" in error and "truncated" in error
     assert harness.files() == []
@@ -239,14 +240,7 @@ def test_unwritable_destination_is_a_plain_error(harness):
 
 
 def test_a_429_on_the_file_url_is_honoured(harness):
-    proxy = FileProxy(harness.emu.url)
-    try:
-        proxy.pushback = 1
-        harness.api_url = proxy.url
-        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
-        result = harness.run()
-    finally:
-        proxy.close()
+    result, _ = run_through_proxy(harness, pushback=1)
     assert result.failed == [], result.failed
     first_look = harness.sleeps[0]
     assert harness.sleeps[1] >= 30  # the wait after the 429 is at least its Retry-After

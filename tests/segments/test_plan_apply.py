@@ -56,7 +56,7 @@ def test_deleted_outside_is_created_again_and_undeclared_gone_is_forgotten(ws):
     ws.write({"US users": US})
     plan = ws.osctl("plan", "--no-exports")
     assert "deleted outside osctl" in plan.stdout
-    assert "segment.prod.VIPs will be forgotten" in plan.stdout or "forget" in plan.stdout.lower()
+    assert "segment.prod.VIPs will be forgotten (state only)" in plan.stdout
     assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
     assert set(ws.live()) == {"US users"}
     assert list(ws.state()["segments"]) == ["segment.prod.US users"]
