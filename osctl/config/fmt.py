@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import yaml
 from yaml import MappingNode, MarkedYAMLError, Node, ScalarNode, SequenceNode, YAMLError
 
+from osctl.config.source import TOO_DEEP_MESSAGE, TOO_DEEP_VALID, too_deep
+
 try:  # libyaml when available, as in config/source.py
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
@@ -74,11 +76,10 @@ class _Unsupported(Exception):
 
 
 def format_yaml(text: str) -> Formatted:
-    try:
-        return _format(text)
-    except RecursionError:
-        raise FormatError(1, 1, "values nested too deeply to format",
-                          "a flatter structure; an osctl config is a few levels deep") from None
+    deep = too_deep(text)
+    if deep:
+        raise FormatError(deep[0], deep[1], TOO_DEEP_MESSAGE, TOO_DEEP_VALID)
+    return _format(text)
 
 
 def _format(text: str) -> Formatted:

@@ -29,9 +29,13 @@ except ImportError:  # pragma: no cover
 # A real config is about 7 levels deep. The limits keep hostile or broken input
 # (deep nesting crashes libyaml's recursive composer; alias bombs expand
 # exponentially) from exhausting the stack or memory.
+# One limit for the loader and fmt, checked on the raw text before libyaml sees it (and
+# again on the node tree), far below libyaml's own nesting limit so that the message and
+# position are always ours, whatever the libyaml version.
 MAX_DEPTH = 64
-_MAX_RAW_NESTING = 1000
-_DEEP_INDENT = re.compile(r"^[ \t?:-]{" + str(_MAX_RAW_NESTING) + ",}", re.MULTILINE)
+TOO_DEEP_MESSAGE = f"values nested more than {MAX_DEPTH} levels deep"
+TOO_DEEP_VALID = "a flatter structure; an osctl config is a few levels deep"
+_DEEP_INDENT = re.compile(r"^[ \t?:-]{" + str(MAX_DEPTH) + ",}", re.MULTILINE)
 _STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in
                   ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "set",
                    "omap", "pairs")}
@@ -192,8 +196,7 @@ class _Builder:
                        "write the values out instead of repeating *aliases")
             return None
         if len(path) > MAX_DEPTH:
-            self._stop(node, path, f"values nested more than {MAX_DEPTH} levels deep",
-                       "a flatter structure; an osctl config is a few levels deep")
+            self._stop(node, path, TOO_DEEP_MESSAGE, TOO_DEEP_VALID)
             return None
         if id(node) in self.active:
             self.problems.append(_diag(doc.file, node, path, "an alias refers to a value that contains it",
@@ -301,7 +304,7 @@ def _line_col(text: str, position: int) -> tuple[int, int]:
     return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
-def _too_deep(text: str) -> tuple[int, int] | None:
+def too_deep(text: str) -> tuple[int, int] | None:
     """Where the text nests deeper than libyaml can safely compose, or None.
 
     Over-estimates (brackets in strings count too), which only matters far
@@ -310,12 +313,12 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     indented = _DEEP_INDENT.search(text)
     if indented:
         return _line_col(text, indented.start())
-    if text.count("[") + text.count("{") < _MAX_RAW_NESTING:
+    if text.count("[") + text.count("{") < MAX_DEPTH:
         return None
     depth = 0
     for match in re.finditer(r"[\[\]{}]", text):
         depth += 1 if match.group() in "[{" else -1
-        if depth >= _MAX_RAW_NESTING:
+        if depth >= MAX_DEPTH:
             return _line_col(text, match.start())
     return None
 
@@ -327,11 +330,10 @@ def parse_yaml(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
     it does not handle exactly (errors, tags, aliases, merge and duplicate keys)
     goes through the full reader below, which explains every problem.
     """
-    deep = _too_deep(text)
+    deep = too_deep(text)
     if deep:
         return SourceDoc(file=file, data=None, composed=True), [Diagnostic(
-            file, deep[0], deep[1], "", f"nested more than {_MAX_RAW_NESTING} levels deep",
-            "a flatter structure; an osctl config is a few levels deep")]
+            file, deep[0], deep[1], "", TOO_DEEP_MESSAGE, TOO_DEEP_VALID)]
     fast = _read_fast(file, text)
     if fast is not None:
         return fast, []

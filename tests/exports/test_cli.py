@@ -61,19 +61,26 @@ def test_status_json_shows_schedule_files_and_masked_in_flight(harness):
 
 
 def test_run_only_what_is_due_unless_forced(harness):
+    # A fixed clock: 12:00 UTC is 07:00 in New York, so nightly's newest tick is today's 03:00
+    # there and both nightly runs are named after the same date (at 05:00-08:00 UTC the tick's
+    # New York date is the day before the UTC date, which is why the time must be pinned).
+    now = "2026-11-22T12:00:00Z"
     harness.write_config(NIGHTLY)
-    first = osctl(harness, "exports", "run", "nightly", "adhoc")
+    first = osctl(harness, "exports", "run", "nightly", "adhoc", now=now)
     assert first.exit_code == 0, first.output
     assert "Exports: 2 succeeded, 0 failed." in first.stdout
-    again = osctl(harness, "exports", "run", "nightly", "adhoc")
+    again = osctl(harness, "exports", "run", "nightly", "adhoc", now=now)
     assert again.exit_code == 0, again.output
     assert "export.nightly is not due (next tick" in again.stdout
     assert "Exports: 1 succeeded" in again.stdout  # adhoc runs on demand every time
-    forced = osctl(harness, "exports", "run", "nightly", "--force")
+    forced = osctl(harness, "exports", "run", "nightly", "--force", now=now)
     assert forced.exit_code == 0 and "Exports: 1 succeeded" in forced.stdout
-    files = harness.files()
-    assert len([f for f in files if "nightly" in f]) == 2  # same date: the second got a -1 suffix
-    assert any(f.endswith("-1.csv.gz") for f in files)
+    assert harness.files() == [
+        "out/adhoc-20261122T120000Z-1.csv.gz",  # the same tick twice: the second got -1
+        "out/adhoc-20261122T120000Z.csv.gz",
+        "out/nightly-2026-11-22-1.csv.gz",  # the forced rerun, same date: -1
+        "out/nightly-2026-11-22.csv.gz",
+    ]
 
 
 def test_run_unknown_export_is_a_clear_error(harness):
