@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Generate the README's configuration reference from the config's JSON Schema.
+"""Generate docs/reference.md (the configuration reference) from the config's JSON Schema.
 
     python scripts/gen_config_reference.py                  # print the reference
-    python scripts/gen_config_reference.py --write README.md  # replace it in README.md
-    python scripts/gen_config_reference.py --check README.md  # exit 1 if README.md is out of date
+    python scripts/gen_config_reference.py --write docs/reference.md  # replace it in the page
+    python scripts/gen_config_reference.py --check docs/reference.md  # exit 1 if docs/reference.md is out of date
 
 The reference is one table row per key of osctl/schemas/osctl.schema.json, in
-schema order, written between the BEGIN and END marker lines in the README.
+schema order, written between the BEGIN and END marker lines of the page.
 Edit the schema's descriptions, then run --write; a test runs --check so the
-README and the schema cannot drift apart.
+page and the schema cannot drift apart.
 """
 
 from __future__ import annotations
@@ -135,8 +135,8 @@ def current_block(readme: str, name: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--write", metavar="README", help="replace the reference in this file")
-    group.add_argument("--check", metavar="README", help="exit 1 if the reference in this file is out of date")
+    group.add_argument("--write", metavar="PAGE", help="replace the reference in this file")
+    group.add_argument("--check", metavar="PAGE", help="exit 1 if the reference in this file is out of date")
     parser.add_argument("--schema", default=str(SCHEMA), help="the config schema (default: %(default)s)")
     args = parser.parse_args(argv)
     generated = block(json.loads(Path(args.schema).read_text(encoding="utf-8")))

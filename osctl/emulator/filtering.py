@@ -14,7 +14,7 @@ the API facts (§2, with §8.6 and §8.9 where the sources disagree):
   numeric strings. Keys a filter does not use are rejected.
 
 Evaluation semantics for the synthetic audience (the real server's are not
-published; these are documented in the README):
+published; these are documented in docs/emulator.md):
 - `!=` is the negation of `=`: a subscription without the tag or country matches.
 - tag `>`/`<` compare numerically and never match a non-numeric value.
 - `time_elapsed_gt/lt`: the tag holds unix seconds, `value` is seconds elapsed.

@@ -1,4 +1,4 @@
-"""The README's configuration reference is what scripts/gen_config_reference.py makes of the schema."""
+"""docs/reference.md (the configuration reference) is what scripts/gen_config_reference.py makes of the schema."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.gitops.conftest import REPO
 
 GENERATOR = REPO / "scripts" / "gen_config_reference.py"
 SCHEMA = REPO / "osctl" / "schemas" / "osctl.schema.json"
-README = REPO / "README.md"
+REFERENCE = REPO / "docs" / "reference.md"
 
 
 def generate(*args: str) -> subprocess.CompletedProcess:
@@ -51,7 +51,7 @@ def reference_keys(text: str) -> set[str]:
 
 
 def test_the_readme_reference_matches_the_schema():
-    checked = generate("--check", str(README))
+    checked = generate("--check", str(REFERENCE))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
@@ -65,7 +65,7 @@ def test_the_reference_names_every_schema_key_and_every_key_the_examples_use():
 
 def test_a_stale_reference_is_caught_and_rewritten_in_place(tmp_path):
     readme = tmp_path / "README.md"
-    original = README.read_text()
+    original = REFERENCE.read_text()
     readme.write_text(original.replace("| `state.backend` |", "| `state.backend_kind` |"))
     stale = generate("--check", str(readme))
     assert stale.returncode == 1 and "--write" in stale.stdout and "state.backend_kind" in stale.stdout
@@ -78,5 +78,5 @@ def test_a_schema_change_makes_the_readme_stale(tmp_path):
     schema["properties"]["state"]["properties"]["schema_name"] = {"type": "string", "description": "new"}
     changed = tmp_path / "osctl.schema.json"
     changed.write_text(json.dumps(schema))
-    stale = generate("--check", str(README), "--schema", str(changed))
+    stale = generate("--check", str(REFERENCE), "--schema", str(changed))
     assert stale.returncode == 1 and "+| `state.schema_name` | string | new |" in stale.stdout
