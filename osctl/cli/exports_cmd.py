@@ -21,7 +21,8 @@ def exports() -> None:
 
 @exports.command()
 @global_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the same for scripts.")
 @pass_settings
 def status(settings: Settings, fmt: str) -> int:
     """Every export: schedule, last success, next due, last file, anything in flight."""

@@ -6,10 +6,15 @@ from pathlib import Path
 import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
+from osctl.cli.schema_cmd import schema_text
 from osctl.config.loader import config_files
 from osctl.errors import OsctlError
+from osctl.fileio import write_atomic
 
 CONFIG_NAME = "osctl.yaml"
+# The config's JSON Schema, beside it for editors: the template's first line points here
+# (relative to the YAML file, so it works offline). Not *.yaml, so never read as config.
+SCHEMA_NAME = "osctl.schema.json"
 # Local state (.osctl/state.json and its backup and lock) and downloaded export files.
 GITIGNORE_HEADER = "# osctl: local state and export files"
 GITIGNORE_LINES = (".osctl/", "exports/")
@@ -36,12 +41,13 @@ def init(settings: Settings, directory: str | None) -> int:
         template = resources.files("osctl.templates").joinpath(CONFIG_NAME).read_text(encoding="utf-8")
         target.mkdir(parents=True, exist_ok=True)
         added = _extend_gitignore(target / ".gitignore")  # first: a failure here leaves no config behind
+        write_atomic(target / SCHEMA_NAME, schema_text("config"))  # osctl's own file: refreshed if there
         with open(config, "x", encoding="utf-8") as handle:  # "x": never clobber, even in a race
             handle.write(template)
     except OSError as exc:
         raise OsctlError(f"cannot write into {target}: {exc.strerror or exc}") from exc
     if not settings.quiet:
-        click.echo(f"Wrote {config}")
+        click.echo(f"Wrote {config} and {target / SCHEMA_NAME} (the schema editors check it against)")
         if added:
             click.echo(f"Added {', '.join(added)} to {target / '.gitignore'}")
         where = "" if target == Path(".") else f" -c {target}"

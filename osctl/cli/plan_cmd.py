@@ -17,7 +17,8 @@ from osctl.errors import SafetyViolation
 @click.command()
 @global_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan for 'osctl apply FILE'.")
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True,
+              help="text for people, markdown for a pull-request comment, json for scripts.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes or due exports.")
 @plan_options
 @pass_settings

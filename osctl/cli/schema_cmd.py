@@ -13,5 +13,10 @@ from osctl.config.schema import load_schema
 @click.argument("which", type=click.Choice(["config", "plan"]), default="config")
 def schema(which: str) -> int:
     """Print the JSON Schema of the config files or of the JSON plan."""
-    click.echo(json.dumps(load_schema("osctl" if which == "config" else "plan"), indent=2))
+    click.echo(schema_text(which), nl=False)
     return 0
+
+
+def schema_text(which: str) -> str:
+    """The schema as `osctl schema` prints it (and `osctl init` writes it)."""
+    return json.dumps(load_schema("osctl" if which == "config" else "plan"), indent=2) + "\n"

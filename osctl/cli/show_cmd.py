@@ -12,7 +12,8 @@ from osctl.errors import OsctlError
 @click.command()
 @global_options
 @click.argument("planfile", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True,
+              help="text for people, markdown for a pull-request comment, json for scripts.")
 @pass_settings
 def show(settings: Settings, planfile: str, fmt: str) -> int:
     """Render a saved plan."""

@@ -11,7 +11,8 @@ from osctl.errors import ConfigError
 
 @click.command()
 @global_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the same problems as objects, for scripts.")
 @pass_settings
 def validate(settings: Settings, fmt: str) -> int:
     """Check the configuration offline and report every problem at once."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers import run_osctl
@@ -14,10 +16,31 @@ def test_init_writes_a_config_that_validates_and_is_canonical(tmp_path):
     text = (target / "osctl.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     assert "api_key_env: ONESIGNAL_API_KEY" in text
-    validated = run_osctl("validate", "-c", str(target))
+    validated = run_osctl("validate", "-c", str(target))  # osctl.schema.json beside it is not config
     assert validated.exit_code == 0, validated.output
     assert "1 app(s), 1 segment(s), 0 export(s)" in validated.stdout
     assert run_osctl("fmt", "--check", "-c", str(target)).exit_code == 0
+
+
+def test_init_writes_the_schema_that_the_editor_line_points_to(tmp_path):
+    result = run_osctl("init", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (f"Wrote {tmp_path / 'osctl.yaml'} and {tmp_path / 'osctl.schema.json'}"
+                                             " (the schema editors check it against)")
+    first = (tmp_path / "osctl.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./osctl.schema.json"
+    # the path is relative to the YAML file, as the YAML language server resolves it
+    schema_file = tmp_path / first.split("$schema=", 1)[1]
+    printed = run_osctl("schema", "config").stdout
+    assert schema_file.read_text() == printed
+    assert json.loads(printed)["title"] and "segments" in json.loads(printed)["properties"]
+    assert "osctl.schema.json" not in (tmp_path / ".gitignore").read_text()  # committed, for every editor
+
+
+def test_init_refreshes_a_schema_file_left_from_an_older_osctl(tmp_path):
+    (tmp_path / "osctl.schema.json").write_text("{}\n")
+    assert run_osctl("init", str(tmp_path)).exit_code == 0
+    assert (tmp_path / "osctl.schema.json").read_text() == run_osctl("schema", "config").stdout
 
 
 def test_init_defaults_to_the_config_dir_then_the_current_dir(tmp_path):
