@@ -3,8 +3,8 @@
     python bench/bench_exports.py [--rows 2000000] [--runs 3] [--skip-download] [--skip-polling]
 
 1. Download + verify of a subscriptions export of --rows rows (default 2,000,000),
-   served over HTTP on 127.0.0.1 from a gzip file generated once (columns as the API facts
-   document them; tags as quoted JSON; some quoted fields hold newlines). Each contender runs
+   served over HTTP on 127.0.0.1 from a gzip file generated once (columns as docs/onesignal-api.md
+   documents them; tags as quoted JSON; some quoted fields hold newlines). Each contender runs
    in its own subprocess so its peak RSS is its own:
      osctl     osctl.exports.download: stream to a temp file beside the destination while
                verifying (gzip stream complete, CSV header, rows with the csv module, sha256),

@@ -1,6 +1,6 @@
 """OneSignal filter expressions: the grammar osctl accepts and the canonical form it sends.
 
-The grammar is the union of what the API facts (§2, §8.6) list per field. The
+The grammar is the union of what OneSignal's sources list per field (docs/onesignal-api.md#filter-relations). The
 canonical form is what the API takes: `value` and `hours_ago` as strings,
 `radius`/`lat`/`long` as numbers, explicit AND operators dropped (adjacent
 filters are ANDed anyway), keys sorted. Two declarations that mean the same
@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-MAX_ENTRIES = 200  # every entry counts, AND and OR included (facts §8.9)
+MAX_ENTRIES = 200  # every entry counts, AND and OR included (docs/onesignal-api.md#the-200-entry-limit)
 MAX_IN_ARRAY_ITEMS = 20
 OPERATORS = ("AND", "OR")
 FILTER_KEYS = ("field", "relation", "key", "value", "hours_ago", "radius", "lat", "long")

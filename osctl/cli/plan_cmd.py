@@ -44,6 +44,6 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
         if not settings.quiet and not blocking:
             click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: osctl apply {out}", err=True)
     if blocking:
-        # prevent_destroy makes the plan itself fail (DESIGN §1)
+        # prevent_destroy makes the plan itself fail (docs/design.md#safety)
         raise SafetyViolation("plan fails: " + "; ".join(v.message for v in blocking))
     return 2 if detailed_exitcode and the_plan.has_changes else 0

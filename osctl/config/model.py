@@ -63,7 +63,7 @@ class Export:
     schedule: str | None = None  # normalised 5-field cron, None = on demand only
     timezone: str = "UTC"
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
-    # kind-specific settings, as declared (validated); see DESIGN §1
+    # kind-specific settings, as declared (validated); see docs/design.md#exports
     options: dict = field(default_factory=dict, compare=False, hash=False)
     messages: MessageSelector | None = None
     segment: str | None = None  # subscriptions: the segment exported, if any

@@ -1,7 +1,7 @@
 """A local, stateful imitation of the parts of the OneSignal REST API osctl uses.
 
-It behaves like the API facts (shared/onesignal-api.md, §8 where sources
-disagree), not like osctl's expectations, and keeps its own filter validation
+It behaves like OneSignal's API as docs/onesignal-api.md describes it (one documented answer
+where sources disagree), not like osctl's expectations, and keeps its own filter validation
 so it can catch client bugs. Any client written against OneSignal, such as
 OneSignal's Python SDK, works against it unchanged.
 

@@ -1,4 +1,4 @@
-"""The three CSV exports (API facts §3): subscriptions, audience activity, message history."""
+"""The three CSV exports (docs/onesignal-api.md#exports): subscriptions, audience activity, message history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messages: view messages (paged) and view one message (API facts §4)."""
+"""Messages: view messages (paged) and view one message (docs/onesignal-api.md#messages)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Outcomes: GET /apps/{app_id}/outcomes, and the outcomes block of a message view (API facts §5).
+"""Outcomes: GET /apps/{app_id}/outcomes, and the outcomes block of a message view (docs/onesignal-api.md#outcomes).
 
 Values come from the messages' recipients: os__click counts clicks and
 os__confirmed_delivery confirmed deliveries (both direct only); any other

@@ -1,4 +1,4 @@
-"""Segments: list, create, view (with include-segment-detail), update, delete (API facts §1)."""
+"""Segments: list, create, view (with include-segment-detail), update, delete (docs/onesignal-api.md#segments)."""
 
 from __future__ import annotations
 

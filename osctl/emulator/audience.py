@@ -20,7 +20,7 @@ CACHE_LIMIT = 20_000
 
 DAY = 86_400.0
 
-# OneSignal device_type codes (API facts §3.1) with their share of the audience.
+# OneSignal device_type codes (docs/onesignal-api.md#subscriptions-csv-export) with their share of the audience.
 DEVICE_TYPES = [(0, 30), (1, 40), (5, 12), (8, 4), (17, 4), (11, 7), (14, 3)]
 PUSH_TYPES = frozenset({0, 1, 2, 5, 7, 8, 17})
 EMAIL_TYPE, SMS_TYPE = 11, 14

@@ -1,7 +1,7 @@
 """What every request handler needs: the state, the clock and the shared answers.
 
 Handlers raise `ApiError(response)` to answer early; the error bodies below are
-the documented envelopes (API facts §0, §6, §8.3, §8.8).
+the documented envelopes (docs/onesignal-api.md#authentication-and-errors, #rate-limit-answers).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ that arrives once the job is ready (in emulator time) but before the writer has
 finished simply waits for it.
 
 Not-ready and expired URLs answer like the S3 bucket behind OneSignal does for
-a missing key (API facts §8.4): 403 AccessDenied for the subscriptions export
+a missing key (docs/onesignal-api.md#not-ready-downloads): 403 AccessDenied for the subscriptions export
 and message history, 404 NoSuchKey for audience activity.
 """
 

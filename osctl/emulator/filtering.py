@@ -2,7 +2,7 @@
 
 Deliberately independent of osctl's own filter code (osctl/filters.py): the
 emulator is the referee for osctl's requests, so it keeps its own reading of
-the API facts (§2, with §8.6 and §8.9 where the sources disagree):
+the API (docs/onesignal-api.md#filter-expressions, and #filter-relations where sources disagree):
 
 - `filters` is a flat list of filter objects and {"operator": "AND"|"OR"};
   adjacent filters are ANDed and AND binds tighter than OR, so the list is an

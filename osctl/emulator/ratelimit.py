@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-# The published limit for the view endpoints (API facts §6, §8.10): about one
+# The published limit for the view endpoints (docs/onesignal-api.md#pacing-of-view-endpoints): about one
 # request per second per app, with a small burst. Nothing else is limited by
 # default: OneSignal publishes no numbers for segments, exports or outcomes.
 DEFAULT_LIMITS: dict[str, tuple[float, int]] = {

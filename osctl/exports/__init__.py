@@ -1,4 +1,4 @@
-"""Scheduled exports (DESIGN §5): what is due, and running it.
+"""Scheduled exports (docs/design.md#exports): what is due, and running it.
 
     plan_exports(config, state, clients, now, forced=...)   -> ExportRun values for the plan
     apply_exports(runs, config, store, clients, now_fn, observer, config_dir=...) -> ExportsResult

@@ -1,4 +1,4 @@
-"""The CSV header each export kind is documented to have (API facts §3), checked after
+"""The CSV header each export kind is documented to have (docs/onesignal-api.md#exports), checked after
 download. Pure.
 
 Columns the sources disagree on (badge_count, and timezone/ad_id which the current docs

@@ -35,7 +35,7 @@ from osctl.exports import naming
 from osctl.exports.columns import header_problem
 from osctl.exports.links import mask_url
 
-NOT_READY_STATUSES = frozenset({403, 404})  # facts §3, §8.4: the file is still being made
+NOT_READY_STATUSES = frozenset({403, 404})  # docs/onesignal-api.md#not-ready-downloads: the file is still being made
 TEMP_SUFFIX = ".osctl-part"
 CHUNK_SIZE = 1 << 16
 ROW_BATCH = 1 << 15

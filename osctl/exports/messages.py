@@ -1,4 +1,4 @@
-"""Which messages a per-message export covers now (DESIGN §1 `messages` selectors).
+"""Which messages a per-message export covers now (`messages` selectors, docs/design.md#exports).
 
     select(...)    pure: candidates + bookmarks + now -> Selection (ids, oldest first, and warnings)
     resolve(...)   effects: reads the candidates through the client, then select()
@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from osctl.schedule import format_time
 
-KIND_CODES = {"dashboard": 0, "api": 1, "automated": 3}  # facts §4.2
-HISTORY_WINDOW_SECONDS = 7 * 86400  # message history is served for 7 days after a send (facts §3.3)
+KIND_CODES = {"dashboard": 0, "api": 1, "automated": 3}  # docs/onesignal-api.md#messages
+HISTORY_WINDOW_SECONDS = 7 * 86400  # history is served 7 days after a send (docs/onesignal-api.md#message-history)
 
 
 @dataclass(frozen=True)

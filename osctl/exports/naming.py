@@ -1,6 +1,6 @@
 """Where an export file goes: destination placeholders and the -N suffix. Pure.
 
-Placeholders (DESIGN §5): {app} {app_id} {export} {kind} {message_id} {date} {time} {tick}.
+Placeholders (docs/design.md#destinations): {app} {app_id} {export} {kind} {message_id} {date} {time} {tick}.
 {date} (YYYY-MM-DD) and {time} (HHMMSS) are the tick's wall-clock time in the export's
 time zone, the way its schedule is written; {tick} is the tick in UTC in ISO 8601 basic
 form (20261122T030000Z), which sorts and holds no colon.

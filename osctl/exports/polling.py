@@ -1,7 +1,7 @@
 """When to look at an export's file URL again. Pure: randomness and times are arguments.
 
 OneSignal makes export files at about 2,000 records per second and answers 403 or 404
-until the file exists (API facts §3, §8.4). osctl waits the estimated generation time
+until the file exists (docs/onesignal-api.md#not-ready-downloads). osctl waits the estimated generation time
 before its first look, then backs off exponentially with jitter, capped at 60 s. Each
 wait is also kept below a tenth of the time already waited (plus 2 s), so a file that
 turns ready between two looks is noticed within 10% of its generation time + 2 s, and a
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-RECORDS_PER_SECOND = 2000.0  # OneSignal's documented generation rate (facts §3.1, §3.2)
+RECORDS_PER_SECOND = 2000.0  # OneSignal's documented generation rate (docs/onesignal-api.md#exports)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from osctl.plan.model import ExportRun
 from osctl.schedule import format_time, parse_time
 from osctl.state.model import ExportRecord, FileRecord, InFlight, State
 
-URL_LIFETIME = timedelta(days=3)  # facts §3.1, §3.2
+URL_LIFETIME = timedelta(days=3)  # docs/onesignal-api.md#exports
 # An in-flight URL this close to its expiry is not resumed: the download might not make it.
 RESUME_MARGIN = timedelta(minutes=10)
 DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most

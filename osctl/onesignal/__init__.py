@@ -1,4 +1,4 @@
-"""OneSignal REST API client: requests, retries and parsing (DESIGN §4)."""
+"""OneSignal REST API client: requests, retries and parsing (docs/design.md#talking-to-onesignal)."""
 
 from osctl.onesignal.client import OneSignalClient
 from osctl.onesignal.errors import (

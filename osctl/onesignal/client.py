@@ -1,4 +1,4 @@
-"""The OneSignal API as osctl uses it (DESIGN §4, API facts §0–§6): segments, messages,
+"""The OneSignal API as osctl uses it (docs/design.md#talking-to-onesignal, docs/onesignal-api.md): segments, messages,
 export requests and outcomes. Methods build a Call and read the answer; sending, retries,
 backoff, pacing and error texts live in session.py. Safe to share between threads.
 """
@@ -21,9 +21,9 @@ from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
 from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail, SegmentPage
 
-SEGMENT_PAGE_SIZE = 300  # the list's maximum (facts §1.1)
-MESSAGE_PAGE_SIZE = 50  # the list's maximum (facts §4.2)
-VIEW_INTERVAL_SECONDS = 1.0  # view endpoints: about 1 request per second per app (facts §6)
+SEGMENT_PAGE_SIZE = 300  # the list's maximum (docs/onesignal-api.md#listing-segments)
+MESSAGE_PAGE_SIZE = 50  # the list's maximum (docs/onesignal-api.md#messages)
+VIEW_INTERVAL_SECONDS = 1.0  # view endpoints: ~1 request/s per app (docs/onesignal-api.md#rate-limits-and-retries)
 
 
 class OneSignalClient:
@@ -78,7 +78,7 @@ class OneSignalClient:
     def list_segments(self, app_id: str) -> list[LiveSegment]:
         """Every segment of the app, oldest first. The first page tells the total; the rest
         are fetched `parallelism` at a time. total_count may mean the app total or the page
-        size (facts §1.1), so paging also continues while pages come back full."""
+        size (docs/onesignal-api.md#listing-segments), so paging also continues while pages come back full."""
         pages = {0: self._segment_page(app_id, 0)}
         first = pages[0]
         if len(first.segments) >= SEGMENT_PAGE_SIZE and (first.total_count or 0) > SEGMENT_PAGE_SIZE:
@@ -296,7 +296,8 @@ class OneSignalClient:
     def request_message_history(
         self, app_id: str, message_id: str, *, events: str, email: str | None = None
     ) -> str:
-        """Returns destination_url, or csv_file_url where the API answers with that (facts §3.3)."""
+        """Returns destination_url, or csv_file_url where the API answers with that
+        (docs/onesignal-api.md#the-history-link)."""
         body: dict[str, Any] = {"app_id": app_id, "events": events}
         if email is not None:
             body["email"] = email
@@ -341,7 +342,7 @@ class OneSignalClient:
         """[{"id", "value", "aggregation"}, ...] for the requested `name.count|sum` outcomes."""
         names = list(names)
         params: list[tuple[str, str]] = []
-        if any("," in name for name in names):  # a comma list cannot carry them (facts §5)
+        if any("," in name for name in names):  # a comma list cannot carry them (docs/onesignal-api.md#outcomes)
             params.extend(("outcome_names[]", name) for name in names)
         else:
             params.append(("outcome_names", ",".join(names)))

@@ -1,6 +1,6 @@
 """Flatten every error-body shape OneSignal (and what sits in front of it) returns into messages.
 
-Shapes seen in the API facts (§0, §6, §3): {"errors": ["..."]}, {"errors": "..."},
+Shapes listed in docs/onesignal-api.md#authentication-and-errors: {"errors": ["..."]}, {"errors": "..."},
 {"errors": [{"code", "title", "meta"}]}, {"success": false} alone, an empty body,
 HTML from a proxy, S3's XML <Error>. Pure: bytes in, list of strings out.
 """

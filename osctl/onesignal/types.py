@@ -1,5 +1,5 @@
 """OneSignal answers parsed into frozen dataclasses. Pure and tolerant: optional fields may be
-missing or null (the API facts note several fields the sources disagree on)."""
+missing or null (docs/onesignal-api.md notes fields the sources disagree on)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class SegmentDetail:
 
 @dataclass(frozen=True)
 class Message:
-    """A message as GET /notifications and /notifications/{id} describe it (facts §4)."""
+    """A message as GET /notifications and /notifications/{id} describe it (docs/onesignal-api.md#messages)."""
 
     id: str
     app_id: str | None
@@ -145,7 +145,7 @@ class MessagePage:
 @dataclass(frozen=True)
 class SegmentPage:
     """One page of the segment list; total_count means the app's total or this page's size,
-    depending on the source (facts §1.1), so callers must not trust it alone."""
+    depending on the source (docs/onesignal-api.md#listing-segments), so callers must not trust it alone."""
 
     total_count: int | None
     offset: int

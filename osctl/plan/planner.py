@@ -1,4 +1,4 @@
-"""(config, state, live, now) -> Plan: the table in DESIGN §2, with no I/O.
+"""(config, state, live, now) -> Plan: the table in docs/design.md#planning-a-segment, no I/O.
 
 `live` is what the OneSignal API showed, per app alias; with `--refresh none`
 there is none and state is trusted. Only segments osctl created or imported
@@ -144,7 +144,7 @@ class _AppPlanner:
             subscriber_count=self._count(segment_id) if action.is_destructive else None,
             prevent_destroy=segment.prevent_destroy)
 
-    # -- the DESIGN §2 table -------------------------------------------------------
+    # -- the table in docs/design.md#planning-a-segment ----------------------------------
     def declared(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
         if record is None or (record.id is None and record.status == "pending_create"):
             return self._unrecorded(segment, record)

@@ -1,4 +1,5 @@
-"""Authentication and the error envelopes of a failed authentication (API facts §0, §8.3)."""
+"""Authentication and the error envelopes of a failed authentication
+(docs/onesignal-api.md#authentication-and-errors, #authentication)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three CSV exports over raw HTTP (API facts §3, §8.4, §8.5, §8.11)."""
+"""The three CSV exports over raw HTTP (docs/onesignal-api.md#exports and the decisions after it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Messages: view messages and view one message (API facts §4), and their rate limit (§8.10)."""
+"""Messages: view messages and view one message (docs/onesignal-api.md#messages), and their rate limit
+(#pacing-of-view-endpoints)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Outcomes (API facts §5): values derived from the same recipients as the message counts."""
+"""Outcomes (docs/onesignal-api.md#outcomes): values derived from the same recipients as the message counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Segments over raw HTTP: list, create, view, update, delete (API facts §1, §8.2, §8.7, §8.9)."""
+"""Segments over raw HTTP: list, create, view, update, delete (docs/onesignal-api.md#segments,
+#duplicate-segment-names, #the-segment-list, #the-200-entry-limit)."""
 
 from __future__ import annotations
 

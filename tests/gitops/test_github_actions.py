@@ -160,7 +160,7 @@ def test_a_repository_life_on_github_actions(project):
     assert before["filters"] == edited
 
     # 5. A pull request that replaces a prevent_destroy segment and is badly
-    #    formatted: fmt, the plan (prevent_destroy makes a plan fail, DESIGN §1;
+    #    formatted: fmt, the plan (prevent_destroy makes a plan fail, docs/design.md#safety;
     #    the plan file is still saved) and both policy steps fail.
     project.edit_config("value: 3600}", "value: 7200}")
     project.edit_config("      - {field: language", "      -   {field: language")

@@ -1,8 +1,8 @@
 """A tiny HTTP server on 127.0.0.1 answering with the *other* documented forms of the API.
 
-The emulator answers each disputed point one way (API facts §8); the client must also accept
-the forms it does not use (400 "already taken", total_count as the page size, csv_file_url
-for message history, ...). This server plays those answers over real HTTP.
+The emulator answers each disputed point one way (docs/onesignal-api.md#where-the-sources-disagree);
+the client must also accept the forms it does not use (400 "already taken", total_count as
+the page size, csv_file_url for message history, ...). This server plays those answers over real HTTP.
 """
 
 from __future__ import annotations

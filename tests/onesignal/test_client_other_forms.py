@@ -1,4 +1,4 @@
-"""Answers the API facts document but the emulator does not give (it picks one form, §8):
+"""Answers docs/onesignal-api.md documents but the emulator does not give (it picks one form):
 the client must accept them too. Served over real HTTP by tests/onesignal/scripted.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every error-body shape of the API facts (§0, §3, §6) flattens to readable messages."""
+"""Every error-body shape in docs/onesignal-api.md flattens to readable messages."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""plan and apply against the emulator over HTTP: the DESIGN §2 table as a user meets it."""
+"""plan and apply against the emulator over HTTP: the table in docs/design.md#planning-a-segment as a user meets it."""
 
 from tests.segments.conftest import CA, US, VIP
 

@@ -20,7 +20,7 @@ from tests.helpers import run_osctl
 
 EXAMPLES = sorted((REPO / "examples").glob("*/*.yaml"))
 
-# The canonical orders as DESIGN and the fmt issue state them, written out independently of osctl.
+# The canonical orders as docs/commands.md and the fmt issue state them, written out independently of osctl.
 ORDERS = {
     (): ["osctl", "apps", "state", "segments", "exports"],
     ("apps", "*"): ["app_id", "api_key_env", "account"],

@@ -1,4 +1,4 @@
-"""The planner against every row of the DESIGN §2 table, with no I/O."""
+"""The planner against every row of the table in docs/design.md#planning-a-segment, with no I/O."""
 
 from datetime import UTC, datetime
 
