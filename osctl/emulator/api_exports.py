@@ -6,7 +6,7 @@ import re
 import uuid
 
 from osctl.emulator.api_messages import NOT_FOUND, visible
-from osctl.emulator.core import Core, fail, json_body
+from osctl.emulator.core import Core, fail, json_body, parse_int
 from osctl.emulator.exports import (
     ACTIVITY_COLUMNS,
     EXTRA_FIELDS,
@@ -28,6 +28,7 @@ BUSY = "Only one export can be in progress per account at a time."  # §8.11
 HISTORY_WINDOW = 7 * 86_400
 ACTIVITY_WINDOW = 30 * 86_400
 HISTORY_MIN_SENT = 1000  # below this many recipients no "sent" events are recorded (§3.3)
+UNIX_SECONDS_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -39,30 +40,35 @@ def _answer(core: Core, request: Request, job: ExportJob | None, fallback: str, 
 
 
 def subscriptions(core: Core, request: Request, app: App, fallback_url: str) -> Response:
-    body = json_body(request) or {}
+    body = json_body(request) if request.body.strip() else {}  # every field is optional, the body too
     if not isinstance(body, dict):
         raise fail(400, "Request body must be a JSON object")
-    extra = body.get("extra_fields") or []
+    extra = body.get("extra_fields")
+    extra = [] if extra is None else extra
     if not isinstance(extra, list) or any(f not in EXTRA_FIELDS for f in extra):
         raise fail(400, f"extra_fields may only contain: {', '.join(EXTRA_FIELDS)}")
     since = body.get("last_active_since")
-    if since is not None and (not isinstance(since, str) or not since.strip().isdigit()):
-        raise fail(400, "last_active_since must be a string of unix seconds")
+    after = None
+    if since is not None:
+        after = parse_int(since.strip(), 0, UNIX_SECONDS_MAX) if isinstance(since, str) else None
+        if after is None:
+            raise fail(400, "last_active_since must be a string of unix seconds")
     include_unsubscribed = body.get("include_unsubscribed", False)
     if not isinstance(include_unsubscribed, bool):
         raise fail(400, "include_unsubscribed must be a boolean")
     segment_name = body.get("segment_name")
+    if segment_name is not None and not isinstance(segment_name, str):
+        raise fail(400, "segment_name must be a string")
     now = core.clock.now()
     with core.world.lock:
         segment = None
         if segment_name is not None:
-            segment = app.segment_by_name(segment_name) if isinstance(segment_name, str) else None
+            segment = app.segment_by_name(segment_name)
             if segment is None:
                 raise fail(400, f"Segment {segment_name!r} not found")
         match = segment.predicate if segment else None
     if core.exports.busy(app.account, now):
         raise fail(409, BUSY)  # answer at once rather than after counting a large audience
-    after = int(since) if since is not None else None
 
     def selected():
         for s in app.audience:
@@ -109,7 +115,7 @@ def export_events(core: Core, request: Request, app: App, message_id: str, fallb
 
 
 def history(core: Core, request: Request, app: App, message_id: str, fallback_url: str) -> Response:
-    body = request.json() or {}
+    body = json_body(request)  # an object holding app_id, or routing would have refused it
     events = body.get("events")
     if events not in ("sent", "clicked"):
         raise fail(400, "param `events` must be \"sent\" or \"clicked\"", success=False)

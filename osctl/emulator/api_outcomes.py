@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from osctl.emulator.core import Core, fail
+from osctl.emulator.core import INT32_MAX, Core, fail, parse_int
 from osctl.emulator.messages import Message, fraction, mix
 from osctl.emulator.server import Request, Response, json_response
 from osctl.emulator.world import App
@@ -52,10 +52,10 @@ class OutcomeQuery:
             raise fail(400, "outcome_time_range must be 1h, 1d or 1mo")
         platforms = None
         if request.arg("outcome_platforms"):
-            try:
-                platforms = {int(p) for p in request.arg("outcome_platforms").split(",") if p.strip()}
-            except ValueError:
-                raise fail(400, "outcome_platforms must be a comma-separated list of device types") from None
+            platforms = {parse_int(p.strip(), 0, INT32_MAX)
+                         for p in request.arg("outcome_platforms").split(",") if p.strip()}
+            if None in platforms:
+                raise fail(400, "outcome_platforms must be a comma-separated list of device types")
         attribution = request.arg("outcome_attribution") or "total"
         if attribution not in ATTRIBUTIONS:
             raise fail(400, f"outcome_attribution must be one of {', '.join(ATTRIBUTIONS)}")

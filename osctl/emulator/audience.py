@@ -141,6 +141,36 @@ def generate(seed: int, app_id: str, size: int, anchor: float) -> Iterator[Subsc
         yield s
 
 
+_TEXT, _WHOLE, _NUMBER, _FLAG, _MAP = (str,), (int,), (int, float), (bool,), (dict,)
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": _TEXT, "onesignal_id": _TEXT, "identifier": _TEXT, "device_type": _WHOLE, "external_id": _TEXT,
+    "email": _TEXT, "country": _TEXT, "language": _TEXT, "timezone": _WHOLE, "timezone_id": _TEXT,
+    "lat": _NUMBER, "long": _NUMBER, "tags": _MAP, "session_count": _WHOLE, "session_time": _WHOLE,
+    "first_session": _NUMBER, "last_session": _NUMBER, "app_version": _TEXT, "device_os": _TEXT,
+    "device_model": _TEXT, "amount_spent": _NUMBER, "purchases": _MAP, "subscribed": _FLAG,
+    "unsubscribed_at": _NUMBER, "rooted": _FLAG, "ip": _TEXT, "badge_count": _WHOLE,
+}
+NULLABLE = {"onesignal_id", "external_id", "email", "country", "lat", "long", "unsubscribed_at"}
+NUMBER_LIMIT = 1e15  # unix seconds, counts and amounts; larger would overflow float arithmetic
+
+
+def _check_types(data: dict) -> None:
+    """Refuse a field of the wrong JSON type before it can break a request later."""
+    for key, value in data.items():
+        if value is None and key in NULLABLE:
+            continue
+        kinds = FIELD_TYPES[key]
+        if (isinstance(value, bool) and kinds != _FLAG) or not isinstance(value, kinds):
+            raise ValueError(f"subscription field {key} must be of type {'/'.join(k.__name__ for k in kinds)}")
+        if kinds in (_WHOLE, _NUMBER) and not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
+            raise ValueError(f"subscription field {key} must lie between -1e15 and 1e15")
+        if key == "tags" and not all(isinstance(v, str | int | float) for v in value.values()):
+            raise ValueError("subscription field tags must map names to strings or numbers")
+        if key == "purchases" and not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                          and -NUMBER_LIMIT <= v <= NUMBER_LIMIT for v in value.values()):
+            raise ValueError("subscription field purchases must map SKUs to amounts")
+
+
 def from_dict(index: int, data: dict, anchor: float) -> Subscription:
     """A hand-written subscription (control API); unspecified fields get plain defaults."""
     defaults = dict(
@@ -152,9 +182,10 @@ def from_dict(index: int, data: dict, anchor: float) -> Subscription:
         subscribed=True, unsubscribed_at=None, rooted=False, ip="203.0.113.1", badge_count=0,
         u=(index * 0.618033988749895) % 1.0,
     )
-    unknown = set(data) - set(Subscription.__slots__)
+    unknown = set(data) - set(FIELD_TYPES)
     if unknown:
         raise ValueError(f"unknown subscription fields: {', '.join(sorted(unknown))}")
+    _check_types(data)
     defaults.update(data)
     defaults["onesignal_id"] = defaults["onesignal_id"] or defaults["id"]
     defaults["tags"] = {str(k): str(v) for k, v in (defaults["tags"] or {}).items()}

@@ -8,9 +8,13 @@ Rate limits deliberately use the real monotonic clock (see ratelimit.py).
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from datetime import UTC, datetime
+
+# years 1 to 9998: what datetime can write, with a year to spare for the clock to run on
+EARLIEST, LATEST = -62_135_596_800.0, 253_370_764_800.0
 
 
 class EmulatorClock:
@@ -22,13 +26,17 @@ class EmulatorClock:
         return time.time() + self._offset
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the emulator clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the emulator clock only moves forward, by a finite number of seconds")
+        if self.now() + seconds > LATEST:
+            raise ValueError("the emulator clock cannot go past the year 9998")
         with self._lock:
             self._offset += seconds
         return self.now()
 
     def set(self, when: float) -> float:
+        if not (math.isfinite(when) and EARLIEST <= when <= LATEST):
+            raise ValueError("time must lie between the years 1 and 9998")
         with self._lock:
             self._offset = when - time.time()
         return self.now()
@@ -39,11 +47,21 @@ class EmulatorClock:
 
 
 def parse_time(value: object) -> float:
-    """Unix seconds from a number or an ISO-8601 string (a trailing Z means UTC)."""
+    """Unix seconds from a number or an ISO-8601 string (a trailing Z means UTC), years 1 to 9999."""
+    when = _parse_time(value)
+    if not (math.isfinite(when) and EARLIEST <= when <= LATEST):
+        raise ValueError("time must lie between the years 1 and 9998")
+    return when
+
+
+def _parse_time(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("expected unix seconds or an ISO-8601 time")
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
     if isinstance(value, str):
         try:
             return float(value)

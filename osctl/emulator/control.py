@@ -19,19 +19,55 @@ T is unix seconds or an ISO-8601 time. Errors answer 400 {"error": "..."}.
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import TYPE_CHECKING, Any
 
 from osctl.emulator.clock import parse_time
+from osctl.emulator.core import parse_int
 from osctl.emulator.server import BadRequestBody, Request, Response, json_response
 
 if TYPE_CHECKING:
     from osctl.emulator.emulator import Emulator
 
 PREFIX = "/_emulator"
+MAX_COUNT = 1_000_000_000  # messages, audience, seeds: beyond this a number is a typo, not a test
+MAX_LATENCY_MS = 600_000
 
 
 class ControlError(ValueError):
     pass
+
+
+def is_control_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _integer(body: dict, key: str, default: int | None, *, low: int = 0, high: int = MAX_COUNT) -> int | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ControlError(f"{key} must be a whole number from {low} to {high}")
+    return value
+
+
+def _number(body: dict, key: str, *, low: float = 0, high: float = math.inf) -> float:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(f"{key} must be a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ControlError(f"{key} must be a finite number from {low:g} to {high:g}")
+    return number
+
+
+def _objects(value: Any, key: str) -> list[dict] | None:
+    if value is not None and (not isinstance(value, list) or not all(isinstance(v, dict) for v in value)):
+        raise ControlError(f"{key} must be a list of objects")
+    return value
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -61,7 +97,7 @@ def handle(emulator: Emulator, request: Request) -> Response:
     path = request.path[len(PREFIX):].rstrip("/") or "/"
     try:
         answer = _dispatch(emulator, request, request.method, path)
-    except (ControlError, ValueError, TypeError) as exc:
+    except (ControlError, ValueError, TypeError, ArithmeticError) as exc:
         return json_response(400, {"error": str(exc)})
     if answer is None:
         return json_response(404, {"error": f"no control endpoint {request.method} {request.path}"})
@@ -80,19 +116,26 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
         for key in ("app_id", "api_key"):
             if not isinstance(body.get(key), str) or not body[key]:
                 raise ControlError(f"{key} is required")
-        emu.add_app(body["app_id"], body["api_key"], account=body.get("account", "default"),
-                    messages=body.get("messages"), audience=body.get("audience"),
-                    subscriptions=body.get("subscriptions"))
+        account = body.get("account", "default")
+        if not isinstance(account, str) or not account:
+            raise ControlError("account must be a non-empty string")
+        emu.add_app(body["app_id"], body["api_key"], account=account,
+                    messages=_integer(body, "messages", None), audience=_integer(body, "audience", None),
+                    subscriptions=_objects(body.get("subscriptions"), "subscriptions"))
         return json_response(201, {"app_id": body["app_id"]})
     if method == "POST" and path.startswith("/apps/") and path.endswith("/messages"):
         app_id = path[len("/apps/"):-len("/messages")]
         body = _body(request)
-        ids = emu.add_messages(app_id, count=body.get("count"), messages=body.get("messages"))
+        for spec in _objects(body.get("messages"), "messages") or []:
+            if any(not isinstance(spec[k], str) for k in ("name", "channel", "segment", "id") if k in spec):
+                raise ControlError("a message's name, channel, segment and id are strings")
+        ids = emu.add_messages(app_id, count=_integer(body, "count", None, low=1, high=10_000),
+                               messages=_objects(body.get("messages"), "messages"))
         return json_response(201, {"ids": ids})
     if path == "/faults":
         if method == "PUT":
             body = _body(request)
-            emu.set_faults(body.get("faults", []), seed=int(body.get("seed", 0)))
+            emu.set_faults(_objects(body.get("faults", []), "faults"), seed=_integer(body, "seed", 0))
         elif method == "DELETE":
             emu.clear_faults()
         elif method != "GET":
@@ -100,11 +143,15 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
         return json_response(200, emu.faults.describe())
     if path == "/rate_limits":
         if method == "PUT":
-            for endpoint, limit in (_body(request).get("limits") or {}).items():
+            limits = _body(request).get("limits")
+            if not isinstance(limits, dict) or not all(v is None or isinstance(v, dict) for v in limits.values()):
+                raise ControlError('give {"limits": {ENDPOINT: {"per_second", "burst"} or null}}')
+            for endpoint, limit in limits.items():
                 if limit is None:
                     emu.set_rate_limit(endpoint, None)
                 else:
-                    emu.set_rate_limit(endpoint, float(limit["per_second"]), int(limit.get("burst", 1)))
+                    emu.set_rate_limit(endpoint, _number(limit, "per_second", high=1e9),
+                                       _integer(limit, "burst", 1, low=1))
         elif method != "GET":
             return None
         return json_response(200, {"limits": emu.limiter.describe()})
@@ -112,7 +159,7 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
         if method == "POST":
             body = _body(request)
             if "advance" in body:
-                emu.advance(float(body["advance"]))
+                emu.advance(_number(body, "advance"))
             elif "now" in body:
                 emu.set_time(parse_time(body["now"]))
             else:
@@ -123,13 +170,15 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
     if (method, path) == ("PUT", "/settings"):
         body = _body(request)
         if "export_rate" in body:
-            emu.set_export_rate(float(body["export_rate"]))
+            emu.set_export_rate(_number(body, "export_rate", high=1e12))
         if "latency_ms" in body:
-            emu.latency_ms = max(0, int(body["latency_ms"]))
+            emu.latency_ms = _integer(body, "latency_ms", 0, high=MAX_LATENCY_MS)
         return json_response(200, emu.describe())
     if path == "/requests":
         if method == "GET":
-            since = int(request.arg("since") or 0)
+            since = parse_int(request.arg("since") or "0", 0, 2**63 - 1)
+            if since is None:
+                raise ControlError("since must be a whole number: a request log sequence")
             return json_response(200, {"requests": emu.requests(since=since)})
         if method == "DELETE":
             emu.clear_requests()

@@ -6,6 +6,7 @@ the documented envelopes (docs/onesignal-api.md#authentication-and-errors, #rate
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ MISSING_AUTH = "Please include a case-sensitive header of Authorization"
 APP_ID_NOT_FOUND = "app_id not found. You may be missing a Content-Type: application/json header."
 MALFORMED_APP_ID = "Request is malformed: Failed to parse app_id from request"
 RATE_LIMITED = "API rate limit exceeded"
+INT32_MAX = 2**31 - 1  # the SDKs' type for paging parameters (Go: int32)
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only
 
 
 class ApiError(Exception):
@@ -53,15 +56,31 @@ def json_body(request: Request, *, required: bool = False) -> Any:
         raise fail(400, "Request body is not valid JSON") from None
 
 
+def parse_int(raw: str, low: int, high: int) -> int | None:
+    """An integer in [low, high] written in ASCII digits, or None.
+
+    Never int() on unchecked text: it accepts other scripts' digits and "1_000",
+    and refuses over 4300 digits with a ValueError of its own.
+    """
+    if not _INTEGER.fullmatch(raw):
+        return None
+    if len(raw.lstrip("+-").lstrip("0")) > 19:
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def int_arg(request: Request, name: str, default: int, *, low: int, high: int | None = None) -> int:
     """An integer query parameter; values above `high` are clamped to it, as paging APIs do."""
     raw = request.arg(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise fail(400, f"{name} must be an integer") from None
+    if not _INTEGER.fullmatch(raw):
+        raise fail(400, f"{name} must be an integer")
+    value = parse_int(raw, -INT32_MAX - 1, INT32_MAX)
+    if value is None:
+        raise fail(400, f"{name} must be at most {INT32_MAX}" if not raw.startswith("-")
+                   else f"{name} must be at least {low}")
     if value < low:
         raise fail(400, f"{name} must be at least {low}")
     return min(value, high) if high is not None else value

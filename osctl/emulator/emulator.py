@@ -24,11 +24,12 @@ from osctl.emulator.faults import FaultInjector
 from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD
 from osctl.emulator.ratelimit import Limit, RateLimiter
 from osctl.emulator.requestlog import RequestLog
-from osctl.emulator.server import DROP, HttpServer, Request, Response, json_response
+from osctl.emulator.server import DROP, MAX_BODY, HttpServer, Request, Response, json_response
 from osctl.emulator.world import World, add_message, add_seeded_message, seeded_random, seeded_uuid
 
 KIND_NAMES = {"dashboard": KIND_DASHBOARD, "api": KIND_API, "automated": KIND_AUTOMATED}
 UNAVAILABLE = "Service temporarily unavailable"
+CONTROL_MAX_BODY = 32 * 1024 * 1024  # hand-written audiences for tests can be large
 PROXY_503 = (b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
              b"<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n")
 
@@ -104,7 +105,7 @@ class Emulator:
             self._tmp = Path(tempfile.mkdtemp(prefix="osctl-emulator-"))
             self._anchor = self._initial_anchor = float(int(self.clock.now()))
             self._build()
-            self._server = HttpServer(self, host, port, verbose=verbose)
+            self._server = HttpServer(self, host, port, verbose=verbose, body_limit=self.body_limit)
             self._server.start()
         return self
 
@@ -251,8 +252,13 @@ class Emulator:
 
     # --- the request pipeline ------------------------------------------------
 
+    @staticmethod
+    def body_limit(path: str) -> int:
+        """The API takes bodies up to 1 MB (413 beyond); the control API more."""
+        return CONTROL_MAX_BODY if control.is_control_path(path) else MAX_BODY
+
     def __call__(self, request: Request) -> Response | object:
-        if request.path == control.PREFIX or request.path.startswith(control.PREFIX + "/"):
+        if control.is_control_path(request.path):
             return control.handle(self, request)
         started = time.perf_counter()
         fault = self.faults.pick(request.method, request.path)

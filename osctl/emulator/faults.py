@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 
 KINDS = ("latency", "503_empty", "503_html", "429", "drop", "lost_answer")
+MAX_LATENCY_MS = 600_000  # ten minutes: longer is a typo, and would hold a server thread
 
 
 @dataclass
@@ -49,21 +50,27 @@ class Fault:
         kind = data.get("kind")
         if kind not in KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(KINDS)}")
+        for key, kinds in (("probability", int | float), ("path", str), ("method", str), ("times", int),
+                           ("latency_ms", int)):
+            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], kinds)):
+                raise ValueError(f"a fault's {key} must be a {'number' if key == 'probability' else kinds.__name__}")
         fault = cls(kind=kind, probability=float(data.get("probability", 1.0)), path=data.get("path"),
                     method=(data.get("method") or None) and str(data["method"]).upper(),
-                    times=data.get("times"), latency_ms=int(data.get("latency_ms", 0)),
+                    times=data.get("times"), latency_ms=data.get("latency_ms", 0),
                     retry_after=data.get("retry_after"))
         if not 0 <= fault.probability <= 1:
             raise ValueError("probability must be between 0 and 1")
+        if not 0 <= fault.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
         if fault.path is not None:
             re.compile(fault.path)
         if kind == "latency" and fault.latency_ms <= 0:
             raise ValueError("a latency fault needs latency_ms > 0")
-        if kind == "429":
-            if fault.retry_after is None:
-                fault.retry_after = 1
-            elif isinstance(fault.retry_after, bool) or not isinstance(fault.retry_after, int) or fault.retry_after < 0:
-                raise ValueError("a 429 fault's retry_after is a whole number of seconds >= 0")
+        after = fault.retry_after
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 86_400):
+            raise ValueError("a fault's retry_after is a whole number of seconds from 0 to 86400")
+        if kind == "429" and after is None:
+            fault.retry_after = 1
         return fault
 
     def to_dict(self) -> dict:

@@ -48,8 +48,10 @@ FIELD_RELATIONS: dict[str, tuple[str, ...]] = {
     "bought_sku": (">", "<", "="),
 }
 NUMERIC_VALUE_FIELDS = {"session_count", "session_time", "amount_spent", "bought_sku"}
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_HOURS = re.compile(r"^\d+(\.\d+)?$")
+# ASCII digits only (\d would take any script's digits), matched whole
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_HOURS = re.compile(r"[0-9]+(\.[0-9]+)?")
+_VERSION_PART = re.compile(r"[0-9]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 
@@ -71,9 +73,13 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str) and _NUMBER.match(value.strip()):
-        return float(value)
+        try:
+            return float(value) if math.isfinite(value) else None
+        except OverflowError:  # an int beyond float's range
+            return None
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        number = float(value)
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -109,7 +115,7 @@ def _check_filter(i: int, entry: dict) -> list[str]:
     value = entry.get("value")
     if "key" in needed and not entry["key"]:
         errors.append(f"{where}: 'key' must not be empty")
-    if "hours_ago" in needed and not _HOURS.match(entry["hours_ago"]):
+    if "hours_ago" in needed and not _HOURS.fullmatch(entry["hours_ago"]):
         errors.append(f"{where}: 'hours_ago' must be a non-negative decimal number")
     if field == "location":
         numbers = {k: _number(entry[k]) for k in needed}
@@ -179,8 +185,11 @@ def _compare(relation: str, left: float, right: float) -> bool:
 
 
 def _version(text: str) -> tuple | None:
+    """"2.10.1" as a key that orders numerically, without int() (any number of digits)."""
     parts = text.split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+    if not all(_VERSION_PART.fullmatch(p) for p in parts):
+        return None
+    return tuple((len(p.lstrip("0")), p.lstrip("0")) for p in parts)
 
 
 def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:

@@ -7,10 +7,11 @@ which key was used (by hashing it the same way) without the log holding keys.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import deque
 from typing import Any
+
+from osctl.emulator.server import BadRequestBody, parse_json
 
 MAX_ENTRIES = 20_000
 MAX_BODY = 64 * 1024
@@ -31,8 +32,8 @@ class RequestLog:
         parsed: Any = None
         if body and len(body) <= MAX_BODY:
             try:
-                parsed = json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                parsed = parse_json(body)
+            except BadRequestBody:
                 parsed = None
         with self._lock:
             self._sequence += 1

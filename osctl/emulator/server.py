@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sys
 import threading
@@ -26,6 +27,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
+MAX_BODY = 1024 * 1024  # OneSignal's one published request size limit (create custom events): 1 MB
+DRAIN_LIMIT = 64 * 1024 * 1024  # a refused body up to this size is read and dropped, keeping the connection
+_CONTENT_LENGTH = re.compile(r"[0-9]+")  # ASCII only: int() would also take "١٢" or "1_0"
 
 # what reading from or writing to a connection whose client has gone raises
 CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
@@ -33,6 +37,22 @@ CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 class BadRequestBody(ValueError):
     pass
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259): UTF-8 only, no NaN/Infinity; every way to fail is BadRequestBody.
+
+    json.loads alone would guess UTF-16/32 from the bytes and take NaN, and raises
+    RecursionError for deep nesting and ValueError for integers of over 4300 digits.
+    """
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadRequestBody(type(exc).__name__) from None
 
 
 @dataclass
@@ -53,10 +73,7 @@ class Request:
         """The body as JSON; None when there is no body."""
         if not self.body.strip():
             return None
-        try:
-            return json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadRequestBody(str(exc)) from None
+        return parse_json(self.body)
 
 
 @dataclass
@@ -77,6 +94,7 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 DROP = object()  # the application's way to say "close the connection, answer nothing"
 
 Application = Callable[[Request], "Response | object"]
+BodyLimit = Callable[[str], int]  # request path -> the largest body accepted there, in bytes
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -115,7 +133,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(json_response(411, {"errors": ["Content-Length required"]}))
             self.close_connection = True
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not _CONTENT_LENGTH.fullmatch(raw_length):
+            self._write(json_response(400, {"errors": ["Content-Length must be a whole number of bytes"]}))
+            self.close_connection = True
+            return
+        limit = self.server.body_limit(urlsplit(self.path).path)  # type: ignore[attr-defined]
+        length = int(raw_length) if len(raw_length) <= 19 else DRAIN_LIMIT + 1
+        if length > limit:
+            self._refuse_body(length, limit)
+            return
         body = self.rfile.read(length) if length > 0 else b""
         if len(body) < length:  # the client went away before sending its whole body: nothing to do
             self.close_connection = True
@@ -133,6 +160,19 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self._write(outcome)  # type: ignore[arg-type]
+
+    def _refuse_body(self, length: int, limit: int) -> None:
+        """413 for a body over the limit; read and dropped first, so the client sees the answer."""
+        if length <= DRAIN_LIMIT:
+            left = length
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        else:
+            self.close_connection = True
+        self._write(json_response(413, {"errors": [f"Request body is too large (at most {limit} bytes)"]}))
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
@@ -157,9 +197,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], application: Application, verbose: bool = False) -> None:
+    def __init__(self, address: tuple[str, int], application: Application, verbose: bool = False,
+                 body_limit: BodyLimit | None = None) -> None:
         self.application = application
         self.verbose = verbose
+        self.body_limit = body_limit or (lambda path: MAX_BODY)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
@@ -182,8 +224,9 @@ class _Server(ThreadingHTTPServer):
 class HttpServer:
     """Serve `application` on (host, port) in a background thread."""
 
-    def __init__(self, application: Application, host: str, port: int, verbose: bool = False) -> None:
-        self._server = _Server((host, port), application, verbose)
+    def __init__(self, application: Application, host: str, port: int, verbose: bool = False,
+                 body_limit: BodyLimit | None = None) -> None:
+        self._server = _Server((host, port), application, verbose, body_limit)
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="osctl-emulator", daemon=True)
