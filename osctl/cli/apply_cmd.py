@@ -99,9 +99,14 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
     executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
                         now=runtime.now, parallelism=parallelism)
     result = executor.run(the_plan)
-    store.flush()
     for line in result_lines(result):
         click.echo(line)
+    try:
+        store.flush()
+    except OsctlError as exc:
+        not_run = "; due exports were not run" if the_plan.exports else ""
+        click.echo(f"Error: {exc}{not_run}", err=True)
+        return 1
     exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses)
     return 1 if result.failed or result.not_attempted or exports_failed else 0
 
