@@ -14,6 +14,9 @@ Order and safety:
   apply. A kill in that window loses only results whose intents are already
   durable (pending_create, or an id that is gone), which the next plan adopts
   or forgets; the store is flushed before apply returns;
+- once `stop_reason()` says why (SIGINT/SIGTERM, see osctl.stopping), no new
+  operation starts; those in flight finish and are recorded; the rest are listed
+  as not attempted (plain creates' intents are taken back: they were never sent);
 - a failure does not stop independent operations; the result lists what
   succeeded, what failed and why, and what was not attempted. An operation done
   in OneSignal whose state write failed is reported as exactly that (NotRecorded:
@@ -23,6 +26,7 @@ The executor reports progress to an observer and never prints.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +58,7 @@ class ApplyResult:
     failed: list[tuple[SegmentChange, str]] = field(default_factory=list)
     not_attempted: list[tuple[SegmentChange, str]] = field(default_factory=list)
     state_incomplete: bool = False  # something done in OneSignal could not be recorded in state
+    stopped: str | None = None  # why apply stopped early, e.g. "stopped by SIGTERM"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, change, detail):
@@ -83,9 +88,11 @@ class ApplyResult:
 
 class Executor:
     def __init__(self, *, store, clients: dict, observer: ApplyObserver, now: Callable[[], datetime],
-                 parallelism: int = 10):
+                 parallelism: int = 10, stop_reason: Callable[[], str | None] = lambda: None):
         self.store, self.clients, self.observer, self.now = store, clients, observer, now
         self.parallelism = max(1, parallelism)
+        self.stop_reason = stop_reason
+        self._stopped: set[str] = set()  # addresses not started because of a stop
         self._unconfirmed: list[tuple[SegmentChange, int, str, str]] = []  # results written with wait=False
         self._not_recorded: set[str] = set()  # addresses done in OneSignal but not in state
 
@@ -94,12 +101,19 @@ class Executor:
         changes = list(plan.changes)
         deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         deleted_ok: set[str] = set()
-        self._parallel(deletes, lambda c: self._delete(c, result, deleted_ok))
+        self._parallel(deletes, self._unless_stopped(result, lambda c: self._delete(c, result, deleted_ok)))
         plain_creates = [c for c in changes if c.action == Action.CREATE]
-        if plain_creates:
+        before_intents: dict[str, SegmentRecord | None] = {}
+        if plain_creates and not self.stop_reason():
             stamp = self._stamp()
+
+            def intend(state: State) -> None:
+                for c in plain_creates:
+                    before_intents[c.address] = state.segments.get(c.address)
+                    _put(state, _pending(c, stamp))
+
             try:
-                self.store.update(lambda s: [_put(s, _pending(c, stamp)) for c in plain_creates])
+                self.store.update(intend)
             except StateError as exc:  # nothing is sent whose intent is not durable
                 for change in plain_creates:
                     result.skip(change, f"not created: recording the intent in state failed: {exc}")
@@ -112,14 +126,49 @@ class Executor:
             elif change.action == Action.REPLACE:
                 if change.address in deleted_ok:
                     creates.append(change)
-                elif change.address not in self._not_recorded:
+                elif change.address not in self._not_recorded | self._stopped:
                     result.skip(change, "not created: deleting the old segment failed")
-        self._parallel(creates, lambda c: self._create(c, result))
-        for change in changes:
-            if change.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE):
-                self._guard(change, "state", result, lambda c=change: self._state_only(c))
+        self._parallel(creates, self._unless_stopped(result, lambda c: self._create(c, result), old_deleted=True))
+        self._take_back_intents(before_intents)
+        state_only = [c for c in changes if c.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE)]
+        for change in state_only:
+            self._unless_stopped(result, lambda c: self._guard(c, "state", result, lambda: self._state_only(c)))(
+                change)
         self._settle(result)
         return result
+
+    def _unless_stopped(self, result: ApplyResult, work, *, old_deleted: bool = False):
+        """`work(change)`, unless a stop was asked for: then the change is listed as not
+        started (`old_deleted`: a replace's create, after its delete)."""
+        def run(change: SegmentChange) -> None:
+            reason = self.stop_reason()
+            if reason is None:
+                work(change)
+                return
+            result.stopped = reason
+            self._stopped.add(change.address)
+            if old_deleted and change.action == Action.REPLACE:
+                result.skip(change, f"not created: {reason} after the old segment was deleted; "
+                                    f"the next apply creates it")
+            else:
+                result.skip(change, f"not started: {reason}")
+        return run
+
+    def _take_back_intents(self, before: dict[str, SegmentRecord | None]) -> None:
+        """Plain creates a stop kept from being sent: their intents go (state says what happened)."""
+        unsent = [address for address in before if address in self._stopped]
+        if not unsent:
+            return
+
+        def take_back(state: State) -> None:
+            for address in unsent:
+                if before[address] is None:
+                    state.segments.pop(address, None)
+                else:
+                    state.segments[address] = before[address]
+
+        with contextlib.suppress(StateError):  # then the next plan sees the intents and creates them
+            self.store.update(take_back, wait=False)
 
     def _settle(self, result: ApplyResult) -> None:
         """Make every result durable; one whose write failed is reported as not recorded."""

@@ -42,7 +42,8 @@ def result_lines(result) -> list[str]:
     lines = []
     if result.failed or result.not_attempted:
         lines.append("")
-        lines.append(f"Apply incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+        how = f"Apply {result.stopped}" if result.stopped else "Apply incomplete"
+        lines.append(f"{how}: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
                      f"{len(result.not_attempted)} not attempted.")
         for change, detail in result.succeeded:
             lines.append(f"  ok      {change.address}: {detail}")
