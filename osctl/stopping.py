@@ -78,7 +78,7 @@ class StopSignals:
         again = self._requested.is_set()
         self._requested.set()
         # os.write, not print: the interrupted code may be inside a print to the same stream
-        text = (f"\nReceived {name} again: still waiting for the operations in flight."
+        text = (f"\nReceived {name}: still stopping; waiting for the operations in flight."
                 if again else
                 f"\nReceived {name}: starting nothing new; waiting for the operations in flight, "
                 f"then saving state and releasing the lock.")
