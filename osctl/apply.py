@@ -14,13 +14,19 @@ Order and safety:
   apply. A kill in that window loses only results whose intents are already
   durable (pending_create, or an id that is gone), which the next plan adopts
   or forgets; the store is flushed before apply returns;
+- once `stop_reason()` says why (SIGINT/SIGTERM, see osctl.stopping), no new
+  operation starts; those in flight finish and are recorded; the rest are listed
+  as not attempted (plain creates' intents are taken back: they were never sent);
 - a failure does not stop independent operations; the result lists what
-  succeeded, what failed and why, and what was not attempted.
+  succeeded, what failed and why, and what was not attempted. An operation done
+  in OneSignal whose state write failed is reported as exactly that (NotRecorded:
+  what was done, and what the next plan will make of it), never as "failed".
 The executor reports progress to an observer and never prints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +34,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from osctl.errors import ApiError, OsctlError
+from osctl.errors import ApiError, OsctlError, StateError
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.model import Action, Plan, SegmentChange
 from osctl.state.model import SegmentRecord, State
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
+
+
+class NotRecorded(OsctlError):
+    """Done in OneSignal, but state could not record it."""
 
 
 class ApplyObserver(Protocol):
@@ -47,6 +57,8 @@ class ApplyResult:
     succeeded: list[tuple[SegmentChange, str]] = field(default_factory=list)
     failed: list[tuple[SegmentChange, str]] = field(default_factory=list)
     not_attempted: list[tuple[SegmentChange, str]] = field(default_factory=list)
+    state_incomplete: bool = False  # something done in OneSignal could not be recorded in state
+    stopped: str | None = None  # why apply stopped early, e.g. "stopped by SIGTERM"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, change, detail):
@@ -61,6 +73,13 @@ class ApplyResult:
         with self._lock:
             self.not_attempted.append((change, why))
 
+    def unrecorded(self, change, error):
+        """A success whose state write turned out to have failed."""
+        with self._lock:
+            self.succeeded = [(c, d) for c, d in self.succeeded if c is not change]
+            self.failed.append((change, error))
+            self.state_incomplete = True
+
     @property
     def failed_addresses(self) -> set[str]:
         """Segments that did not reach their planned state: exports that need them wait."""
@@ -69,34 +88,98 @@ class ApplyResult:
 
 class Executor:
     def __init__(self, *, store, clients: dict, observer: ApplyObserver, now: Callable[[], datetime],
-                 parallelism: int = 10):
+                 parallelism: int = 10, stop_reason: Callable[[], str | None] = lambda: None):
         self.store, self.clients, self.observer, self.now = store, clients, observer, now
         self.parallelism = max(1, parallelism)
+        self.stop_reason = stop_reason
+        self._stopped: set[str] = set()  # addresses not started because of a stop
+        self._unconfirmed: list[tuple[SegmentChange, int, str, str]] = []  # results written with wait=False
+        self._not_recorded: set[str] = set()  # addresses done in OneSignal but not in state
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
         changes = list(plan.changes)
         deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         deleted_ok: set[str] = set()
-        self._parallel(deletes, lambda c: self._delete(c, result, deleted_ok))
+        self._parallel(deletes, self._unless_stopped(result, lambda c: self._delete(c, result, deleted_ok)))
         plain_creates = [c for c in changes if c.action == Action.CREATE]
-        if plain_creates:
+        before_intents: dict[str, SegmentRecord | None] = {}
+        if plain_creates and not self.stop_reason():
             stamp = self._stamp()
-            self.store.update(lambda s: [_put(s, _pending(c, stamp)) for c in plain_creates])
+
+            def intend(state: State) -> None:
+                for c in plain_creates:
+                    before_intents[c.address] = state.segments.get(c.address)
+                    _put(state, _pending(c, stamp))
+
+            try:
+                self.store.update(intend)
+            except StateError as exc:  # nothing is sent whose intent is not durable
+                for change in plain_creates:
+                    result.skip(change, f"not created: recording the intent in state failed: {exc}")
+                plain_creates = []
         creates = []
         for change in changes:
             if change.action == Action.CREATE:
-                creates.append(change)
+                if plain_creates:
+                    creates.append(change)
             elif change.action == Action.REPLACE:
                 if change.address in deleted_ok:
                     creates.append(change)
-                else:
+                elif change.address not in self._not_recorded | self._stopped:
                     result.skip(change, "not created: deleting the old segment failed")
-        self._parallel(creates, lambda c: self._create(c, result))
-        for change in changes:
-            if change.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE):
-                self._guard(change, "state", result, lambda c=change: self._state_only(c))
+        self._parallel(creates, self._unless_stopped(result, lambda c: self._create(c, result), old_deleted=True))
+        self._take_back_intents(before_intents)
+        state_only = [c for c in changes if c.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE)]
+        for change in state_only:
+            self._unless_stopped(result, lambda c: self._guard(c, "state", result, lambda: self._state_only(c)))(
+                change)
+        self._settle(result)
         return result
+
+    def _unless_stopped(self, result: ApplyResult, work, *, old_deleted: bool = False):
+        """`work(change)`, unless a stop was asked for: then the change is listed as not
+        started (`old_deleted`: a replace's create, after its delete)."""
+        def run(change: SegmentChange) -> None:
+            reason = self.stop_reason()
+            if reason is None:
+                work(change)
+                return
+            result.stopped = reason
+            self._stopped.add(change.address)
+            if old_deleted and change.action == Action.REPLACE:
+                result.skip(change, f"not created: {reason} after the old segment was deleted; "
+                                    f"the next apply creates it")
+            else:
+                result.skip(change, f"not started: {reason}")
+        return run
+
+    def _take_back_intents(self, before: dict[str, SegmentRecord | None]) -> None:
+        """Plain creates a stop kept from being sent: their intents go (state says what happened)."""
+        unsent = [address for address in before if address in self._stopped]
+        if not unsent:
+            return
+
+        def take_back(state: State) -> None:
+            for address in unsent:
+                if before[address] is None:
+                    state.segments.pop(address, None)
+                else:
+                    state.segments[address] = before[address]
+
+        with contextlib.suppress(StateError):  # then the next plan sees the intents and creates them
+            self.store.update(take_back, wait=False)
+
+    def _settle(self, result: ApplyResult) -> None:
+        """Make every result durable; one whose write failed is reported as not recorded."""
+        try:
+            self.store.flush()
+        except StateError as exc:
+            for change, sequence, done, then in self._unconfirmed:
+                if not self.store.recorded(sequence):
+                    message = f"{done}, but recording it in state failed: {exc}; {then}"
+                    self.observer.failed(change, "record", message)
+                    result.unrecorded(change, message)
 
     # -- plumbing -------------------------------------------------------------
     def _parallel(self, changes: list[SegmentChange], work) -> None:
@@ -110,7 +193,9 @@ class Executor:
         try:
             detail = work()
         except OsctlError as exc:
-            self.observer.failed(change, step, str(exc))
+            if isinstance(exc, NotRecorded):
+                result.state_incomplete = True
+            self.observer.failed(change, "record" if isinstance(exc, NotRecorded) else step, str(exc))
             result.fail(change, str(exc))
             return False
         except Exception as exc:  # keep going with independent operations; report it
@@ -126,6 +211,17 @@ class Executor:
     def _client(self, change: SegmentChange):
         return self.clients[change.app]
 
+    def _record(self, change: SegmentChange, mutate, *, done: str, then: str, wait: bool) -> None:
+        """Record in state what was just `done` in OneSignal; NotRecorded (saying `then`:
+        what the next plan makes of it) if state cannot be written."""
+        try:
+            sequence = self.store.update(mutate, wait=wait)
+        except StateError as exc:
+            self._not_recorded.add(change.address)
+            raise NotRecorded(f"{done}, but recording it in state failed: {exc}; {then}") from None
+        if not wait:
+            self._unconfirmed.append((change, sequence, done, then))
+
     def _stamp(self) -> str:
         return self.now().isoformat().replace("+00:00", "Z")
 
@@ -133,11 +229,15 @@ class Executor:
     def _delete(self, change: SegmentChange, result: ApplyResult, deleted_ok: set[str]) -> None:
         def work() -> str:
             found = self._client(change).delete_segment(change.app_id, change.segment_id)
+            done = f"deleted in OneSignal (id={change.segment_id})" if found \
+                else f"already gone from OneSignal (id={change.segment_id})"
             if change.action == Action.REPLACE:
                 # the old id is gone; what follows is a create whose intent must be durable first
-                self.store.update(lambda s: _put(s, _pending(change, self._stamp())))
+                self._record(change, lambda s: _put(s, _pending(change, self._stamp())), done=done, wait=True,
+                             then="the old segment is already gone from OneSignal and the next apply will create it")
             else:
-                self.store.update(lambda s: s.segments.pop(change.address, None), wait=False)
+                self._record(change, lambda s: s.segments.pop(change.address, None), done=done, wait=False,
+                             then="the next plan will forget it")
             return f"deleted id={change.segment_id}" if found else f"already gone id={change.segment_id}"
 
         if self._guard(change, "delete", result, work):
@@ -147,7 +247,9 @@ class Executor:
         def work() -> str:
             new_id, how = self._send_create(change)
             stamp = self._stamp()
-            self.store.update(lambda s: _put(s, _created(change, new_id, stamp)), wait=False)
+            self._record(change, lambda s: _put(s, _created(change, new_id, stamp)), wait=False,
+                         done=f"created in OneSignal (id={new_id})",
+                         then="its intent is in state, so the next plan finds it by name and adopts it")
             return f"{how} id={new_id}"
 
         self._guard(change, "create", result, work)

@@ -25,12 +25,14 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
     """Carry out the plan: segment changes first, then due exports."""
     from osctl import runtime
     from osctl.state import open_backend
+    from osctl.stopping import StopSignals
 
     if planfile and (targets or excludes):
         raise UsageError("--target/--exclude cannot be combined with a saved plan: it is applied exactly as saved")
     config = load_config(settings)
     backend = open_backend(config)
-    with backend.lock("apply", lock_timeout), \
+    stop = StopSignals()  # SIGINT/SIGTERM: see osctl.stopping
+    with stop, backend.lock("apply", lock_timeout), \
             runtime.clients(config, settings.resolved_api_url, parallelism=parallelism,
                         verbose=settings.verbose > 0) as clients:
         state = backend.read()
@@ -46,7 +48,8 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
                 click.echo("Apply cancelled.")
                 return 1
         _enforce_safety(the_plan, allow_mass_destroy)
-        return _execute(settings, the_plan, backend, state, clients, parallelism, config)
+        code = _execute(settings, the_plan, backend, state, clients, parallelism, config, stop)
+    return stop.exit_code(code)
 
 
 def _saved_plan(path: str, config, state, clients):
@@ -84,7 +87,7 @@ def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
             raise SafetyViolation(f"apply refused: {violation.message}")
 
 
-def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config) -> int:
+def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop) -> int:
     from osctl import runtime
     from osctl.apply import Executor
     from osctl.cli.apply_view import TextObserver, result_lines
@@ -97,30 +100,39 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
     persist = os.environ.get("OSCTL_BENCH_PERSIST_AT_END") != "1"
     store = StateStore(backend, state if state is not None else State.new(), persist=persist)
     executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
-                        now=runtime.now, parallelism=parallelism)
-    result = executor.run(the_plan)
-    store.flush()
+                        now=runtime.now, parallelism=parallelism, stop_reason=stop.reason)
+    with stop.changing():
+        result = executor.run(the_plan)
     for line in result_lines(result):
         click.echo(line)
-    exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses)
+    try:
+        store.flush()
+    except OsctlError as exc:
+        not_run = "; due exports were not run" if the_plan.exports else ""
+        click.echo(f"Error: {exc}{not_run}", err=True)
+        return 1
+    exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses, stop)
     return 1 if result.failed or result.not_attempted or exports_failed else 0
 
 
-def _run_exports(settings: Settings, the_plan, config, store, clients, failed_segments) -> bool:
+def _run_exports(settings: Settings, the_plan, config, store, clients, failed_segments, stop) -> bool:
     """Due exports, after the segment changes; True when any failed."""
     if not the_plan.exports:
         return False
+    if stop.reason():
+        for run in the_plan.exports:
+            click.echo(f"export.{run.name}: not started: {stop.reason()}")
+        return True
     from osctl import runtime
     from osctl.cli.exports_cmd import TextObserver as ExportsObserver
     from osctl.exports import apply_exports
 
     outcome = apply_exports(the_plan.exports, config, store, clients, runtime.now,
                             ExportsObserver(quiet=settings.quiet), config_dir=config.directory,
-                            failed_segments=failed_segments)
+                            failed_segments=failed_segments, stop_reason=stop.reason, sleep=stop.sleep)
     store.flush()
-    for run, detail in outcome.succeeded:
-        click.echo(f"export.{run.name}: {detail}")
-    for run, error in outcome.failed:
-        click.echo(f"export.{run.name} failed: {error}", err=True)
-    click.echo(f"Exports: {len(outcome.succeeded)} succeeded, {len(outcome.failed)} failed.")
-    return bool(outcome.failed)
+    from osctl.cli.exports_cmd import outcome_lines
+
+    for line, err in outcome_lines(outcome):
+        click.echo(line, err=err)
+    return bool(outcome.failed or outcome.stopped)

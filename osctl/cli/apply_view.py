@@ -33,14 +33,17 @@ class TextObserver:
             self._say(f"{change.address}: {_VERBS[step][1]} [{detail}]")
 
     def failed(self, change, step, error):
-        self._say(f"{change.address}: {step} failed: {error}", err=True)
+        # "record": done in OneSignal, not in state; the error says exactly that
+        self._say(f"{change.address}: {error}" if step == "record" else f"{change.address}: {step} failed: {error}",
+                  err=True)
 
 
 def result_lines(result) -> list[str]:
     lines = []
     if result.failed or result.not_attempted:
         lines.append("")
-        lines.append(f"Apply incomplete: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
+        how = f"Apply {result.stopped}" if result.stopped else "Apply incomplete"
+        lines.append(f"{how}: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
                      f"{len(result.not_attempted)} not attempted.")
         for change, detail in result.succeeded:
             lines.append(f"  ok      {change.address}: {detail}")
@@ -48,7 +51,10 @@ def result_lines(result) -> list[str]:
             lines.append(f"  FAILED  {change.address}: {error}")
         for change, why in result.not_attempted:
             lines.append(f"  skipped {change.address}: {why}")
-        lines.append("State records exactly what was done; run 'osctl plan' to see what remains.")
+        if result.state_incomplete:
+            lines.append("State could not record all of it (see above); run 'osctl plan' to see what remains.")
+        else:
+            lines.append("State records exactly what was done; run 'osctl plan' to see what remains.")
         return lines
     counts: dict[str, int] = {}
     for change, _ in result.succeeded:

@@ -57,6 +57,7 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
     from osctl.state import open_backend
     from osctl.state.model import State
     from osctl.state.store import StateStore
+    from osctl.stopping import StopSignals
 
     try:
         wait = parse_duration(lock_timeout)
@@ -72,7 +73,8 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
     forced = names if force else tuple(n for n in names if not declared[n].schedule)
     apps = sorted({declared[n].app for n in names})
     backend = open_backend(config)
-    with backend.lock("exports run", wait), \
+    stop = StopSignals()  # SIGINT/SIGTERM: see osctl.stopping
+    with stop, backend.lock("exports run", wait), \
             runtime.clients(config, settings.resolved_api_url, apps=apps,
                         verbose=settings.verbose > 0) as clients:
         state = backend.read()
@@ -89,16 +91,23 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
             return 0
         store = StateStore(backend, state if state is not None else State.new())
         observer = TextObserver(quiet=settings.quiet)
-        result = apply_exports(runs, config, store, clients, runtime.now, observer,
-                               config_dir=config.directory)
+        with stop.changing():
+            result = apply_exports(runs, config, store, clients, runtime.now, observer,
+                                   config_dir=config.directory, stop_reason=stop.reason, sleep=stop.sleep)
         store.flush()
-    for run_, detail in result.succeeded:
-        click.echo(f"export.{run_.name}: {detail}")
-    for run_, error in result.failed:
-        click.echo(f"export.{run_.name} failed: {error}", err=True)
-    done, failed = len(result.succeeded), len(result.failed)
-    click.echo(f"Exports: {done} succeeded, {failed} failed.")
-    return 1 if failed else 0
+    for line, err in outcome_lines(result):
+        click.echo(line, err=err)
+    return stop.exit_code(1 if result.failed or result.stopped else 0)
+
+
+def outcome_lines(result) -> list[tuple[str, bool]]:
+    """(line, to stderr) for each export's outcome, then the count."""
+    lines = [(f"export.{run.name}: {detail}", False) for run, detail in result.succeeded]
+    lines += [(f"export.{run.name} failed: {error}", True) for run, error in result.failed]
+    lines += [(f"export.{run.name}: {why}", False) for run, why in result.stopped]
+    stopped = f", {len(result.stopped)} stopped" if result.stopped else ""
+    lines.append((f"Exports: {len(result.succeeded)} succeeded, {len(result.failed)} failed{stopped}.", False))
+    return lines
 
 
 class TextObserver:

@@ -14,6 +14,9 @@ from osctl.cli.options import Settings, global_options, pass_settings
 def force_unlock(settings: Settings, lock_id: str) -> int:
     """Remove the state lock LOCK_ID (shown in the "state is locked" message).
 
+    A local lock file that cannot be read (left empty by a full disk or a killed
+    osctl) is removed with LOCK_ID `unreadable`.
+
     Only for a lock whose holder is gone: removing the lock of a running osctl
     lets two writers change state at once.
     """
@@ -21,7 +24,7 @@ def force_unlock(settings: Settings, lock_id: str) -> int:
     from osctl.state import open_backend
 
     backend = open_backend(load_or_fail(settings.config_path))
-    backend.force_unlock(lock_id)
+    removed = backend.force_unlock(lock_id) or f"lock {lock_id}"
     if not settings.quiet:
-        click.echo(f"Removed lock {lock_id} from {backend.description}.")
+        click.echo(f"Removed {removed} from {backend.description}.")
     return 0

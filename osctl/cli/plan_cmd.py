@@ -11,7 +11,7 @@ from osctl.cli.planning import (
     plan_options,
     render_plan,
 )
-from osctl.errors import SafetyViolation
+from osctl.errors import OsctlError, SafetyViolation
 
 
 @click.command()
@@ -26,7 +26,6 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
          parallelism) -> int:
     """Show what apply would do: compare config, state and the live app."""
     from osctl import runtime
-    from osctl.fileio import write_atomic
     from osctl.plan import planfile
     from osctl.state import open_backend
 
@@ -40,10 +39,27 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
     blocking = [v for v in the_plan.violations if not v.overridable]
     if out:
         # saved even when it fails below, so a pull-request job can still post it; apply refuses it
-        write_atomic(out, planfile.dumps(the_plan))
+        save_plan(out, planfile.dumps(the_plan))
         if not settings.quiet and not blocking:
             click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: osctl apply {out}", err=True)
     if blocking:
         # prevent_destroy makes the plan itself fail (docs/design.md#safety)
         raise SafetyViolation("plan fails: " + "; ".join(v.message for v in blocking))
     return 2 if detailed_exitcode and the_plan.has_changes else 0
+
+
+def save_plan(out: str, text: str) -> None:
+    """Write the saved plan whole or not at all; a directory that is missing is not made
+    (a typo in --out should not scatter directories)."""
+    from pathlib import Path
+
+    from osctl.fileio import write_atomic
+
+    path = Path(out)
+    if not path.parent.is_dir():
+        problem = "is not a directory" if path.parent.exists() else "does not exist"
+        raise OsctlError(f"cannot save the plan to {out}: {path.parent} {problem}; nothing was saved")
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise OsctlError(f"cannot save the plan to {out}: {exc.strerror or exc}; nothing was saved") from None

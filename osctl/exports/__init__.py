@@ -52,10 +52,12 @@ def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[s
 def apply_exports(plan_runs, config, store, clients: dict, now_fn: Callable[[], datetime], observer=None, *,
                   config_dir: str | Path, failed_segments: Iterable[str] = (),
                   sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                  policy=None, http=None):
+                  policy=None, http=None, stop_reason: Callable[[], str | None] = lambda: None):
     """Run the planned exports; state is persisted after every file. Returns ExportsResult
-    (succeeded / failed, each a list of (ExportRun, text)). An export whose `after_segment`
-    is in `failed_segments` is not run."""
+    (succeeded / failed / stopped, each a list of (ExportRun, text)). An export whose
+    `after_segment` is in `failed_segments` is not run. Once `stop_reason()` says why (e.g.
+    "stopped by SIGTERM"), no export or file starts and waiting for a file ends (its
+    request stays in state for the next run); a download under way is finished."""
     from osctl.exports.download import download_client
     from osctl.exports.polling import PollPolicy
     from osctl.exports.runner import NullObserver, Runner
@@ -65,7 +67,7 @@ def apply_exports(plan_runs, config, store, clients: dict, now_fn: Callable[[], 
     try:
         runner = Runner(config=config, store=store, clients=clients, http=http, config_dir=Path(config_dir),
                         now=now_fn, observer=observer or NullObserver(), sleep=sleep, monotonic=monotonic,
-                        policy=policy or PollPolicy())
+                        policy=policy or PollPolicy(), stop_reason=stop_reason)
         return runner.run_all(tuple(plan_runs), failed_segments=frozenset(failed_segments))
     finally:
         if own_http:

@@ -76,10 +76,15 @@ class ExportFailed(OsctlError):
     pass
 
 
+class ExportStopped(OsctlError):
+    """A stop was asked for (SIGINT/SIGTERM): the export ends early, its request kept in state."""
+
+
 @dataclass
 class ExportsResult:
     succeeded: list[tuple[ExportRun, str]] = field(default_factory=list)
     failed: list[tuple[ExportRun, str]] = field(default_factory=list)
+    stopped: list[tuple[ExportRun, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, run: ExportRun, detail: str) -> None:
@@ -89,6 +94,10 @@ class ExportsResult:
     def fail(self, run: ExportRun, error: str) -> None:
         with self._lock:
             self.failed.append((run, error))
+
+    def stop(self, run: ExportRun, why: str) -> None:
+        with self._lock:
+            self.stopped.append((run, why))
 
 
 @dataclass
@@ -104,6 +113,7 @@ class Runner:
     monotonic: Callable[[], float] = time.monotonic  # timeouts and poll timing
     rng: Callable[[], float] = random.random
     policy: PollPolicy = field(default_factory=PollPolicy)
+    stop_reason: Callable[[], str | None] = lambda: None  # e.g. "stopped by SIGTERM"
 
     # -- many exports ------------------------------------------------------------
     def run_all(self, runs, *, failed_segments=frozenset()) -> ExportsResult:
@@ -117,6 +127,9 @@ class Runner:
 
         def serve(queue: list[ExportRun]) -> None:
             for run in queue:
+                if self.stop_reason():
+                    result.stop(run, f"not started: {self.stop_reason()}")
+                    continue
                 if run.after_segment and run.after_segment in failed_segments:
                     error = f"not run: {run.after_segment}, which it exports, was not created"
                     self.observer.export_failed(run, error)
@@ -136,6 +149,10 @@ class Runner:
         self.observer.export_started(run)
         try:
             detail = self._run(run)
+        except ExportStopped as exc:
+            self.observer.export_failed(run, str(exc))
+            result.stop(run, str(exc))
+            return
         except OsctlError as exc:
             self._failed(run, str(exc))
             result.fail(run, str(exc))
@@ -172,8 +189,13 @@ class Runner:
             for message_id in run.messages:
                 if message_id in done:
                     continue  # exported since the plan was made
+                if self.stop_reason():
+                    raise ExportStopped(f"{self.stop_reason()} after {len(files)} file(s); the next run "
+                                        f"exports the messages left")
                 try:
                     files.append(self._file(run, export, tick, message_id))
+                except ExportStopped:
+                    raise
                 except OsctlError as exc:
                     errors.append(f"message {message_id}: {exc}")
                     self.observer.export_step(run, f"message {message_id} failed: {exc}")
@@ -255,6 +277,7 @@ class Runner:
                 wait = clip(self.policy.busy_delay(busy, self.rng), self.monotonic(), deadline)
                 self.observer.export_step(run, f"account busy with another export; asking again in {wait:.0f} s")
                 self.sleep(wait)
+                self._unless_stopped("while the account was busy; nothing was requested")
                 continue
             except OutcomeUnknown:
                 # the export may have started; asking again is the only way to get a URL
@@ -313,7 +336,9 @@ class Runner:
     # -- polling and downloading --------------------------------------------------------
     def _poll_and_fetch(self, run, export, url, origin, records, deadline, destination) -> tuple[Path, dl.Received]:
         first_look = origin + self.policy.first_delay(records)
+        waiting = "while OneSignal made the file; the request is kept in state and the next run resumes it"
         self.sleep(clip(first_look - self.monotonic(), self.monotonic(), deadline))
+        self._unless_stopped(waiting)
         looks = broken = 0
         last = "no answer yet"
         while True:
@@ -341,6 +366,12 @@ class Runner:
                     f"and the next run resumes it while its link is valid")
             wait = clip(self.policy.delay(looks, now - origin, self.rng, retry_after), now, deadline)
             self.sleep(wait)
+            self._unless_stopped(waiting)
+
+    def _unless_stopped(self, when: str) -> None:
+        reason = self.stop_reason()
+        if reason:
+            raise ExportStopped(f"{reason} {when}")
 
     def _fetch(self, run, export, url, response, destination) -> tuple[Path, dl.Received]:
         total = _content_length(response)

@@ -19,6 +19,9 @@ from typing import Protocol
 from osctl.errors import LockHeld, StateError
 from osctl.state.model import State, encode_state
 
+# What `osctl force-unlock` takes instead of an id for a local lock file that cannot be read
+UNREADABLE_LOCK = "unreadable"
+
 
 @dataclass(frozen=True)
 class LockInfo:
@@ -73,8 +76,9 @@ class StateBackend(Protocol):
         """Hold the state lock for the block; LockHeld naming the holder after waiting
         up to `timeout_seconds` (0 = fail at once)."""
 
-    def force_unlock(self, lock_id: str) -> None:
-        """Remove the lock if its id is `lock_id`; StateError otherwise."""
+    def force_unlock(self, lock_id: str) -> str | None:
+        """Remove the lock if its id is `lock_id` (or, for the local file, if it cannot be read
+        and `lock_id` is UNREADABLE_LOCK); StateError otherwise. May say what it removed."""
 
 
 class BackendBase:

@@ -2,13 +2,15 @@
 
     <path>          the state (mode 0600: in-flight export URLs are bearer links)
     <path>.backup   the version before the last write (a hard link: no copying)
-    <path>.lock     exists while a writer holds the lock; holds its LockInfo as JSON
+    <path>.lock     exists while a writer holds the lock; holds its LockInfo as JSON,
+                    complete or not at all (written to a temp file, then linked)
     .<name>.*.tmp   a write in progress; left only by a killed writer, removed by
                     the next one that takes the lock
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -19,11 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from osctl.errors import StateError
-from osctl.state.backend import BackendBase, LockInfo, lock_held
+from osctl.errors import LockHeld, StateError
+from osctl.state.backend import UNREADABLE_LOCK, BackendBase, LockInfo, lock_held
 from osctl.state.model import State, decode_state
 
 POLL_SECONDS = 0.1
+# link() errors that mean "this file system has no hard links"
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
 
 
 class LocalBackend(BackendBase):
@@ -118,23 +122,27 @@ class LocalBackend(BackendBase):
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StateError(f"cannot create {self.lock_path.parent}: {exc.strerror or exc}") from None
-        while True:
-            try:
-                fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                break
-            except FileExistsError:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    holder = self._holder()
-                    raise lock_held(holder, self.description, timeout_seconds, _stale_hint(holder)) from None
-                time.sleep(min(POLL_SECONDS, remaining))
-            except OSError as exc:
-                raise StateError(f"cannot create lock file {self.lock_path}: {exc.strerror or exc}") from None
+        # Complete content or no lock: the holder's details go to a temp file first, which
+        # is then hard-linked to the lock path (a link, like O_EXCL, fails if the lock exists).
+        temp = self._temp_path(self.lock_path.name)
         try:
-            os.write(fd, payload)
-            os.fsync(fd)
+            self._lock_errors(lambda: _write_synced(temp, payload))
+            while True:
+                try:
+                    self._lock_errors(lambda: self._link_lock(temp, payload))
+                    break
+                except FileExistsError:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        holder = self._holder()
+                        if holder is None and not self.lock_path.exists():
+                            continue  # released while we looked at it
+                        if holder is None:
+                            raise self._unreadable_lock_held(timeout_seconds) from None
+                        raise lock_held(holder, self.description, timeout_seconds, _stale_hint(holder)) from None
+                    time.sleep(min(POLL_SECONDS, remaining))
         finally:
-            os.close(fd)
+            temp.unlink(missing_ok=True)
         try:
             self._remove_stale_temp_files()
             yield info
@@ -143,16 +151,71 @@ class LocalBackend(BackendBase):
             if holder is not None and holder.id == info.id:  # not if it was force-unlocked meanwhile
                 self.lock_path.unlink(missing_ok=True)
 
-    def force_unlock(self, lock_id: str) -> None:
+    def _lock_errors(self, work) -> None:
+        try:
+            work()
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise StateError(f"cannot take the state lock: writing {self.lock_path} failed: "
+                             f"{exc.strerror or exc}; no lock was taken") from None
+
+    def _link_lock(self, temp: Path, payload: bytes) -> None:
+        try:
+            os.link(temp, self.lock_path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            self._place_lock_without_links(payload)
+
+    def _place_lock_without_links(self, payload: bytes) -> None:
+        # A file system without hard links: create exclusively, and remove it again if
+        # writing it fails, so that a full disk leaves no empty lock behind.
+        fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            self.lock_path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+
+    def _unreadable_lock_held(self, waited: float) -> LockHeld:
+        waited_text = f" after waiting {waited:g}s" if waited else ""
+        return LockHeld(f"state is locked{waited_text}: the lock file {self.lock_path} cannot be read "
+                        f"({self._unreadable_reason()}); if no osctl is running, remove it with: "
+                        f"osctl force-unlock {UNREADABLE_LOCK} ({self.description})")
+
+    def _unreadable_reason(self) -> str:
+        try:
+            size = self.lock_path.stat().st_size
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        if size == 0:
+            return "it is empty: an osctl ran out of disk space or was killed while writing it"
+        return f"its {size} bytes are not a lock osctl wrote"
+
+    def force_unlock(self, lock_id: str) -> str:
         if not self.lock_path.exists():
             raise StateError(f"no lock is held on {self.description}")
         holder = self._holder()
         if holder is None:
-            raise StateError(f"the lock file {self.lock_path} cannot be read; if no osctl is running, "
-                             "delete it by hand")
+            if lock_id != UNREADABLE_LOCK:
+                raise StateError(f"the lock file {self.lock_path} cannot be read "
+                                 f"({self._unreadable_reason()}); if no osctl is running, remove it with: "
+                                 f"osctl force-unlock {UNREADABLE_LOCK}")
+            reason = self._unreadable_reason()
+            self.lock_path.unlink(missing_ok=True)
+            return f"the unreadable lock file {self.lock_path} ({reason})"
         if holder.id != lock_id:
             raise StateError(f"lock ID {lock_id} does not match the current lock: {holder.describe()}")
         self.lock_path.unlink(missing_ok=True)
+        return f"lock {lock_id}"
 
     def _holder(self, attempts: int = 3) -> LockInfo | None:
         for attempt in range(attempts):
@@ -167,8 +230,9 @@ class LocalBackend(BackendBase):
 
     def _remove_stale_temp_files(self) -> None:
         # Only a killed writer leaves these, and we now hold the lock, so none is live.
+        # (never another process's lock temp file: it may be placing its lock right now)
         for name in (self.path.name, self.backup_path.name):
-            for leftover in self.path.parent.glob(f".{name}.*.tmp"):
+            for leftover in self.path.parent.glob(f".{name}.[0-9]*.tmp"):
                 leftover.unlink(missing_ok=True)
 
 

@@ -50,11 +50,12 @@ class StateStore:
         with self._changed:
             return read(self._state)
 
-    def update(self, mutate: Callable[[State], None], *, wait: bool = True) -> None:
+    def update(self, mutate: Callable[[State], None], *, wait: bool = True) -> int:
         """Apply `mutate` to the state and persist it; with `wait`, return only once durable.
 
         Assign records or fields; do not edit a record's filters list in place
-        (see osctl.state.model). StateError if state cannot be written.
+        (see osctl.state.model). StateError if state cannot be written. Returns the
+        mutation's sequence number, for recorded().
         """
         with self._changed:
             self._raise_if_failed()
@@ -64,6 +65,12 @@ class StateStore:
                 self._start_writer()
                 if wait:
                     self._wait_until_durable(self._applied)
+            return self._applied
+
+    def recorded(self, sequence: int) -> bool:
+        """Whether the mutation `update` numbered `sequence` is durable."""
+        with self._changed:
+            return self._durable >= sequence
 
     def flush(self) -> None:
         """Return once everything applied is durable (writes nothing if it already is)."""
