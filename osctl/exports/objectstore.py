@@ -184,7 +184,7 @@ class Bucket:
         retry = {"max_retries": 3, "retry_timeout": timedelta(seconds=60)}
         try:
             if self.scheme == "s3":
-                config = {"copy_if_not_exists": "multipart"}
+                config = {"copy_if_not_exists": "multipart", "checksum_algorithm": "sha256"}
                 if options.get("region"):
                     config["region"] = options["region"]
                 elif not (self.environ.get("AWS_REGION") or self.environ.get("AWS_DEFAULT_REGION")):

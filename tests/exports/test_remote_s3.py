@@ -140,3 +140,32 @@ def test_no_credentials_in_the_environment_is_said_plainly(harness, s3, monkeypa
                           "AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE), "
                           "nor from workload identity")
     assert server.keys(bucket) == []
+
+
+def test_killed_mid_upload_leaves_no_object_and_the_next_run_resumes_the_recorded_export(harness, s3):
+    from tests.exports.test_kill import kill, start_osctl, wait_for
+
+    server, bucket = s3
+    configure(harness, server, bucket)
+    proxy = FileProxy(harness.emu.url)
+    proxy.throttle = (1024, 0.02)  # ~50 KB/s: the upload runs for a while, a chunk behind the download
+    try:
+        env = {"AWS_ACCESS_KEY_ID": "moto-key", "AWS_SECRET_ACCESS_KEY": "moto-secret-value"}
+        proc = start_osctl(harness, proxy.url, env=env)
+        wait_for(lambda: proxy.sent >= 8 * 1024, proc)  # part of the file is on its way to the bucket
+        kill(proc)
+        assert server.keys(bucket) == []
+        assert server.pending_uploads(bucket) == []
+        assert harness.record("nightly").files == [] and len(harness.record("nightly").in_flight) == 1
+        proxy.throttle = None
+        harness.api_url = proxy.url
+        result = harness.run(forced=["nightly"])
+    finally:
+        proxy.close()
+    assert result.failed == [], result.failed
+    assert len(harness.export_requests()) == 1  # the recorded export was fetched again, not requested again
+    file = harness.record("nightly").files[0]
+    assert file.bytes > 2 * 8 * 1024  # the kill came before half of the file
+    data_key = file.path.removeprefix(f"s3://{bucket}/")
+    assert server.keys(bucket) == [data_key, data_key + ".sha256"]
+    assert hashlib.sha256(server.body(bucket, data_key)).hexdigest() == file.sha256
