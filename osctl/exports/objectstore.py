@@ -45,8 +45,8 @@ from osctl.exports import naming
 from osctl.exports.destinations import DestinationError, Fill, Published
 from osctl.exports.remote import SCHEMES, RemoteURL
 
-# obstore raises its own errors, and the built-in FileNotFoundError / ValueError for some
-_STORE_ERRORS = (oe.BaseError, FileNotFoundError, ValueError)
+# obstore raises its own errors, and built-in ones (FileNotFoundError, OSError, ValueError) for some
+_STORE_ERRORS = (oe.BaseError, OSError, ValueError)
 SINGLE_PUT_MAX = 5 * 1024**3  # S3's limit for one PUT (Azure allows 5000 MiB)
 PART_SIZE = 8 * 1024 * 1024  # multipart writer: part size; memory is about PART_SIZE * PARTS_IN_FLIGHT
 PARTS_IN_FLIGHT = 2
@@ -118,6 +118,7 @@ class Bucket:
         return Published(str(url.with_key(key)), received, etag=etag, version=version)
 
     def _staged(self, url: RemoteURL, fill: Fill) -> Published:
+        self._exists(url.key)  # credentials and bucket checked before the download is spent
         staging = _staging_key(url.key)
         writer = self._call("start an upload of", staging, lambda: obstore.open_writer(
             self.store, staging, buffer_size=PART_SIZE, max_concurrency=PARTS_IN_FLIGHT))
@@ -201,8 +202,8 @@ class Bucket:
                 return AzureStore(self.bucket, config=config, client_options=client, retry_config=retry)
             return GCSStore(self.bucket, client_options=client, retry_config=retry)
         except _STORE_ERRORS as exc:
-            raise DestinationError(f"{self.scheme}://{self.bucket}: cannot set up the {SCHEMES[self.scheme]} "
-                                   f"client: {_short(exc)}" + self._missing_credentials()) from None
+            raise DestinationError(f"cannot open {self.scheme}://{self.bucket} ({SCHEMES[self.scheme]}): "
+                                   f"{_short(exc)}" + self._missing_credentials()) from None
 
     def _call(self, operation: str, key: str, action):
         try:

@@ -169,3 +169,19 @@ def test_killed_mid_upload_leaves_no_object_and_the_next_run_resumes_the_recorde
     data_key = file.path.removeprefix(f"s3://{bucket}/")
     assert server.keys(bucket) == [data_key, data_key + ".sha256"]
     assert hashlib.sha256(server.body(bucket, data_key)).hexdigest() == file.sha256
+
+
+def test_retention_deletes_the_recorded_older_object_and_its_sidecar_only(harness, s3):
+    server, bucket = s3
+    configure(harness, server, bucket, keep="  keep: 1\n")
+    server.s3().put_object(Bucket=bucket, Key="onesignal/nightly/1999-01-01.csv.gz", Body=b"not osctl's")
+    assert harness.run().failed == []
+    first = harness.record("nightly").files[0].path
+    harness.emu.advance(86400)
+    assert harness.run().failed == []
+    second = harness.record("nightly").files[-1].path
+    assert first != second
+    keys = [f"s3://{bucket}/{k}" for k in server.keys(bucket)]
+    assert keys == [f"s3://{bucket}/onesignal/nightly/1999-01-01.csv.gz", second, second + ".sha256"]
+    record = harness.record("nightly")
+    assert [f.path for f in record.files] == [second] and [p.path for p in record.pruned] == [first]
