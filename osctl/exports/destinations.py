@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from osctl.errors import OsctlError
 from osctl.exports import download as dl
@@ -76,7 +77,7 @@ class Destinations:
     def __init__(self, config_dir: Path, storage: dict | None = None):
         self.local = LocalFiles(config_dir)
         self.storage = storage or {}
-        self._buckets: dict[tuple[str, str], object] = {}
+        self._buckets: dict[tuple[str, str], Any] = {}  # objectstore.Bucket
 
     def publish(self, target: str, fill: Fill, size: int | None = None) -> Published:
         url = self._remote(target)

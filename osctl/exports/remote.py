@@ -39,9 +39,9 @@ def parse_remote(url: str) -> RemoteURL | None:
     """The parts of an object-store URL; None for a local path (or a URL remote_problem rejects)."""
     if remote_problem(url) is not None:
         return None
-    scheme = url_scheme(url)
-    bucket, _, key = url.split("://", 1)[1].partition("/")
-    return RemoteURL(scheme, bucket, key)
+    scheme, rest = url.split("://", 1)
+    bucket, _, key = rest.partition("/")
+    return RemoteURL(scheme.lower(), bucket, key)
 
 
 def remote_problem(url: str) -> tuple[str, str] | None:

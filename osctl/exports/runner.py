@@ -108,7 +108,8 @@ class Runner:
     monotonic: Callable[[], float] = time.monotonic  # timeouts and poll timing
     rng: Callable[[], float] = random.random
     policy: PollPolicy = field(default_factory=PollPolicy)
-    destinations: Destinations | None = None  # default: local files and the config's storage options
+    # default (None): local files and the config's storage options, made in __post_init__
+    destinations: Destinations = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.destinations is None:
