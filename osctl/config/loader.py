@@ -252,8 +252,9 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
+    storage = dict(merged.storages[0].data) if merged.storages else {}
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
-                    exports=tuple(exports))
+                    exports=tuple(exports), storage=storage)
     return Config(**{**config.__dict__, "digest": config_digest(config)})
 
 
@@ -284,6 +285,8 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
         timezone=data.get("timezone", "UTC"),
         timeout_seconds=parse_duration(data["timeout"]) if "timeout" in data else DEFAULT_TIMEOUT_SECONDS,
         options=block, messages=selector, segment=segment, location=item.where(),
+        keep_files=data["keep"] if isinstance(data.get("keep"), int) else None,
+        keep_seconds=parse_duration(data["keep"]) if isinstance(data.get("keep"), str) else None,
     )
 
 
@@ -295,7 +298,10 @@ def config_digest(config: Config) -> str:
         "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy] for s in config.segments),
         "exports": sorted(
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
-             json.dumps(e.options, sort_keys=True, default=str)] for e in config.exports),
+             json.dumps(e.options, sort_keys=True, default=str)] + ([e.keep] if e.keep else [])
+            for e in config.exports),
     }
+    if config.storage:  # only when declared: digests of older configs stay as they were
+        content["storage"] = config.storage
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

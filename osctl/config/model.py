@@ -68,10 +68,23 @@ class Export:
     messages: MessageSelector | None = None
     segment: str | None = None  # subscriptions: the segment exported, if any
     location: Location | None = field(default=None, compare=False)
+    keep_files: int | None = None  # retention: keep this many newest files
+    keep_seconds: int | None = None  # retention: keep files written within this long
 
     @property
     def address(self) -> str:
         return f"export.{self.name}"
+
+    @property
+    def keep(self) -> str | None:
+        """The retention as written in the config (30d, 12), None when files are kept forever."""
+        if self.keep_files is not None:
+            return str(self.keep_files)
+        if self.keep_seconds is not None:
+            from osctl.durations import format_duration
+
+            return format_duration(self.keep_seconds)
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Config:
     segments: tuple[Segment, ...]
     exports: tuple[Export, ...]
     digest: str = ""  # sha256 over the canonical content, for saved plans
+    # non-secret options of remote destinations by URL scheme ("s3", "az"), as declared
+    storage: dict = field(default_factory=dict, compare=False, hash=False)
 
     def segment(self, app: str, name: str) -> Segment | None:
         for s in self.segments:

@@ -246,7 +246,14 @@ def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, 
     if key.lower() in _KEY_ITSELF and "dsn_env" in allowed:
         return (path + (key,), f"unknown key '{key}': connection strings never go into the config",
                 "dsn_env: the NAME of the environment variable that holds the connection string", True)
+    if path[:1] == ("storage",) and _CLOUD_SECRET.search(key):
+        return (path + (key,), f"unknown key '{key}': cloud credentials never go into the config",
+                "credentials come from the environment: AWS_*, GOOGLE_APPLICATION_CREDENTIALS or AZURE_*; "
+                "here only " + ", ".join(allowed), True)
     return (path + (key,), f"unknown key '{key}'" + did_you_mean(key, allowed), ", ".join(allowed), True)
+
+
+_CLOUD_SECRET = re.compile(r"key|secret|token|password|credential|sas|signature", re.IGNORECASE)
 
 
 def _describe_alternatives(error, path: tuple, schema: dict, prefix: tuple) -> list[tuple[tuple, str, str, bool]]:

@@ -18,6 +18,7 @@ from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
 from osctl.durations import parse_duration
+from osctl.exports.remote import cloud_extra_installed, remote_problem, url_scheme
 from osctl.schedule import cron_error, timezone_error
 
 PLACEHOLDERS = ("app", "app_id", "export", "kind", "message_id", "date", "time", "tick")
@@ -53,6 +54,7 @@ class Merged:
     versions: list[Item] = field(default_factory=list)
     apps: dict[str, Item] = field(default_factory=dict)
     states: list[Item] = field(default_factory=list)
+    storages: list[Item] = field(default_factory=list)
     segments: list[Item] = field(default_factory=list)
     exports: list[Item] = field(default_factory=list)
     files: list[SourceDoc] = field(default_factory=list)
@@ -97,6 +99,8 @@ def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: 
                 merged.apps[alias] = item
         if "state" in data:
             merged.states.append(Item(doc, ("state",), data["state"]))
+        if isinstance(data.get("storage"), dict):
+            merged.storages.append(Item(doc, ("storage",), data["storage"]))
         for collection in ("segments", "exports"):
             entries = data.get(collection)
             if isinstance(entries, list):
@@ -161,6 +165,10 @@ def _check_version_and_state(merged: Merged, report: Report) -> None:
         first = merged.states[0].where(key=True)
         report.add(extra, (), f"'state' is already configured in {first.file}:{first.line}",
                    "one 'state:' block across all files", key=True)
+    for extra in merged.storages[1:]:
+        first = merged.storages[0].where(key=True)
+        report.add(extra, (), f"'storage' is already configured in {first.file}:{first.line}",
+                   "one 'storage:' block across all files", key=True)
     for item in merged.states[:1]:
         state = item.data if isinstance(item.data, dict) else {}
         backend = state.get("backend", "local")
@@ -512,6 +520,8 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
     destination = data.get("destination")
     if not isinstance(destination, str):
         return
+    if url_scheme(destination) is not None:
+        _check_remote_destination(item, destination, report)
     try:
         parts = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(destination)
                  if name is not None]
@@ -539,6 +549,18 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
                     "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
     if destination.endswith(("/", "\\")) or destination in (".", ".."):
         report.add(item, ("destination",), "destination names a directory", "a file path such as exports/{date}.csv.gz")
+
+
+def _check_remote_destination(item: Item, destination: str, report: Report) -> None:
+    """An object-store URL (s3://bucket/key): a separate branch from local paths."""
+    problem = remote_problem(destination)
+    if problem:
+        report.add(item, ("destination",), problem[0], problem[1])
+        return
+    if not cloud_extra_installed():
+        scheme = url_scheme(destination)
+        report.add(item, ("destination",), f"{scheme}:// destinations need the cloud extra, which is not installed",
+                   "pip install 'osctl[cloud]' (or a local path such as exports/{export}/{date}.csv.gz)")
 
 
 def _check_subscriptions(item: Item, block: dict, app: str | None, declared: dict, report: Report) -> None:

@@ -6,6 +6,8 @@
 Modules: due (pure: due runs and why), messages (message selectors and bookmarks),
 naming (pure: destination placeholders, -N), polling (pure: when to look again),
 columns (pure: documented CSV headers), download (HTTP + files: stream, verify, place),
+destinations (local files or object stores behind one interface; objectstore: S3, GCS,
+Azure via obstore), remote (pure: destination URLs), retention (pure: keep:),
 runner (one export end to end; accounts in parallel, one export per account at a time).
 """
 
@@ -68,7 +70,10 @@ def apply_exports(plan_runs, config, store, clients: dict, now_fn: Callable[[], 
         runner = Runner(config=config, store=store, clients=clients, http=http, config_dir=Path(config_dir),
                         now=now_fn, observer=observer or NullObserver(), sleep=sleep, monotonic=monotonic,
                         policy=policy or PollPolicy(), stop_reason=stop_reason)
-        return runner.run_all(tuple(plan_runs), failed_segments=frozenset(failed_segments))
+        try:
+            return runner.run_all(tuple(plan_runs), failed_segments=frozenset(failed_segments))
+        finally:
+            runner.destinations.close()
     finally:
         if own_http:
             http.close()

@@ -11,13 +11,15 @@ One export run writes one file (subscriptions, outcomes) or one per message
        run resumes rather than starting a second export
     4. look at the URL at the estimated generation time, then with backoff (polling.py)
        until the file is there or the timeout passed (403/404 mean "not ready")
-    5. stream it to a temp file beside the destination while verifying it; a broken or
-       corrupt download is fetched again; only a verified file is placed (-N if taken)
-    6. record the file (path, bytes, rows, sha256, tick, duration), the message bookmark,
-       and drop the InFlight entry
+    5. stream it to its destination (destinations.py: a temp file beside a local path, or
+       an upload to an object store) while verifying it; a broken or corrupt download is
+       fetched again; only a verified file is placed (-N if the name is taken)
+    6. record the file (path or URL, bytes, rows, sha256, tick, duration, ETag), the message
+       bookmark, and drop the InFlight entry
 
 The timeout applies to each file. When every file is written, the export's last
-success and the tick it satisfied are recorded. Exports of one account run one at a
+success and the tick it satisfied are recorded, and files beyond the export's retention
+(keep:) that state recorded are deleted and recorded as pruned. Exports of one account run one at a
 time (OneSignal makes one export per account at a time); accounts run in parallel.
 Progress goes to an observer; nothing here prints.
 """
@@ -43,11 +45,13 @@ from osctl.durations import parse_duration
 from osctl.errors import OsctlError
 from osctl.exports import download as dl
 from osctl.exports import naming
+from osctl.exports.destinations import Destinations, Published
 from osctl.exports.due import is_per_message
 from osctl.exports.polling import PollPolicy, clip
+from osctl.exports.retention import to_prune
 from osctl.plan.model import ExportRun
 from osctl.schedule import format_time, parse_time
-from osctl.state.model import ExportRecord, FileRecord, InFlight, State
+from osctl.state.model import ExportRecord, FileRecord, InFlight, PrunedFile, State
 
 URL_LIFETIME = timedelta(days=3)  # docs/onesignal-api.md#exports
 # An in-flight URL this close to its expiry is not resumed: the download might not make it.
@@ -114,6 +118,12 @@ class Runner:
     rng: Callable[[], float] = random.random
     policy: PollPolicy = field(default_factory=PollPolicy)
     stop_reason: Callable[[], str | None] = lambda: None  # e.g. "stopped by SIGTERM"
+    # default (None): local files and the config's storage options, made in __post_init__
+    destinations: Destinations = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.destinations is None:
+            self.destinations = Destinations(self.config_dir, self.config.storage)
 
     # -- many exports ------------------------------------------------------------
     def run_all(self, runs, *, failed_segments=frozenset()) -> ExportsResult:
@@ -206,11 +216,37 @@ class Runner:
             raise ExportFailed(f"{written}{len(errors)} failed: " + "; ".join(errors))
         finished = format_time(self.now())
         self.store.update(lambda s: _succeeded(s, run.name, finished, run.due_tick))
+        pruned = self._prune(run, export, files)
         if not files:
-            return "no new messages: nothing to export"
+            return "no new messages: nothing to export" + pruned
         rows = sum(f.rows for f in files)
         names = ", ".join(f.path for f in files[:3]) + (f", … ({len(files)} files)" if len(files) > 3 else "")
-        return f"{names} ({rows:,} rows)"
+        return f"{names} ({rows:,} rows){pruned}"
+
+    def _prune(self, run: ExportRun, export: Export, written: list[FileRecord]) -> str:
+        """Delete the recorded files beyond the export's retention; record each one deleted.
+        A file that cannot be deleted stays recorded and is tried again after the next run."""
+        if export.keep is None:
+            return ""
+        now = self.now()
+        files = self.store.view(lambda s: list(_record(s, run.name).files))
+        doomed = to_prune(files, keep_files=export.keep_files, keep_seconds=export.keep_seconds, now=now,
+                          protected={f.path for f in written})
+        pruned, failed = 0, []
+        for file in doomed:
+            try:
+                self.destinations.delete(file.path)
+            except OsctlError as exc:
+                failed.append(str(exc))
+                self.observer.export_step(run, f"could not delete {file.path} (retention): {exc}")
+                continue
+            gone = PrunedFile(path=file.path, sha256=file.sha256, tick=file.tick, written_at=file.written_at,
+                              pruned_at=format_time(now))
+            self.store.update(lambda s, f=file, g=gone: _pruned(s, run.name, f, g))
+            self.observer.export_step(run, f"deleted {file.path} (keep: {export.keep})")
+            pruned += 1
+        text = f"; {pruned} old file(s) deleted (keep: {export.keep})" if pruned else ""
+        return text + (f"; {len(failed)} old file(s) could not be deleted" if failed else "")
 
     def _file(self, run: ExportRun, export: Export, tick: datetime, message_id: str | None) -> FileRecord:
         unit_started = self.monotonic()
@@ -229,11 +265,9 @@ class Runner:
             waited = 0.0
         destination = self._destination(export, tick, message_id)
         origin = self.monotonic() - waited  # when OneSignal started making the file
-        final, received = self._poll_and_fetch(run, export, url, origin, records, deadline, destination)
-        record = FileRecord(
-            path=self._relative(final), bytes=received.bytes, rows=received.rows, sha256=received.sha256,
-            tick=format_time(tick), message_id=message_id, written_at=format_time(self.now()),
-            duration_seconds=round(self.monotonic() - unit_started, 3))
+        published = self._poll_and_fetch(run, export, url, origin, records, deadline, destination)
+        record = _file_record(published, tick, message_id, format_time(self.now()),
+                              round(self.monotonic() - unit_started, 3))
         self.store.update(lambda s: _file_written(s, run.name, record, export.kind, message_id))
         return record
 
@@ -334,7 +368,7 @@ class Runner:
         return None
 
     # -- polling and downloading --------------------------------------------------------
-    def _poll_and_fetch(self, run, export, url, origin, records, deadline, destination) -> tuple[Path, dl.Received]:
+    def _poll_and_fetch(self, run, export, url, origin, records, deadline, destination) -> Published:
         first_look = origin + self.policy.first_delay(records)
         waiting = "while OneSignal made the file; the request is kept in state and the next run resumes it"
         self.sleep(clip(first_look - self.monotonic(), self.monotonic(), deadline))
@@ -373,7 +407,7 @@ class Runner:
         if reason:
             raise ExportStopped(f"{reason} {when}")
 
-    def _fetch(self, run, export, url, response, destination) -> tuple[Path, dl.Received]:
+    def _fetch(self, run, export, url, response, destination) -> Published:
         total = _content_length(response)
 
         def progress(done: int, size: int | None, rows: int) -> None:
@@ -384,7 +418,7 @@ class Runner:
                               options=export.options, total=total, progress=progress)
 
         try:
-            return _written(destination, fill)
+            return self.destinations.publish(destination, fill, total)
         finally:
             response.close()
 
@@ -397,36 +431,28 @@ class Runner:
                                  platforms=options.get("platforms"), attribution=options.get("attribution"))
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
-        final, received = _written(destination, lambda sink: dl.receive([data], sink, kind="outcomes"))
-        record = FileRecord(path=self._relative(final), bytes=received.bytes, rows=received.rows,
-                            sha256=received.sha256, tick=format_time(tick), message_id=None,
-                            written_at=format_time(self.now()),
-                            duration_seconds=round(self.monotonic() - started, 3))
+        published = self.destinations.publish(destination, lambda sink: dl.receive([data], sink, kind="outcomes"),
+                                              len(data))
+        record = _file_record(published, tick, None, format_time(self.now()),
+                              round(self.monotonic() - started, 3))
         self.store.update(lambda s: _file_written(s, run.name, record, export.kind, None))
         return record
 
     # -- paths --------------------------------------------------------------------
-    def _destination(self, export: Export, tick: datetime, message_id: str | None) -> Path:
+    def _destination(self, export: Export, tick: datetime, message_id: str | None) -> str:
+        """The rendered destination: a path relative to the config dir, or an object URL."""
         app = self.config.apps[export.app]
         values = naming.placeholders(app=export.app, app_id=app.app_id, export=export.name, kind=export.kind,
                                      tick=tick, timezone=export.timezone, message_id=message_id)
-        return self.config_dir / naming.render(export.destination, values)
-
-    def _relative(self, path: Path) -> str:
-        try:
-            return path.resolve().relative_to(self.config_dir.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        return naming.render(export.destination, values)
 
 
-def _written(destination: Path, fill) -> tuple[Path, dl.Received]:
-    """write_verified, with file-system problems (permissions, a file where a directory
-    should be, a full disk) said plainly rather than as an internal error."""
-    try:
-        return dl.write_verified(destination, fill)
-    except OSError as exc:
-        where = exc.filename or destination
-        raise ExportFailed(f"cannot write the export file {destination}: {exc.strerror or exc} ({where})") from None
+def _file_record(published: Published, tick: datetime, message_id: str | None, written_at: str,
+                 duration: float) -> FileRecord:
+    received = published.received
+    return FileRecord(path=published.location, bytes=received.bytes, rows=received.rows, sha256=received.sha256,
+                      tick=format_time(tick), message_id=message_id, written_at=written_at,
+                      duration_seconds=duration, etag=published.etag, version=published.version)
 
 
 def outcomes_csv(outcomes: list[dict]) -> bytes:
@@ -464,6 +490,12 @@ def _file_written(state: State, name: str, file: FileRecord, kind: str, message_
     record.in_flight = [f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)]
     if message_id is not None and message_id not in record.messages_done:
         record.messages_done = [*record.messages_done, message_id]
+
+
+def _pruned(state: State, name: str, file: FileRecord, gone: PrunedFile) -> None:
+    record = _record(state, name)
+    record.files = [f for f in record.files if f != file]
+    record.pruned = [*record.pruned, gone]
 
 
 def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:

@@ -40,6 +40,8 @@ def export_status(config, state, now: datetime) -> list[dict]:
             "files": len(record.files) if record else 0,
             "last_file": _file(last_file) if last_file else None,
             "in_flight": [_flight(f, now) for f in record.in_flight] if record else [],
+            "keep": export.keep,
+            "pruned": [_pruned(p) for p in record.pruned] if record else [],
         })
     declared = {e.name for e in config.exports}
     for name in sorted(set(records) - declared):
@@ -53,13 +55,20 @@ def export_status(config, state, now: datetime) -> list[dict]:
             "messages_done": len(record.messages_done), "files": len(record.files),
             "last_file": _file(last_file) if last_file else None,
             "in_flight": [_flight(f, now) for f in record.in_flight],
+            "keep": None, "pruned": [_pruned(p) for p in record.pruned],
         })
     return rows
 
 
 def _file(file) -> dict:
     return {"path": file.path, "bytes": file.bytes, "rows": file.rows, "sha256": file.sha256, "tick": file.tick,
-            "message_id": file.message_id, "written_at": file.written_at, "duration_seconds": file.duration_seconds}
+            "message_id": file.message_id, "written_at": file.written_at, "duration_seconds": file.duration_seconds,
+            "etag": file.etag, "version": file.version}
+
+
+def _pruned(pruned) -> dict:
+    return {"path": pruned.path, "sha256": pruned.sha256, "tick": pruned.tick, "written_at": pruned.written_at,
+            "pruned_at": pruned.pruned_at}
 
 
 def _flight(flight, now: datetime) -> dict:
@@ -92,6 +101,12 @@ def render_text(rows: list[dict]) -> str:
         if file:
             lines.append(f"  last file:    {file['path']} ({file['rows']:,} rows, {file['bytes']:,} bytes, "
                          f"sha256 {file['sha256'][:12]}…)")
+        if row["keep"] or row["pruned"]:
+            keep = f"keep {row['keep']}" if row["keep"] else "none declared"
+            pruned = row["pruned"]
+            deleted = (f"; {len(pruned)} file(s) deleted, last {pruned[-1]['path']} at {pruned[-1]['pruned_at']}"
+                       if pruned else "; nothing deleted yet")
+            lines.append(f"  retention:    {keep} ({row['files']} file(s) kept){deleted}")
         if row["messages_done"]:
             lines.append(f"  messages:     {row['messages_done']} exported")
         for flight in row["in_flight"]:

@@ -69,7 +69,7 @@ class SegmentRecord:
 
 @dataclass
 class FileRecord:
-    path: str
+    path: str  # relative to the config dir, or an object-store URL (s3://bucket/key)
     bytes: int
     rows: int
     sha256: str
@@ -77,6 +77,29 @@ class FileRecord:
     message_id: str | None = None
     written_at: str | None = None
     duration_seconds: float | None = None
+    etag: str | None = None  # object stores: the ETag the store gave the object
+    version: str | None = None  # object stores with versioning: the object's version id
+
+    def to_dict(self) -> dict:
+        plain = _plain(self)
+        for key in _OPTIONAL_FILE_KEYS:  # written only when set: older readers never saw them
+            if plain[key] is None:
+                del plain[key]
+        return plain
+
+
+_OPTIONAL_FILE_KEYS = ("etag", "version")
+
+
+@dataclass
+class PrunedFile:
+    """A file osctl deleted under the export's retention (keep:)."""
+
+    path: str
+    sha256: str
+    tick: str | None
+    written_at: str | None
+    pruned_at: str
 
 
 @dataclass
@@ -99,16 +122,20 @@ class ExportRecord:
     files: list[FileRecord] = field(default_factory=list)
     in_flight: list[InFlight] = field(default_factory=list)
     last_error: str | None = None
+    pruned: list[PrunedFile] = field(default_factory=list)  # deleted under retention, newest last
 
     @property
     def address(self) -> str:
         return f"export.{self.name}"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "last_attempt": self.last_attempt, "last_success": self.last_success,
+        data = {"name": self.name, "last_attempt": self.last_attempt, "last_success": self.last_success,
                 "satisfied_tick": self.satisfied_tick, "messages_done": list(self.messages_done),
-                "files": [_plain(f) for f in self.files], "in_flight": [_plain(f) for f in self.in_flight],
+                "files": [f.to_dict() for f in self.files], "in_flight": [_plain(f) for f in self.in_flight],
                 "last_error": self.last_error}
+        if self.pruned:
+            data["pruned"] = [_plain(p) for p in self.pruned]
+        return data
 
 
 @dataclass
@@ -291,9 +318,12 @@ def _parse_export(name: str, raw: Any) -> ExportRecord:
              for i, item in enumerate(reader.array(raw, "files", optional=True))]
     in_flight = [_parse_in_flight(reader.nested("in_flight", i), item)
                  for i, item in enumerate(reader.array(raw, "in_flight", optional=True))]
+    pruned = [_parse_pruned(reader.nested("pruned", i), item)
+              for i, item in enumerate(reader.array(raw, "pruned", optional=True))]
     optional = {key: reader.text(raw, key, optional=True)
                 for key in ("last_attempt", "last_success", "satisfied_tick", "last_error")}
-    return ExportRecord(name=name, messages_done=messages, files=files, in_flight=in_flight, **optional)
+    return ExportRecord(name=name, messages_done=messages, files=files, in_flight=in_flight, pruned=pruned,
+                        **optional)
 
 
 def _parse_file(reader: _Reader, raw: Any) -> FileRecord:
@@ -306,7 +336,16 @@ def _parse_file(reader: _Reader, raw: Any) -> FileRecord:
                       tick=reader.text(raw, "tick", optional=True),
                       message_id=reader.text(raw, "message_id", optional=True),
                       written_at=reader.text(raw, "written_at", optional=True),
-                      duration_seconds=duration)
+                      duration_seconds=duration, etag=reader.text(raw, "etag", optional=True),
+                      version=reader.text(raw, "version", optional=True))
+
+
+def _parse_pruned(reader: _Reader, raw: Any) -> PrunedFile:
+    raw = reader.require_object(raw)
+    return PrunedFile(path=reader.text(raw, "path"), sha256=reader.text(raw, "sha256"),
+                      tick=reader.text(raw, "tick", optional=True),
+                      written_at=reader.text(raw, "written_at", optional=True),
+                      pruned_at=reader.text(raw, "pruned_at"))
 
 
 def _parse_in_flight(reader: _Reader, raw: Any) -> InFlight:

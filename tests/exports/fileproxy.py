@@ -28,6 +28,8 @@ class FileProxy:
         self.throttle: tuple[int, float] | None = None  # (bytes per piece, seconds between pieces)
         self.damaged = 0
         self.pushback = 0
+        self.chunked = False  # send file bodies without Content-Length (size unknown up front)
+        self.sent = 0  # file body bytes sent so far
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=30)
         proxy = self
@@ -66,7 +68,11 @@ class FileProxy:
                 for key, value in answer.headers.items():
                     if key.lower() in ("content-type", "retry-after", "content-disposition"):
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
+                chunked = proxy.chunked and self.path.startswith("/_files/") and answer.status_code == 200
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if self.command == "HEAD":
                     return
@@ -75,11 +81,18 @@ class FileProxy:
                     self.wfile.flush()
                     self.close_connection = True
                     return
+                if chunked:
+                    for start in range(0, len(data), 1 << 16):
+                        piece = data[start:start + (1 << 16)]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 if self.path.startswith("/_files/") and proxy.throttle:
                     piece, pause = proxy.throttle
                     for start in range(0, len(data), piece):
                         self.wfile.write(data[start:start + piece])
                         self.wfile.flush()
+                        proxy.sent += len(data[start:start + piece])
                         time.sleep(pause)
                     return
                 self.wfile.write(data)

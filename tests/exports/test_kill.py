@@ -22,8 +22,8 @@ CONFIG = """\
     """
 
 
-def start_osctl(harness, api_url: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OSCTL_", "ONESIGNAL_"))}
+def start_osctl(harness, api_url: str, env: dict | None = None) -> subprocess.Popen:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OSCTL_", "ONESIGNAL_"))}, **(env or {})}
     env.update({KEY_ENV: harness.emu.api_key, "ONESIGNAL_API_URL": api_url, "PYTHONPATH": str(REPO)})
     return subprocess.Popen([sys.executable, "-m", "osctl", "-c", str(harness.dir), "exports", "run", "nightly"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

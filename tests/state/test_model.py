@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 
 from osctl.errors import StateError
 from osctl.state.model import (
+    FileRecord,
+    PrunedFile,
     SegmentRecord,
     State,
     decode_state,
@@ -157,3 +160,29 @@ def test_segment_record_equality_ignores_the_cache():
     other = segment("A")
     encode_state(State("l", 1, "v", {record.address: record}))
     assert record == other and isinstance(record, SegmentRecord)
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_a_state_written_before_remote_destinations_loads_and_keeps_its_shape():
+    """Written by osctl before files could carry an ETag/version and exports a pruned list."""
+    document = (FIXTURES / "state-before-remote-destinations.json").read_bytes()
+    state = decode_state(document)
+    record = state.exports["nightly"]
+    assert [f.path for f in record.files] == ["exports/prod/nightly/2026-11-21.csv.gz",
+                                              "exports/prod/nightly/2026-11-22.csv.gz"]
+    assert all(f.etag is None and f.version is None for f in record.files) and record.pruned == []
+    assert json.loads(encode_state(state)) == json.loads(document)  # nothing new written for old records
+
+
+def test_remote_file_records_and_pruned_files_round_trip():
+    state = decode_state((FIXTURES / "state-before-remote-destinations.json").read_bytes())
+    record = state.exports["nightly"]
+    old = record.files.pop(0)
+    record.pruned.append(PrunedFile(path=old.path, sha256=old.sha256, tick=old.tick, written_at=old.written_at,
+                                    pruned_at="2026-11-23T03:01:00Z"))
+    record.files.append(FileRecord(path="s3://acme-data/onesignal/2026-11-23.csv.gz", bytes=9, rows=1,
+                                   sha256="c" * 64, tick="2026-11-23T03:00:00Z", etag='"abc"', version="v1"))
+    again = decode_state(encode_state(state))
+    assert again.exports["nightly"] == record
