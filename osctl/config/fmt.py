@@ -91,6 +91,10 @@ def _format(text: str) -> Formatted:
         return Formatted(text)
     if _has_alias(root):
         return Formatted(text, "uses YAML aliases (*name), which fmt leaves as written")
+    if not source.endswith("\n") and _shape(_compose(source + "\n")) != _shape(root):
+        # `a: |` + `  text` at the very end: the final newline fmt writes would become part of the value
+        return Formatted(text, "it ends in a block scalar (| or >) without a final newline, which fmt "
+                               "would add and so change that value; add the newline yourself")
     lines = source.split("\n")
     if lines[-1] == "":
         lines.pop()

@@ -410,3 +410,11 @@ def test_mangled_files_give_an_error_or_a_stable_result_never_a_crash(example, r
     assert fmt(result.text) == result.text
     assert Counter(x.strip() for x in result.text.splitlines() if x.strip().startswith("#")) == \
         Counter(x.strip() for x in text.splitlines() if x.strip().startswith("#"))
+
+
+def test_a_block_scalar_at_the_very_end_without_a_newline_is_left_as_written():
+    # found by the mangled-files property: adding fmt's final newline would make "b" into "b\n"
+    text = "osctl: 1\nsegments:\n  - name: a\n    description: |\n      b"
+    result = format_yaml(text)
+    assert result.text == text
+    assert "block scalar (| or >) without a final newline" in result.skipped
