@@ -5,6 +5,7 @@ import click
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import load_config
 from osctl.errors import OsctlError
+from osctl.shell import osctl_command
 
 
 @click.command("import")
@@ -39,8 +40,8 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
         state = backend.read() or State.new()
         existing = state.segments.get(address)
         if existing is not None and existing.id:
-            raise OsctlError(f"{address} is already managed (id {existing.id}); "
-                             f"'osctl state rm {address}' first to import another segment")
+            raise OsctlError(f"{address} is already managed (id {existing.id}); to import another segment, "
+                             f"first run: {osctl_command('state', 'rm', address)}")
         detail = clients[app_alias].get_segment(app.app_id, segment_id, detail=True)
         if detail is None:
             raise OsctlError(f"segment {segment_id} does not exist in app '{app_alias}' ({app.app_id})")

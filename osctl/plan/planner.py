@@ -24,6 +24,7 @@ from osctl.plan.model import (
     sort_changes,
 )
 from osctl.plan.safety import check_safety
+from osctl.shell import osctl_command
 from osctl.state.model import SegmentRecord, State
 
 
@@ -78,8 +79,8 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         if record.app not in config.apps:
             problems.append(
                 f"{record.address} is in state but app '{record.app}' is no longer configured; "
-                f"declare the app again to delete its segments, or drop them from state with "
-                f"'osctl state rm {record.address}'")
+                f"declare the app again to delete its segments, or drop them from state with: "
+                f"{osctl_command('state', 'rm', record.address)}")
     changes = [c for c in changes if selected(c.address, options)]
     if options.targets or options.excludes:
         warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
@@ -171,8 +172,8 @@ class _AppPlanner:
                 ids = ", ".join(s.id for s in found)
                 self.problems.append(
                     f"segment.{self.alias}.{segment.name}: a segment named '{segment.name}' already exists "
-                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with "
-                    f"'osctl import segment.{self.alias}.{segment.name} {found[0].id}', or rename yours")
+                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with: "
+                    f"{osctl_command('import', segment.address, found[0].id)}, or rename yours")
                 return None
             return self._create(segment, Reason.NEW)
         # an intent without an answer: the create may or may not have happened
@@ -212,7 +213,8 @@ def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], p
         seg = listed.get(change.segment_id)
         if seg is not None and getattr(seg, "read_only", False):
             problems.append(f"{change.address}: segment {change.segment_id} is read-only in OneSignal; "
-                            f"osctl cannot {change.action.value} it (remove it from state with 'osctl state rm')")
+                            f"osctl cannot {change.action.value} it (remove it from state with: "
+                            f"{osctl_command('state', 'rm', change.address)})")
         detail = app_live.details.get(change.segment_id)
         if detail is not None and getattr(detail, "unsupported", False):
             problems.append(f"{change.address}: its live filters include kinds the API does not support "
