@@ -13,3 +13,8 @@ import shlex
 def osctl_command(*args: str) -> str:
     """`osctl ARGS...` with each argument quoted for a POSIX shell where it needs it."""
     return " ".join(["osctl", *(shlex.quote(str(arg)) for arg in args)])
+
+
+def quote(arg: str) -> str:
+    """One argument as it would be typed in a shell (an address with spaces gets quotes)."""
+    return shlex.quote(str(arg))

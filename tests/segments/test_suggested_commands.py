@@ -49,3 +49,35 @@ def test_state_rm_hint_for_a_removed_app_is_quoted(ws):
     plan = ws.osctl("plan", "--no-exports")
     assert plan.exit_code == 1
     assert "drop them from state with: osctl state rm 'segment.prod.Loyal Users'" in plan.stderr
+
+
+def test_target_that_matches_nothing_is_an_error_with_the_closest_addresses(ws):
+    ws.write({"Loyal Users": US, "VIPs": US})
+    typo = ws.osctl("plan", "--no-exports", "--target", "segment.prod.loyal users")
+    assert typo.exit_code == 1
+    assert typo.stdout == ""
+    assert typo.stderr == (
+        "Error: --target 'segment.prod.loyal users' matches nothing in the configuration or state; "
+        "closest: 'segment.prod.Loyal Users' (addresses are segment.APP.NAME, segment.APP or export.NAME; "
+        "names are case-sensitive)\n")
+    wrong_app = ws.osctl("apply", "--auto-approve", "--no-exports", "--exclude", "segment.production")
+    assert wrong_app.exit_code == 1
+    assert wrong_app.stderr.startswith("Error: --exclude segment.production matches nothing in the "
+                                       "configuration or state; closest: segment.prod, segment.prod.VIPs, "
+                                       "'segment.prod.Loyal Users' (addresses are")
+    assert ws.live() == {}, "nothing was applied"
+
+
+def test_target_of_a_segment_only_in_state_or_a_whole_app_is_fine(ws):
+    ws.write({"Loyal Users": US, "VIPs": US})
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    ws.write({"VIPs": US})
+    gone = ws.osctl("plan", "--no-exports", "--target", "segment.prod.Loyal Users")
+    assert gone.exit_code == 0, gone.output
+    assert "segment.prod.Loyal Users will be deleted" in gone.stdout
+    assert ws.osctl("plan", "--no-exports", "--target", "segment.prod").exit_code == 0
+    nothing_close = ws.osctl("plan", "--no-exports", "--target", "export.zzz")
+    assert nothing_close.exit_code == 1
+    assert nothing_close.stderr == (
+        "Error: --target export.zzz matches nothing in the configuration or state "
+        "(addresses are segment.APP.NAME, segment.APP or export.NAME; names are case-sensitive)\n")
