@@ -168,6 +168,8 @@ class _AppPlanner:
         """Declared but not (or only as an unfinished intent) in state."""
         found = self.by_name.get(segment.name, []) if self.by_id is not None else []
         if record is None:
+            if found and self._unmanageable(segment, found[0]):
+                return None
             if found:
                 ids = ", ".join(s.id for s in found)
                 self.problems.append(
@@ -187,6 +189,17 @@ class _AppPlanner:
         return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=live.id,
                             after=list(segment.filters), after_digest=segment.digest,
                             description=segment.description)
+
+    def _unmanageable(self, segment: Segment, live) -> bool:
+        """A read-only or dashboard-only segment in the way: importing it cannot work."""
+        from osctl.plan.unmanageable import why_unmanageable
+
+        reason = why_unmanageable(live, self.live.details.get(live.id))
+        if reason is not None:
+            self.problems.append(f"{segment.address}: a segment named '{segment.name}' already exists in "
+                                 f"OneSignal (id {live.id}) and {reason}; osctl cannot "
+                                 f"manage it: rename yours")
+        return reason is not None
 
     def undeclared(self, record: SegmentRecord) -> SegmentChange | None:
         segment_id = record.id
