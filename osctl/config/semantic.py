@@ -539,6 +539,19 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
                     "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
     if destination.endswith(("/", "\\")) or destination in (".", ".."):
         report.add(item, ("destination",), "destination names a directory", "a file path such as exports/{date}.csv.gz")
+        return
+    _check_local_destination(item, destination, report)
+
+
+def _check_local_destination(item: Item, destination: str, report: Report) -> None:
+    """Inside the config directory, named .csv.gz; a URL (s3://, ...) is not a local path."""
+    from osctl.exports.naming import has_scheme, local_destination_problem
+
+    if has_scheme(destination):
+        return
+    problem = local_destination_problem(destination)
+    if problem:
+        report.add(item, ("destination",), *problem)
 
 
 def _check_subscriptions(item: Item, block: dict, app: str | None, declared: dict, report: Report) -> None:
