@@ -41,7 +41,10 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
     if out:
         # saved even when it fails below, so a pull-request job can still post it; apply refuses it
         save_plan(out, planfile.dumps(the_plan))
-        if not settings.quiet and not blocking:
+        if blocking:
+            click.echo(f"\nSaved the plan to {out} for review; apply refuses it while prevent_destroy blocks it.",
+                       err=True)
+        elif not settings.quiet:
             click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {osctl_command('apply', out)}",
                        err=True)
     if blocking:
