@@ -15,3 +15,43 @@ def parse_segment_address(address: str, app_aliases) -> tuple[str, str]:
             return alias, rest[len(alias) + 1:]
     raise UsageError(f"{address!r} names no configured app (valid: segment.APP.NAME with APP one of "
                      f"{', '.join(sorted(app_aliases)) or 'none'})")
+
+
+def known_addresses(config, state) -> list[str]:
+    """Every address a --target/--exclude can name: declared and recorded segments, exports,
+    and the prefixes that select several (segment, segment.APP, export)."""
+    segments = {s.address for s in config.segments}
+    segments |= set(state.segments) if state is not None else set()
+    apps = {f"segment.{alias}" for alias in config.apps}
+    apps |= {f"segment.{r.app}" for r in (state.segments.values() if state is not None else ())}
+    exports = {e.address for e in config.exports}
+    prefixes = {"segment"} if segments else set()
+    prefixes |= {"export"} if exports else set()
+    return sorted(segments | apps | exports | prefixes)
+
+
+def unmatched_selection(targets, excludes, known: list[str]) -> str | None:
+    """Why --target/--exclude name an address that matches nothing (a typo would otherwise plan
+    "No changes" and exit 0), with the closest known addresses; None when all match."""
+    import difflib
+
+    from osctl.shell import quote
+
+    problems = []
+    for flag, patterns in (("--target", targets), ("--exclude", excludes)):
+        for pattern in patterns:
+            if any(a == pattern or a.startswith(pattern + ".") for a in known):
+                continue
+            by_folded: dict[str, str] = {}
+            for address in known:
+                if "." in address:  # "segment" or "export" alone is no help
+                    by_folded.setdefault(address.casefold(), address)
+            folded = pattern.casefold()
+            close = [folded] if folded in by_folded else \
+                difflib.get_close_matches(folded, list(by_folded), n=3, cutoff=0.6)
+            hint = f"; closest: {', '.join(quote(by_folded[c]) for c in close)}" if close else ""
+            problems.append(f"{flag} {quote(pattern)} matches nothing in the configuration or state{hint}")
+    if not problems:
+        return None
+    return "\n".join(problems) + " (addresses are segment.APP.NAME, segment.APP or export.NAME; " \
+                                 "names are case-sensitive)"

@@ -41,9 +41,14 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
         else:
             flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
             the_plan = build_plan(settings, config, state, clients, flags)
-            click.echo(render_plan(settings, the_plan, "text"), nl=False)
+            refusal = _refusal(the_plan, allow_mass_destroy)
+            # -q: the plan only when a person must read it to answer; a refusal is its reason alone
+            if not settings.quiet or (refusal is None and not auto_approve):
+                click.echo(render_plan(settings, the_plan, "text"), nl=False)
             if not the_plan.has_changes:
                 return 0
+            if refusal is not None:
+                raise refusal  # before asking: a "yes" could not make it apply
             if not _confirmed(auto_approve):
                 click.echo("Apply cancelled.")
                 return 1
@@ -81,10 +86,17 @@ def _confirmed(auto_approve: bool) -> bool:
     return answer.strip() == "yes"
 
 
-def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
+def _refusal(the_plan, allow_mass_destroy: bool) -> SafetyViolation | None:
     for violation in the_plan.violations:
         if not violation.overridable or not allow_mass_destroy:
-            raise SafetyViolation(f"apply refused: {violation.message}")
+            return SafetyViolation(f"apply refused: {violation.message}")
+    return None
+
+
+def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
+    refusal = _refusal(the_plan, allow_mass_destroy)
+    if refusal is not None:
+        raise refusal
 
 
 def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop) -> int:

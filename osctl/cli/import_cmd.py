@@ -5,6 +5,7 @@ import click
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import load_config
 from osctl.errors import OsctlError
+from osctl.shell import osctl_command
 
 
 @click.command("import")
@@ -39,17 +40,15 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
         state = backend.read() or State.new()
         existing = state.segments.get(address)
         if existing is not None and existing.id:
-            raise OsctlError(f"{address} is already managed (id {existing.id}); "
-                             f"'osctl state rm {address}' first to import another segment")
+            raise OsctlError(f"{address} is already managed (id {existing.id}); to import another segment, "
+                             f"first run: {osctl_command('state', 'rm', address)}")
         detail = clients[app_alias].get_segment(app.app_id, segment_id, detail=True)
         if detail is None:
             raise OsctlError(f"segment {segment_id} does not exist in app '{app_alias}' ({app.app_id})")
         if detail.name and detail.name != name:
             raise OsctlError(f"segment {segment_id} is named {detail.name!r} in OneSignal, not {name!r}; "
                              f"import it under segment.{app_alias}.{detail.name}")
-        if detail.unsupported:
-            raise OsctlError(f"segment {segment_id} uses filters the API does not support "
-                             f"(unsupported_in_api); osctl cannot manage it")
+        _refuse_unmanageable(clients[app_alias], app.app_id, segment_id, detail)
         filters = try_canonical(list(detail.filters))
         if filters is None:
             raise OsctlError(f"segment {segment_id} has filters osctl cannot read")
@@ -64,3 +63,19 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
                + ("Its live filters match the configuration." if same else
                   "Its live filters differ from the configuration: the next plan replaces it."))
     return 0
+
+
+def _refuse_unmanageable(client, app_id: str, segment_id: str, detail) -> None:
+    """Read-only segments (only the list tells) and dashboard-only filters cannot be managed:
+    importing one would make every later plan fail."""
+    from osctl.plan.unmanageable import READ_ONLY, why_unmanageable
+
+    listed = next((s for s in client.list_segments(app_id) if s.id == segment_id), None)
+    reason = why_unmanageable(listed, detail)
+    if reason is None:
+        return
+    name = (listed.name if listed is not None else None) or detail.name
+    named = f" ({name!r})" if name else ""
+    hint = (f". To export it, name it in an export as segment: {{name: {name}, existing: true}}"
+            if reason == READ_ONLY and name else "")
+    raise OsctlError(f"segment {segment_id}{named} {reason}; osctl cannot manage it: rename yours{hint}")

@@ -10,6 +10,7 @@ from osctl.cli.schema_cmd import schema_text
 from osctl.config.loader import config_files
 from osctl.errors import OsctlError
 from osctl.fileio import write_atomic
+from osctl.shell import osctl_command
 
 CONFIG_NAME = "osctl.yaml"
 # The config's JSON Schema, beside it for editors: the template's first line points here
@@ -50,9 +51,8 @@ def init(settings: Settings, directory: str | None) -> int:
         click.echo(f"Wrote {config} and {target / SCHEMA_NAME} (the schema editors check it against)")
         if added:
             click.echo(f"Added {', '.join(added)} to {target / '.gitignore'}")
-        where = "" if target == Path(".") else f" -c {target}"
-        click.echo(f"Next: put your App ID in {config}, export ONESIGNAL_API_KEY, "
-                   f"then run 'osctl validate{where}'.")
+        validate = osctl_command("validate", *(() if target == Path(".") else ("-c", str(target))))
+        click.echo(f"Next: put your App ID in {config}, export ONESIGNAL_API_KEY, then run: {validate}")
     return 0
 
 

@@ -33,7 +33,8 @@ class Settings:
         return self.api_url or os.environ.get("ONESIGNAL_API_URL") or DEFAULT_API_URL
 
     def color(self, stream_isatty: bool) -> bool:
-        return stream_isatty and not self.no_color and "NO_COLOR" not in os.environ
+        # no-color.org: only a non-empty NO_COLOR disables colour
+        return stream_isatty and not self.no_color and not os.environ.get("NO_COLOR")
 
 
 def _settings(ctx: click.Context) -> Settings:

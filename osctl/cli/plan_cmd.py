@@ -12,6 +12,7 @@ from osctl.cli.planning import (
     render_plan,
 )
 from osctl.errors import OsctlError, SafetyViolation
+from osctl.shell import osctl_command
 
 
 @click.command()
@@ -40,8 +41,12 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
     if out:
         # saved even when it fails below, so a pull-request job can still post it; apply refuses it
         save_plan(out, planfile.dumps(the_plan))
-        if not settings.quiet and not blocking:
-            click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: osctl apply {out}", err=True)
+        if blocking:
+            click.echo(f"\nSaved the plan to {out} for review; apply refuses it while prevent_destroy blocks it.",
+                       err=True)
+        elif not settings.quiet:
+            click.echo(f"\nSaved the plan to {out}. Apply exactly this plan with: {osctl_command('apply', out)}",
+                       err=True)
     if blocking:
         # prevent_destroy makes the plan itself fail (docs/design.md#safety)
         raise SafetyViolation("plan fails: " + "; ".join(v.message for v in blocking))

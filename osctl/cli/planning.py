@@ -41,6 +41,7 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     from osctl.plan.live import gather
     from osctl.plan.planner import PlanOptions, make_plan
 
+    _check_selection(config, state, flags)
     live = gather(config, state, clients, flags.refresh, flags.parallelism)
     options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
                           include_exports=flags.include_exports)
@@ -56,6 +57,17 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, runs)
     # the segment changes do not depend on the exports: add the runs instead of planning again
     return dataclasses.replace(the_plan, exports=tuple(runs), warnings=the_plan.warnings + waiting)
+
+
+def _check_selection(config: Config, state, flags: PlanFlags) -> None:
+    """A --target/--exclude that matches nothing is a typo, not an empty plan."""
+    from osctl.addresses import known_addresses, unmatched_selection
+    from osctl.errors import UsageError
+
+    if flags.targets or flags.excludes:
+        problem = unmatched_selection(flags.targets, flags.excludes, known_addresses(config, state))
+        if problem:
+            raise UsageError(problem)
 
 
 def _without_uncreated_segments(config, state, live, now, options, the_plan, runs):

@@ -215,6 +215,7 @@ def _resolve_app(item: Item, merged: Merged, default_app: str | None, report: Re
 
 def _check_segments(merged: Merged, default_app: str | None, report: Report) -> dict[tuple, Item]:
     declared: dict[tuple, Item] = {}
+    look_alikes: dict[tuple, Item] = {}
     for item in merged.segments:
         if not isinstance(item.data, dict):
             continue
@@ -227,7 +228,28 @@ def _check_segments(merged: Merged, default_app: str | None, report: Report) -> 
                            f"{first.file}:{first.line}", "each (app, name) once across all files")
             else:
                 declared[(app, name)] = item
+                _check_segment_name(item, app, name, look_alikes, report)
     return declared
+
+
+def _check_segment_name(item: Item, app: str, name: str, seen: dict, report: Report) -> None:
+    """Names the dashboard would show as something else, or as another declared segment."""
+    from osctl.config.names import look_alike_key, name_problem, same_text
+
+    problem = name_problem(name)
+    if problem:
+        report.add(item, ("name",), problem, "letters, digits, punctuation and single spaces; "
+                   "a name without spaces at either end")
+        return
+    first = seen.setdefault((app, look_alike_key(name)), item)
+    if first is not item:
+        where = first.where("name")
+        why = ("the same text in another Unicode form, such as é as one character or as e + combining accent"
+               if same_text(name, first.data["name"]) else
+               "names are compared ignoring letter case, Unicode form and repeated spaces")
+        report.add(item, ("name",), f"segment '{name}' of app '{app}' looks the same as '{first.data['name']}' "
+                   f"at {where.file}:{where.line} ({why})",
+                   "names that differ in more than letter case, Unicode form or spacing")
 
 
 def check_filters(item: Item, entries: list, report: Report) -> None:
@@ -549,6 +571,19 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
                     "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
     if destination.endswith(("/", "\\")) or destination in (".", ".."):
         report.add(item, ("destination",), "destination names a directory", "a file path such as exports/{date}.csv.gz")
+        return
+    _check_local_destination(item, destination, report)
+
+
+def _check_local_destination(item: Item, destination: str, report: Report) -> None:
+    """Inside the config directory, named .csv.gz; a URL (s3://, ...) is not a local path."""
+    from osctl.exports.naming import has_scheme, local_destination_problem
+
+    if has_scheme(destination):
+        return
+    problem = local_destination_problem(destination)
+    if problem:
+        report.add(item, ("destination",), *problem)
 
 
 def _check_remote_destination(item: Item, destination: str, report: Report) -> None:

@@ -30,8 +30,9 @@ def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[s
     list/view endpoints (paced by the client). `segment_changes` (the plan's segment
     changes, if known) tell which segments are created or replaced first."""
     from osctl.config.model import PER_MESSAGE_KINDS
+    from osctl.errors import PlanError
     from osctl.exports.due import make_runs, runs_wanted
-    from osctl.exports.messages import resolve
+    from osctl.exports.messages import candidates, select, unknown_ids_problem
 
     wanted = runs_wanted(config, state, now, forced)
     if names is not None:
@@ -39,12 +40,18 @@ def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[s
         wanted = {name: tick for name, tick in wanted.items() if name in keep}
     records = state.exports if state is not None else {}
     selections = {}
+    problems = []
     for export in config.exports:
         if export.name in wanted and export.kind in PER_MESSAGE_KINDS:
             record = records.get(export.name)
             done = record.messages_done if record is not None else ()
             app = config.apps[export.app]
-            selections[export.name] = resolve(clients[export.app], app.app_id, export, done, now)
+            found, missing = candidates(clients[export.app], app.app_id, export, done, now)
+            if missing:
+                problems.append(unknown_ids_problem(export, app.app_id, missing))
+            selections[export.name] = select(export, found, done, now)
+    if problems:
+        raise PlanError(problems)
     changing = None
     if segment_changes is not None:
         changing = [c.address for c in segment_changes if getattr(c.action, "value", c.action) in ("create", "replace")]

@@ -1,7 +1,9 @@
 """Which messages a per-message export covers now (`messages` selectors, docs/design.md#exports).
 
-    select(...)    pure: candidates + bookmarks + now -> Selection (ids, oldest first, and warnings)
-    resolve(...)   effects: reads the candidates through the client, then select()
+    candidates(...) effects: reads the messages through the client -> (found, ids not found)
+    select(...)     pure: candidates + bookmarks + now -> Selection (ids, oldest first, and warnings)
+
+A listed id the app does not have is an error (unknown_ids_problem), never skipped.
 
 The message list and view endpoints allow about one request per second per app; the
 client paces them and honours 429 Retry-After, so resolving costs one request per page of
@@ -51,19 +53,13 @@ class Selection:
     warnings: tuple[str, ...] = ()
 
 
-def select(export, candidates: Iterable[Candidate], done: Iterable[str], now: datetime,
-           *, missing: Iterable[str] = ()) -> Selection:
+def select(export, candidates: Iterable[Candidate], done: Iterable[str], now: datetime) -> Selection:
     """The messages `export` covers at `now`: not done yet, matching its selector, and (for
-    message_history) sent within OneSignal's 7-day window. `missing` are selected ids the API
-    did not know."""
+    message_history) sent within OneSignal's 7-day window."""
     selector = export.messages
     done_set = set(done)
     at = now.timestamp()
     warnings: list[str] = []
-    missing = sorted(set(missing) - done_set)
-    if missing:
-        warnings.append(f"message{'s' if len(missing) > 1 else ''} {', '.join(missing)} not found in app "
-                        f"'{export.app}' (deleted, or older than OneSignal keeps messages): skipped")
     chosen: list[Candidate] = []
     too_old: list[Candidate] = []
     for candidate in candidates:
@@ -111,6 +107,12 @@ def candidates(client, app_id: str, export, done: Iterable[str], now: datetime) 
     return [Candidate.of(m) for m in client.iter_messages(app_id, kind=kind, newer_than=newer_than)], []
 
 
-def resolve(client, app_id: str, export, done: Iterable[str], now: datetime) -> Selection:
-    found, missing = candidates(client, app_id, export, done, now)
-    return select(export, found, done, now, missing=missing)
+def unknown_ids_problem(export, app_id: str, missing: Iterable[str]) -> str:
+    """Why listed ids the app does not have stop the plan: skipping them would report
+    "nothing to export" for what is usually a typo or a message of another app."""
+    missing = sorted(missing)
+    where = f" ({export.location.file}:{export.location.line})" if export.location else ""
+    s, verb, them = ("s", "do", "them") if len(missing) > 1 else ("", "does", "it")
+    return (f"{export.address}{where}: message{s} {', '.join(missing)} {verb} not exist in app "
+            f"'{export.app}' ({app_id}); remove {them} from messages.ids (OneSignal may have deleted {them}, "
+            f"or no longer keeps {them})")

@@ -7,6 +7,10 @@ form (20261122T030000Z), which sorts and holds no colon.
 
 Files are never overwritten: a name that exists gets -1, -2, ... before its extensions
 (exports/2026-11-22.csv.gz -> exports/2026-11-22-1.csv.gz).
+
+A local destination stays inside the config directory (no absolute path, no '..' out of
+it) and, since every kind writes a gzip-compressed CSV, ends in .csv.gz. Placeholder
+values cannot break that (see safe_part), so the template alone is checked.
 """
 
 from __future__ import annotations
@@ -23,6 +27,35 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.@+=-]")
 # Trailing extensions a -N suffix goes in front of: short, starting with a letter.
 _EXTENSION = re.compile(r"^\.[A-Za-z][A-Za-z0-9]{0,4}$")
 MAX_EXTENSIONS = 2
+
+
+# Every kind writes gzip-compressed CSV (outcomes too: osctl compresses what it writes itself).
+FILE_EXTENSION = ".csv.gz"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def has_scheme(destination: str) -> bool:
+    """s3://..., gs://...: a URL, not a local path."""
+    return bool(_SCHEME.match(destination))
+
+
+def local_destination_problem(template: str) -> tuple[str, str] | None:
+    """(what is wrong, what is valid) for a local destination template, or None."""
+    valid = "a path relative to the config directory, such as exports/{export}/{date}" + FILE_EXTENSION
+    if template.startswith(("/", "\\")) or _DRIVE.match(template):
+        return "an absolute path: a local destination stays inside the config directory", valid
+    if template.startswith("~"):
+        return "'~' is not expanded: a local destination stays inside the config directory", valid
+    depth = 0
+    for part in re.split(r"[/\\]", template):
+        depth += -1 if part == ".." else 0 if part in ("", ".") else 1
+        if depth < 0:
+            return "'..' leads out of the config directory, where local destinations stay", valid
+    if not template.lower().endswith(FILE_EXTENSION):
+        return (f"the file is a gzip-compressed CSV, so its name must end in {FILE_EXTENSION}",
+                f"a name ending in {FILE_EXTENSION}, e.g. exports/{{export}}/{{date}}{FILE_EXTENSION}")
+    return None
 
 
 def safe_part(value: str) -> str:

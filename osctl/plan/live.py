@@ -34,6 +34,9 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
         declared = declared_by_name.get(record.name)
         if refresh == "full" or record.id is None or declared is None or declared.digest != record.digest:
             wanted.append(segment_id)
+    # an unmanaged segment in the way of a declared one: the plan says whether it could be imported
+    recorded = {r.name for r in records}
+    wanted += [by_name[name] for name in declared_by_name if name in by_name and name not in recorded]
     return wanted
 
 

@@ -24,6 +24,7 @@ from osctl.plan.model import (
     sort_changes,
 )
 from osctl.plan.safety import check_safety
+from osctl.shell import osctl_command
 from osctl.state.model import SegmentRecord, State
 
 
@@ -78,8 +79,8 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         if record.app not in config.apps:
             problems.append(
                 f"{record.address} is in state but app '{record.app}' is no longer configured; "
-                f"declare the app again to delete its segments, or drop them from state with "
-                f"'osctl state rm {record.address}'")
+                f"declare the app again to delete its segments, or drop them from state with: "
+                f"{osctl_command('state', 'rm', record.address)}")
     changes = [c for c in changes if selected(c.address, options)]
     if options.targets or options.excludes:
         warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
@@ -167,12 +168,14 @@ class _AppPlanner:
         """Declared but not (or only as an unfinished intent) in state."""
         found = self.by_name.get(segment.name, []) if self.by_id is not None else []
         if record is None:
+            if found and self._unmanageable(segment, found[0]):
+                return None
             if found:
                 ids = ", ".join(s.id for s in found)
                 self.problems.append(
                     f"segment.{self.alias}.{segment.name}: a segment named '{segment.name}' already exists "
-                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with "
-                    f"'osctl import segment.{self.alias}.{segment.name} {found[0].id}', or rename yours")
+                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with: "
+                    f"{osctl_command('import', segment.address, found[0].id)}, or rename yours")
                 return None
             return self._create(segment, Reason.NEW)
         # an intent without an answer: the create may or may not have happened
@@ -186,6 +189,17 @@ class _AppPlanner:
         return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=live.id,
                             after=list(segment.filters), after_digest=segment.digest,
                             description=segment.description)
+
+    def _unmanageable(self, segment: Segment, live) -> bool:
+        """A read-only or dashboard-only segment in the way: importing it cannot work."""
+        from osctl.plan.unmanageable import why_unmanageable
+
+        reason = why_unmanageable(live, self.live.details.get(live.id))
+        if reason is not None:
+            self.problems.append(f"{segment.address}: a segment named '{segment.name}' already exists in "
+                                 f"OneSignal (id {live.id}) and {reason}; osctl cannot "
+                                 f"manage it: rename yours")
+        return reason is not None
 
     def undeclared(self, record: SegmentRecord) -> SegmentChange | None:
         segment_id = record.id
@@ -212,7 +226,8 @@ def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], p
         seg = listed.get(change.segment_id)
         if seg is not None and getattr(seg, "read_only", False):
             problems.append(f"{change.address}: segment {change.segment_id} is read-only in OneSignal; "
-                            f"osctl cannot {change.action.value} it (remove it from state with 'osctl state rm')")
+                            f"osctl cannot {change.action.value} it (remove it from state with: "
+                            f"{osctl_command('state', 'rm', change.address)})")
         detail = app_live.details.get(change.segment_id)
         if detail is not None and getattr(detail, "unsupported", False):
             problems.append(f"{change.address}: its live filters include kinds the API does not support "

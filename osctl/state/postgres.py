@@ -408,6 +408,10 @@ class PostgresBackend(BackendBase):
         if not dsn.strip():
             raise StateError(f"{self._dsn_name} is empty; it must be a PostgreSQL connection string such as "
                              "postgresql://user@host:5432/dbname")
+        if _unencoded_userinfo(dsn):
+            # libpq would cut the URI at the wrong '@' or '/' and then quote the rest (part of the
+            # password) as a host name or in its own error: say nothing of the value
+            raise StateError(f"{self._dsn_name} is not a valid PostgreSQL connection string: {ENCODE_HINT}")
         try:
             return conninfo_to_dict(dsn)
         except self._psycopg.Error as exc:
@@ -437,9 +441,37 @@ _PASSWORD_PARAM = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re
 _URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)")
 
 
+_URI_SCHEME = re.compile(r"^\s*postgres(?:ql)?://", re.IGNORECASE)
+_URI_QUERY = re.compile(r"\?[A-Za-z_]+=")
+ENCODE_HINT = ("the user name or password holds a character that a postgresql:// URI reserves (value not "
+               "shown); percent-encode them: @ as %40, / as %2F, a space as %20, % as %25 (Python: "
+               "urllib.parse.quote(password, safe=''))")
+
+
+def _uri_userinfo(dsn: str) -> str | None:
+    """What the user meant as `user:password` in a postgresql:// URI: everything before the
+    last '@' ahead of the query string (libpq stops at the first '@' or '/')."""
+    scheme = _URI_SCHEME.match(dsn)
+    if not scheme:
+        return None
+    rest = dsn[scheme.end():]
+    query = _URI_QUERY.search(rest)
+    head = rest[:query.start()] if query else rest
+    at = head.rfind("@")
+    return head[:at] if at >= 0 else None
+
+
+def _unencoded_userinfo(dsn: str) -> bool:
+    userinfo = _uri_userinfo(dsn) or ""
+    return bool(re.search(r"[@/\s]", userinfo))
+
+
 def _passwords_in(dsn: str) -> list[str]:
     found = [m.group(2).strip("'") for m in _PASSWORD_PARAM.finditer(dsn)]
     found += [m.group(2) for m in _URI_PASSWORD.finditer(dsn)]
+    userinfo = _uri_userinfo(dsn)
+    if userinfo and ":" in userinfo:
+        found.append(userinfo.split(":", 1)[1])
     try:
         from psycopg.conninfo import conninfo_to_dict
 

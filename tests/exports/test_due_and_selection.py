@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from osctl.config.model import Config, Export, MessageSelector, Segment, StateSettings
 from osctl.exports.due import NO_MESSAGES, make_runs, runs_wanted
-from osctl.exports.messages import Candidate, Selection, select
+from osctl.exports.messages import Candidate, Selection, select, unknown_ids_problem
 from osctl.schedule import parse_time
 from osctl.state.model import ExportRecord, SegmentRecord, State
 
@@ -44,10 +44,11 @@ def test_message_history_skips_messages_older_than_seven_days_with_a_warning():
     assert select(history(e.messages, "audience_activity"), msgs, [], NOW).messages == ("old", "new")
 
 
-def test_unknown_ids_are_named_in_a_warning():
-    e = history(MessageSelector(ids=("a", "gone")))
-    got = select(e, [Candidate("a", queued_at=T - D)], done=[], now=NOW, missing=["gone"])
-    assert got.messages == ("a",) and "gone" in got.warnings[0]
+def test_unknown_ids_are_a_problem_naming_them():
+    e = history(MessageSelector(ids=("a", "gone", "lost")))
+    assert unknown_ids_problem(e, "app-id", ["lost", "gone"]) == (
+        "export.hist: messages gone, lost do not exist in app 'prod' (app-id); remove them from messages.ids "
+        "(OneSignal may have deleted them, or no longer keeps them)")
 
 
 def config(*exports: Export, segments=()) -> Config:

@@ -46,3 +46,18 @@ def test_free_name_skips_existing_files():
     taken = {"a/x.csv.gz", "a/x-1.csv.gz"}
     assert free_name("a/x.csv.gz", taken.__contains__) == "a/x-2.csv.gz"
     assert free_name("a/y.csv.gz", taken.__contains__) == "a/y.csv.gz"
+
+
+def test_local_destinations_stay_inside_the_config_directory_and_end_in_csv_gz():
+    from osctl.exports.naming import has_scheme, local_destination_problem
+
+    for fine in ("exports/{app}/{export}/{date}.csv.gz", "a/../b/{date}.csv.gz", "./x.CSV.GZ", "{export}.csv.gz"):
+        assert local_destination_problem(fine) is None, fine
+    for absolute in ("/tmp/x-{date}.csv.gz", "\\\\server\\share\\x.csv.gz", "C:\\exports\\x.csv.gz"):
+        assert local_destination_problem(absolute)[0].startswith("an absolute path"), absolute
+    assert local_destination_problem("~/x.csv.gz")[0].startswith("'~' is not expanded")
+    for escaping in ("../../../elsewhere/{date}.csv.gz", "a/../../x.csv.gz", "a\\..\\..\\x.csv.gz"):
+        assert local_destination_problem(escaping)[0].startswith("'..' leads out"), escaping
+    for wrong in ("x/{date}.csv", "x/{date}.gz", "x/{date}"):
+        assert local_destination_problem(wrong)[0].endswith("its name must end in .csv.gz"), wrong
+    assert has_scheme("s3://bucket/{date}.csv.gz") and not has_scheme("exports/s3:/x.csv.gz")

@@ -134,3 +134,14 @@ def test_fmt_keeps_a_config_valid_and_its_comments(tmp_path):
         "    filters:\n"
         "      - {field: tag, key: vip, relation: exists}   # VIPs only\n")
     assert run_osctl("validate", "-c", str(tmp_path)).exit_code == 0
+
+
+def test_init_suggests_a_validate_command_that_works_when_pasted(tmp_path):
+    import shlex
+
+    target = tmp_path / "my config"
+    result = run_osctl("init", str(target))
+    assert result.exit_code == 0, result.output
+    assert f"then run: osctl validate -c '{target}'" in result.stdout
+    words = shlex.split(result.stdout.split("then run: ", 1)[1])
+    assert run_osctl(*words[1:]).exit_code == 0

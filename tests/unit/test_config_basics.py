@@ -46,7 +46,7 @@ def test_model_defaults_follow_the_design():
     config = _analyse(("a.yaml", APPS + "segments:\n  - name: S\n    filters: [{field: tag, key: a, relation: exists}]\n"
                        "exports:\n  - name: subs\n    kind: subscriptions\n"
                        "  - name: clicks\n    kind: audience_activity\n    schedule: '@daily'\n"
-                       "    destination: x/{message_id}.csv\n"
+                       "    destination: x/{message_id}.csv.gz\n"
                        "    audience_activity: {messages: {sent_within: 2d, settle: 12h, kind: api}}\n")).config
     app = config.apps["prod"]
     assert (app.api_key_env, app.account) == ("ONESIGNAL_API_KEY", "default")
@@ -73,7 +73,7 @@ def test_model_is_frozen():
 
 def test_app_ids_and_message_ids_are_lower_cased():
     text = ("osctl: 1\napps:\n  prod: {app_id: 5EB5A37E-B458-11E3-AC11-000C2940E62C}\n"
-            "exports:\n  - name: e\n    kind: message_history\n    destination: x/{message_id}.csv\n"
+            "exports:\n  - name: e\n    kind: message_history\n    destination: x/{message_id}.csv.gz\n"
             "    message_history: {events: sent, messages: {ids: [0B4E3F8A-2C1D-4E5F-9A8B-7C6D5E4F3A2B]}}\n")
     config = _analyse(("a.yaml", text)).config
     assert config.apps["prod"].app_id == "5eb5a37e-b458-11e3-ac11-000c2940e62c"
