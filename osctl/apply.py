@@ -36,6 +36,7 @@ from typing import Protocol
 
 from osctl.errors import ApiError, OsctlError, StateError
 from osctl.filters import filters_digest, try_canonical
+from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import Action, Plan, SegmentChange
 from osctl.state.model import SegmentRecord, State
 
@@ -95,6 +96,7 @@ class Executor:
         self._stopped: set[str] = set()  # addresses not started because of a stop
         self._unconfirmed: list[tuple[SegmentChange, int, str, str]] = []  # results written with wait=False
         self._not_recorded: set[str] = set()  # addresses done in OneSignal but not in state
+        self._intents: dict[str, str] = {}  # address -> when its create intent was recorded
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
@@ -106,6 +108,8 @@ class Executor:
         before_intents: dict[str, SegmentRecord | None] = {}
         if plain_creates and not self.stop_reason():
             stamp = self._stamp()
+
+            self._intents.update((c.address, stamp) for c in plain_creates)
 
             def intend(state: State) -> None:
                 for c in plain_creates:
@@ -233,7 +237,8 @@ class Executor:
                 else f"already gone from OneSignal (id={change.segment_id})"
             if change.action == Action.REPLACE:
                 # the old id is gone; what follows is a create whose intent must be durable first
-                self._record(change, lambda s: _put(s, _pending(change, self._stamp())), done=done, wait=True,
+                stamp = self._intents[change.address] = self._stamp()
+                self._record(change, lambda s: _put(s, _pending(change, stamp)), done=done, wait=True,
                              then="the old segment is already gone from OneSignal and the next apply will create it")
             else:
                 self._record(change, lambda s: s.segments.pop(change.address, None), done=done, wait=False,
@@ -265,9 +270,12 @@ class Executor:
                 existing = exc.existing_id or self._find_by_name(change)
                 if existing and self._is_ours(change, existing):
                     return existing, "adopted (an earlier attempt had created it)"
-                raise ApiError(f"cannot create {change.address}: the name is taken by segment "
-                               f"{existing or '(unknown id)'} with other filters, which osctl does not "
-                               f"manage; import it or rename yours", status=exc.status) from None
+                # someone else's segment holds the name: forget the intent now, so that no later
+                # plan mistakes that segment for the one this create was meant to make
+                self.store.update(lambda s: _drop_intent(s, change.address))
+                raise ApiError(in_the_way(change.address, change.name, [existing] if existing else [],
+                                          "the create was refused because the name is taken"),
+                               status=exc.status) from None
             except OutcomeUnknown:
                 existing = self._find_by_name(change)
                 if existing and self._is_ours(change, existing):
@@ -283,11 +291,14 @@ class Executor:
         return None
 
     def _is_ours(self, change: SegmentChange, segment_id: str) -> bool:
+        """Exactly the filters this create sent, and created after its intent (see plan.identity)."""
         detail = self._client(change).get_segment(change.app_id, segment_id, detail=True)
         if detail is None:
             return False
         live = try_canonical(list(detail.filters))
-        return live is not None and filters_digest(live) == change.after_digest
+        if live is None or filters_digest(live) != change.after_digest:
+            return False
+        return created_after_intent(detail.created_at, self._intents.get(change.address)) is not False
 
     def _state_only(self, change: SegmentChange) -> str:
         if change.action == Action.FORGET:
@@ -322,3 +333,9 @@ def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecor
 
 def _put(state: State, record: SegmentRecord) -> None:
     state.segments[record.address] = record
+
+
+def _drop_intent(state: State, address: str) -> None:
+    record = state.segments.get(address)
+    if record is not None and record.status == "pending_create":
+        del state.segments[address]

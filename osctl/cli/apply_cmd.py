@@ -7,8 +7,15 @@ from pathlib import Path
 import click
 
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
-from osctl.cli.planning import PlanFlags, build_plan, load_config, plan_options, render_plan
-from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
+from osctl.cli.planning import (
+    PlanFlags,
+    build_plan,
+    drop_refused_intents,
+    load_config,
+    plan_options,
+    render_plan,
+)
+from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
 
 
 @click.command()
@@ -40,7 +47,11 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             the_plan = _saved_plan(planfile, config, state, clients)
         else:
             flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
-            the_plan = build_plan(settings, config, state, clients, flags)
+            try:
+                the_plan = build_plan(settings, config, state, clients, flags)
+            except PlanError as exc:
+                drop_refused_intents(backend, exc.dropped_intents)
+                raise
             click.echo(render_plan(settings, the_plan, "text"), nl=False)
             if not the_plan.has_changes:
                 return 0

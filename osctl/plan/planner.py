@@ -15,6 +15,7 @@ from osctl.config.model import Config, Segment
 from osctl.errors import PlanError
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.filterdiff import diff_lines
+from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import (
     Action,
     Plan,
@@ -58,13 +59,14 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
               options: PlanOptions = PlanOptions()) -> Plan:
     problems: list[str] = []
     warnings: list[str] = []
+    dropped: list[str] = []  # unfinished creates whose name another segment holds
     records = state.segments if state else {}
     changes: list[SegmentChange] = []
     for alias, app in config.apps.items():
         app_live = live.get(alias, AppLive(None))
         declared = {s.name: s for s in config.segments if s.app == alias}
         managed = {r.name: r for r in records.values() if r.app == alias}
-        planner = _AppPlanner(config, alias, app.app_id, app_live, problems)
+        planner = _AppPlanner(config, alias, app.app_id, app_live, problems, dropped)
         for name, segment in declared.items():
             change = planner.declared(segment, managed.get(name))
             if change:
@@ -85,7 +87,7 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
     _check_untouchable(changes, live, problems)
     if problems:
-        raise PlanError(problems)
+        raise PlanError(problems, dropped_intents=tuple(dropped))
     ordered = sort_changes(changes)
     violations = check_safety(config, state, ordered)
     provenance = Provenance(
@@ -104,8 +106,10 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
 
 
 class _AppPlanner:
-    def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str]):
+    def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str],
+                 dropped: list[str]):
         self.config, self.alias, self.app_id, self.live, self.problems = config, alias, app_id, live, problems
+        self.dropped = dropped
         listed = live.segments
         self.by_id = {s.id: s for s in listed} if listed is not None else None
         self.by_name: dict[str, list] = {}
@@ -149,6 +153,12 @@ class _AppPlanner:
         if record is None or (record.id is None and record.status == "pending_create"):
             return self._unrecorded(segment, record)
         if not self._is_live(record.id):
+            found = self.by_name.get(segment.name, [])
+            if found:  # deleted outside, and another segment took the name since
+                self.problems.append(in_the_way(
+                    segment.address, segment.name, [s.id for s in found],
+                    f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
+                return None
             return self._create(segment, Reason.DELETED_OUTSIDE)
         if record.digest != segment.digest:
             return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
@@ -168,30 +178,46 @@ class _AppPlanner:
         found = self.by_name.get(segment.name, []) if self.by_id is not None else []
         if record is None:
             if found:
-                ids = ", ".join(s.id for s in found)
-                self.problems.append(
-                    f"segment.{self.alias}.{segment.name}: a segment named '{segment.name}' already exists "
-                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with "
-                    f"'osctl import segment.{self.alias}.{segment.name} {found[0].id}', or rename yours")
+                # (an `imports:` block naming this segment would be planned here as an import)
+                self.problems.append(in_the_way(segment.address, segment.name, [s.id for s in found]))
                 return None
             return self._create(segment, Reason.NEW)
         # an intent without an answer: the create may or may not have happened
         if not found:
             return self._create(segment, Reason.CREATE_INTERRUPTED)
-        live = found[0]
-        live_filters = self._live_filters(live.id)
-        if live_filters is not None and filters_digest(live_filters) != segment.digest:
-            return self._create(segment, Reason.CREATE_INTERRUPTED, before=live_filters, segment_id=live.id,
-                                action=Action.REPLACE)
-        return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=live.id,
-                            after=list(segment.filters), after_digest=segment.digest,
+        ours = self._created_by(record, found)
+        if ours is None:
+            self.dropped.append(record.address)
+            self.problems.append(in_the_way(
+                segment.address, segment.name, [s.id for s in found],
+                "an earlier create by osctl did not finish, but that segment is not the one it sent (other "
+                "filters, or created before osctl tried): osctl drops its unfinished create and never "
+                "adopts a segment it cannot prove it made"))
+            return None
+        # record what was sent; a configuration changed since then shows in the next plan
+        return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=ours.id,
+                            after=list(record.filters), after_digest=record.digest,
                             description=segment.description)
+
+    def _created_by(self, record: SegmentRecord, found: list):
+        """The live segment an unfinished create made: exactly the filters it sent, created after
+        its intent was recorded (when the API tells when it was created). None if there is none."""
+        for live in found:
+            filters = self._live_filters(live.id)
+            if filters is None or filters_digest(filters) != record.digest:
+                continue
+            detail = self.live.details.get(live.id)
+            created = live.created_at if live.created_at is not None else getattr(detail, "created_at", None)
+            if created_after_intent(created, record.created_at) is not False:
+                return live
+        return None
 
     def undeclared(self, record: SegmentRecord) -> SegmentChange | None:
         segment_id = record.id
         if segment_id is None and self.by_id is not None:
-            found = self.by_name.get(record.name, [])
-            segment_id = found[0].id if found else None
+            # an unfinished create: delete what it made only if that is provably osctl's
+            found = self._created_by(record, self.by_name.get(record.name, []))
+            segment_id = found.id if found else None
         if not self._is_live(segment_id):
             return self._change(Action.FORGET, Reason.NOT_DECLARED, record.name, segment_id=record.id,
                                 before=list(record.filters))

@@ -68,7 +68,7 @@ def test_unmanaged_segment_in_the_way_then_import(ws):
     ws.write({"US users": US})
     plan = ws.osctl("plan", "--no-exports")
     assert plan.exit_code == 1
-    assert f"osctl import segment.prod.US users {seg_id}" in plan.stderr
+    assert f"osctl import 'segment.prod.US users' {seg_id}" in plan.stderr
     imported = ws.osctl("import", "segment.prod.US users", seg_id)
     assert imported.exit_code == 0, imported.output
     assert "match the configuration" in imported.stdout

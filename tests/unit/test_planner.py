@@ -44,8 +44,8 @@ def state(*records):
     return s
 
 
-def live(*segments, details=None, listed=True):
-    rows = tuple(LiveSegment(id=i, name=n, app_id=APP_ID, created_at=None, updated_at=None,
+def live(*segments, details=None, listed=True, created_at=None):
+    rows = tuple(LiveSegment(id=i, name=n, app_id=APP_ID, created_at=created_at, updated_at=None,
                              read_only=ro, is_active=True) for i, n, ro in segments)
     dets = {i: SegmentDetail(id=i, name=None, description=None, filters=f, subscriber_count=c,
                              unsupported=u) for i, (f, c, u) in (details or {}).items()}
@@ -127,6 +127,49 @@ def test_lost_create_answer_is_adopted_by_name_not_duplicated():
     change = only(make_plan(config(("A", "US")), state(pending),
                             live(("id-7", "A", False), details={"id-7": (US, 0, False)}), NOW))
     assert (change.action, change.segment_id) == (Action.ADOPT, "id-7")
+
+
+def test_lost_create_answer_is_adopted_when_created_after_the_intent():
+    pending = record("A", US, None, status="pending_create")
+    pending.created_at = "2026-11-22T03:00:00Z"
+    change = only(make_plan(config(("A", "US")), state(pending),
+                            live(("id-7", "A", False), details={"id-7": (US, 0, False)},
+                                 created_at="2026-11-22T03:00:01.000Z"), NOW))
+    assert (change.action, change.segment_id, change.after) == (Action.ADOPT, "id-7", US)
+
+
+def test_pending_create_never_adopts_a_segment_with_other_filters():
+    pending = record("A", US, None, status="pending_create")
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("A", "US")), state(pending),
+                  live(("id-7", "A", False), details={"id-7": (CA, 5, False)}), NOW)
+    assert "segment.prod.A: unmanaged segment in the way" in str(err.value)
+    assert "osctl import segment.prod.A id-7" in str(err.value)
+    assert err.value.dropped_intents == ("segment.prod.A",)
+
+
+def test_pending_create_never_adopts_a_segment_created_before_the_intent():
+    pending = record("A", US, None, status="pending_create")
+    pending.created_at = "2026-11-22T03:00:00Z"
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("A", "US")), state(pending),
+                  live(("id-7", "A", False), details={"id-7": (US, 5, False)},
+                       created_at="2026-11-22T02:59:00Z"), NOW)
+    assert "unmanaged segment in the way" in str(err.value)
+    assert err.value.dropped_intents == ("segment.prod.A",)
+
+
+def test_undeclared_pending_create_forgets_rather_than_deletes_a_foreign_segment():
+    pending = record("A", US, None, status="pending_create")
+    change = only(make_plan(config(), state(pending),
+                            live(("id-7", "A", False), details={"id-7": (CA, 5, False)}), NOW))
+    assert (change.action, change.segment_id) == (Action.FORGET, None)
+
+
+def test_import_command_is_quoted_for_the_shell():
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("Spring campaign", "US")), None, live(("id-1", "Spring campaign", False)), NOW)
+    assert "run: osctl import 'segment.prod.Spring campaign' id-1 (then plan again)" in str(err.value)
 
 
 def test_interrupted_create_not_live_is_created_again():
