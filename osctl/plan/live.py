@@ -23,6 +23,7 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     records = [r for r in (state.segments.values() if state else ()) if r.app == alias]
     declared_by_name = {s.name: s for s in config.segments if s.app == alias}  # not config.segment(): O(n) each
     live_ids = {s.id for s in listed}
+    names = {s.id: s.name for s in listed}
     by_name = {}
     for s in listed:
         by_name.setdefault(s.name, s.id)
@@ -32,7 +33,9 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
         if segment_id not in live_ids:
             continue
         declared = declared_by_name.get(record.name)
-        if refresh == "full" or record.id is None or declared is None or declared.digest != record.digest:
+        renamed = names.get(segment_id) != record.name  # renamed outside: a replace shows its users
+        if (refresh == "full" or record.id is None or declared is None or declared.digest != record.digest
+                or renamed):
             wanted.append(segment_id)
     return wanted
 

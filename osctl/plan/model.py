@@ -38,6 +38,7 @@ class Reason(StrEnum):
     NOT_DECLARED = "not_declared"
     CREATE_INTERRUPTED = "create_interrupted"
     DESCRIPTION_CHANGED = "description_changed"
+    RENAMED_OUTSIDE = "renamed_outside"
 
     @property
     def text(self) -> str:
@@ -49,6 +50,7 @@ class Reason(StrEnum):
             "not_declared": "no longer declared in the configuration",
             "create_interrupted": "an earlier create did not finish",
             "description_changed": "description changed (kept in state only, never sent)",
+            "renamed_outside": "the segment was renamed outside osctl (drift)",
         }[self.value]
 
 
@@ -69,6 +71,7 @@ class SegmentChange:
     subscriber_count: int | None = None
     used_by_exports: tuple[str, ...] = ()
     prevent_destroy: bool = False
+    live_name: str | None = None  # the name it has in OneSignal now, when that is not `name`
 
     def to_dict(self) -> dict:
         # not asdict(): its generic deep copy was most of the cost of rendering a large plan

@@ -140,13 +140,27 @@ class _AppPlanner:
                              app=self.alias, app_id=self.app_id, name=name,
                              used_by_exports=self._exports_using(name), **kw)
 
-    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE):
+    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE,
+                live_name: str | None = None):
         return self._change(
             action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
             after_digest=segment.digest, description=segment.description,
             filter_diff=diff_lines(before, list(segment.filters)) if before is not None else (),
             subscriber_count=self._count(segment_id) if action.is_destructive else None,
-            prevent_destroy=segment.prevent_destroy)
+            prevent_destroy=segment.prevent_destroy, live_name=live_name)
+
+    def _live_name(self, record: SegmentRecord) -> str:
+        """The name OneSignal shows for a managed id; state's when the app was not listed."""
+        listed = self.by_id.get(record.id) if self.by_id is not None and record.id else None
+        return listed.name if listed is not None else record.name
+
+    def _name_taken(self, segment: Segment, own_id: str | None) -> bool:
+        """Another live segment holds the declared name: renaming ours to it would fail."""
+        others = [s.id for s in self.by_name.get(segment.name, []) if s.id != own_id]
+        if others:
+            self.problems.append(in_the_way(segment.address, segment.name, others,
+                                            "osctl cannot give its segment that name back"))
+        return bool(others)
 
     # -- the table in docs/design.md#planning-a-segment ----------------------------------
     def declared(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
@@ -160,10 +174,17 @@ class _AppPlanner:
                     f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
                 return None
             return self._create(segment, Reason.DELETED_OUTSIDE)
+        live_name = self._live_name(record)
+        live_filters = self._live_filters(record.id)
+        before = live_filters if live_filters is not None else list(record.filters)
+        if live_name != segment.name:
+            if self._name_taken(segment, record.id):
+                return None
+            return self._create(segment, Reason.RENAMED_OUTSIDE, before=before, segment_id=record.id,
+                                action=Action.REPLACE, live_name=live_name)
         if record.digest != segment.digest:
             return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
                                 segment_id=record.id, action=Action.REPLACE)
-        live_filters = self._live_filters(record.id)
         if live_filters is not None and filters_digest(live_filters) != record.digest:
             return self._create(segment, Reason.EDITED_OUTSIDE, before=live_filters,
                                 segment_id=record.id, action=Action.REPLACE)
@@ -221,9 +242,11 @@ class _AppPlanner:
         if not self._is_live(segment_id):
             return self._change(Action.FORGET, Reason.NOT_DECLARED, record.name, segment_id=record.id,
                                 before=list(record.filters))
+        listed = self.by_id.get(segment_id) if self.by_id is not None else None
+        live_name = listed.name if listed is not None and listed.name != record.name else None
         return self._change(Action.DELETE, Reason.NOT_DECLARED, record.name, segment_id=segment_id,
                             before=list(record.filters), subscriber_count=self._count(segment_id),
-                            description=record.description)
+                            description=record.description, live_name=live_name)
 
 
 def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:

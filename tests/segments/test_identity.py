@@ -121,3 +121,37 @@ def test_an_unfinished_create_adopts_the_segment_it_made(ws):
     assert applied.exit_code == 0, applied.output
     assert f"adopted id={made}" in applied.stdout
     assert ws.state()["segments"][ADDRESS]["id"] == made
+
+
+def _rename_outside(ws, segment_id: str, name: str, filters: list[dict]) -> None:
+    renamed = ws.api("PATCH", f"/apps/{ws.app_id}/segments/{segment_id}", json={"name": name, "filters": filters})
+    assert renamed.status_code == 200, renamed.text
+
+
+def test_a_rename_outside_osctl_is_drift_and_apply_restores_the_name(ws):
+    ws.write({SPRING: US})
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    _rename_outside(ws, ws.live()[SPRING], "Spring campaign (old)", US)
+    for refresh in ("full", "list"):
+        plan = ws.osctl("plan", "--no-exports", "--detailed-exitcode", "--refresh", refresh)
+        assert plan.exit_code == 2, plan.output
+        assert "because the segment was renamed outside osctl (drift)" in plan.stdout
+        assert 'name: "Spring campaign (old)" → "Spring campaign"' in plan.stdout
+    applied = ws.osctl("apply", "--auto-approve", "--no-exports")
+    assert applied.exit_code == 0, applied.output
+    assert set(ws.live()) == {SPRING}
+    assert ws.osctl("plan", "--no-exports", "--detailed-exitcode").exit_code == 0
+
+
+def test_deleting_a_segment_renamed_outside_shows_its_live_name(ws):
+    ws.write({SPRING: US, "Other": CA})
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    seg_id = ws.live()[SPRING]
+    _rename_outside(ws, seg_id, "Spring (archived)", US)
+    ws.write({"Other": CA})
+    plan = ws.osctl("plan", "--no-exports")
+    assert '- segment "Spring campaign" (named "Spring (archived)" in OneSignal) (app prod) {' in plan.stdout
+    markdown = ws.osctl("plan", "--no-exports", "--format", "markdown")
+    assert 'segment.prod.Spring campaign (named "Spring (archived)" in OneSignal)' in markdown.stdout
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    assert set(ws.live()) == {"Other"}

@@ -231,3 +231,27 @@ def test_plan_round_trips_through_its_dict():
 
     plan = make_plan(config(("A", "CA")), state(record("A", US, "id-1")), live(("id-1", "A", False)), NOW)
     assert Plan.from_dict(plan.to_dict()) == plan
+
+
+def test_a_name_changed_outside_is_drift_restored_by_replace_by_default():
+    change = only(make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                            live(("id-1", "A2", False), details={"id-1": (US, 3, False)}), NOW))
+    assert (change.action, change.reason, change.live_name) == (Action.REPLACE, Reason.RENAMED_OUTSIDE, "A2")
+    assert change.segment_id == "id-1" and change.subscriber_count == 3
+
+
+def test_a_name_changed_outside_is_seen_with_refresh_list():
+    change = only(make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                            live(("id-1", "A2", False)), NOW, PlanOptions(refresh="list")))
+    assert change.reason == Reason.RENAMED_OUTSIDE
+
+
+def test_a_name_changed_outside_cannot_be_restored_onto_a_foreign_segment():
+    with pytest.raises(PlanError, match="unmanaged segment in the way"):
+        make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                  live(("id-1", "A2", False), ("id-9", "A", False)), NOW)
+
+
+def test_a_deletion_shows_the_live_name():
+    change = only(make_plan(config(), state(record("A", US, "id-1")), live(("id-1", "A2", False)), NOW))
+    assert (change.action, change.name, change.live_name) == (Action.DELETE, "A", "A2")

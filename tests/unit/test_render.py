@@ -66,7 +66,7 @@ def _golden_pairs():
 def test_golden_cases_are_present():
     expected = {"no_changes", "creates_only", "replace_filters_changed", "drift_edited_outside",
                 "drift_deleted_outside", "delete_not_declared", "forget", "adopt", "update_state",
-                "violation_mass_destroy", "violation_prevent_destroy", "exports_due"}
+                "violation_mass_destroy", "violation_prevent_destroy", "exports_due", "drift_renamed_outside"}
     assert expected <= set(CASES)
 
 

@@ -138,9 +138,27 @@ def identity_notes(change: dict) -> list[str]:
     elif action == "adopt":
         notes.append(f"found in OneSignal by name as segment id {segment_id}; "
                      "recorded in state without calling OneSignal")
+    live_name = change.get("live_name")
+    if live_name is not None:
+        if action == "delete":
+            notes.append(f"named {_json(live_name)} in OneSignal now (renamed outside osctl)")
+        else:
+            notes.append(f"name: {_json(live_name)} → {_json(change['name'])}")
     if change.get("description"):
         notes.append("description: " + json.dumps(change["description"], ensure_ascii=False))
     return notes
+
+
+def live_name_suffix(change: dict) -> str:
+    """` (named "X" in OneSignal)` for a segment deleted or replaced under another name than state's."""
+    live_name = change.get("live_name")
+    if live_name is None or change["action"] not in DESTRUCTIVE:
+        return ""
+    return f" (named {_json(live_name)} in OneSignal)"
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def impact_notes(change: dict) -> list[str]:

@@ -25,6 +25,7 @@ from osctl.plan.render.common import (
     has_actions,
     identity_notes,
     impact_notes,
+    live_name_suffix,
     number,
     override_phrase,
     plural,
@@ -117,7 +118,7 @@ def _destructive_table(changes: list[dict], room: int) -> str:
     out = "#### Deletes and replaces\n\n| | Segment | Subscribers | Used by exports |\n|:--|:--|--:|:--|\n"
     for i, change in enumerate(changes):
         count = change.get("subscriber_count")
-        row = (f"| `{change['symbol']}` | {md(change['address'])} | "
+        row = (f"| `{change['symbol']}` | {md(change['address'] + live_name_suffix(change))} | "
                f"{'unknown' if count is None else number(count)} | "
                f"{md(', '.join(change['used_by_exports']))} |\n")
         if len(out) + len(row) > room - 200:
@@ -129,7 +130,8 @@ def _destructive_table(changes: list[dict], room: int) -> str:
 
 def _change_details(change: dict) -> str:
     action = change["action"]
-    summary = f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'])} {OUTCOME[action]}"
+    summary = (f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'] + live_name_suffix(change))} "
+               f"{OUTCOME[action]}")
     if action in DESTRUCTIVE and change.get("subscriber_count") is not None:
         summary += f" · {plural(change['subscriber_count'], 'subscriber')}"
     bullets = [f"because {change['reason_text']}"] + identity_notes(change) + impact_notes(change)

@@ -15,6 +15,7 @@ from osctl.plan.render.common import (
     has_actions,
     identity_notes,
     impact_notes,
+    live_name_suffix,
     override_phrase,
     printable,
     redact_plan,
@@ -69,7 +70,8 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
     lines = [
         paint("bold", f"  # {printable(change['address'])} {OUTCOME[action]}"),
         f"  # because {change['reason_text']}",
-        f"{paint.symbol(change['symbol'])} segment {_quoted(change['name'])} (app {printable(change['app'])}) {{",
+        f"{paint.symbol(change['symbol'])} segment {_quoted(change['name'])}{printable(live_name_suffix(change))} "
+        f"(app {printable(change['app'])}) {{",
     ]
     body = [printable(note) for note in identity_notes(change)]
     if action == "replace":
