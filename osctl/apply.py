@@ -41,6 +41,7 @@ from osctl.plan.model import Action, Plan, SegmentChange
 from osctl.state.model import SegmentRecord, State
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
+UPDATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
 
 
 class NotRecorded(OsctlError):
@@ -104,6 +105,10 @@ class Executor:
         deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         deleted_ok: set[str] = set()
         self._parallel(deletes, self._unless_stopped(result, lambda c: self._delete(c, result, deleted_ok)))
+        # after the deletes (a rename may take a freed name), before the creates (one may take a
+        # name a rename frees)
+        updates = [c for c in changes if c.action == Action.UPDATE]
+        self._parallel(updates, self._unless_stopped(result, lambda c: self._update(c, result)))
         plain_creates = [c for c in changes if c.action == Action.CREATE]
         before_intents: dict[str, SegmentRecord | None] = {}
         if plain_creates and not self.stop_reason():
@@ -300,6 +305,67 @@ class Executor:
             return False
         return created_after_intent(detail.created_at, self._intents.get(change.address)) is not False
 
+    def _update(self, change: SegmentChange, result: ApplyResult) -> None:
+        def work() -> str:
+            how = self._send_update(change)
+            stamp = self._stamp()
+            # wait=False: lost in a crash, state still holds the old digest or name, and the next
+            # plan sends the same (idempotent) update again
+            self._record(change, lambda s: _put(s, _updated(s, change, stamp)), wait=False,
+                         done=f"updated in place in OneSignal (id={change.segment_id})",
+                         then="the next plan sends the same update again, which changes nothing more")
+            return f"{how}, id kept {change.segment_id}"
+
+        self._guard(change, "update", result, work)
+
+    def _send_update(self, change: SegmentChange) -> str:
+        from osctl.onesignal.errors import (
+            OutcomeUnknown,
+            SegmentInUse,
+            SegmentNameConflict,
+            UpdateNotSupported,
+        )
+
+        client = self._client(change)
+        for attempt in range(UPDATE_ATTEMPTS_AFTER_LOST_ANSWER):
+            try:
+                found = client.update_segment(change.app_id, change.segment_id, change.name, change.after)
+            except OutcomeUnknown:
+                # the same PATCH twice does what it does once: look, and send it again if needed
+                if self._shows_update(change):
+                    return "updated in place (checked by viewing it after the answer was lost)"
+                if attempt == UPDATE_ATTEMPTS_AFTER_LOST_ANSWER - 1:
+                    raise
+                continue
+            except SegmentInUse as exc:
+                raise ApiError(
+                    f"OneSignal refused to update segment {change.segment_id} in place: "
+                    f"{('; '.join(exc.errors) or str(exc)).rstrip('.')}. An active Journey uses it: pause or "
+                    f"edit that Journey in "
+                    f"the OneSignal dashboard, then apply again. osctl does not replace it instead, because a "
+                    f"new segment id would break the Journey", status=exc.status) from None
+            except UpdateNotSupported as exc:
+                raise ApiError(
+                    f"{exc}. Set 'update: replace' on this segment (or 'segment_updates: replace' on app "
+                    f"'{change.app}') to apply the change by delete and create (the segment gets a new id)",
+                    status=exc.status) from None
+            except SegmentNameConflict as exc:
+                raise ApiError(in_the_way(change.address, change.name, [exc.existing_id] if exc.existing_id else [],
+                                          "osctl cannot give its segment that name"), status=exc.status) from None
+            if not found:
+                raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
+                               f"the next plan creates it again", status=404)
+            return "updated in place"
+        raise AssertionError("unreachable")
+
+    def _shows_update(self, change: SegmentChange) -> bool:
+        detail = self._client(change).get_segment(change.app_id, change.segment_id, detail=True)
+        if detail is None:
+            raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
+                           f"the next plan creates it again", status=404)
+        live = try_canonical(list(detail.filters))
+        return detail.name == change.name and live is not None and filters_digest(live) == change.after_digest
+
     def _state_only(self, change: SegmentChange) -> str:
         if change.action == Action.FORGET:
             self.store.update(lambda s: s.segments.pop(change.address, None))
@@ -328,6 +394,14 @@ def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecor
     record = _pending(change, stamp)
     record.id = segment_id
     record.status = "created"
+    return record
+
+
+def _updated(state: State, change: SegmentChange, stamp: str) -> SegmentRecord:
+    """The record after an update in place: same id and created_at; new name, filters, digest."""
+    before = state.segments.get(change.address)
+    record = _created(change, change.segment_id, before.created_at if before and before.created_at else stamp)
+    record.updated_at = stamp
     return record
 
 

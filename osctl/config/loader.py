@@ -237,7 +237,8 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
     apps = {
         alias: App(alias=alias, app_id=item.data["app_id"].lower(),
                    api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
-                   account=item.data.get("account", DEFAULT_ACCOUNT))
+                   account=item.data.get("account", DEFAULT_ACCOUNT),
+                   segment_updates=item.data.get("segment_updates", "replace"))
         for alias, item in merged.apps.items()
     }
     default_app = next(iter(apps)) if len(apps) == 1 else None
@@ -250,6 +251,7 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
             app=data.get("app", default_app), name=data["name"], filters=canonical,
             digest=digest, description=data.get("description"),
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
+            update=data.get("update"),
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
@@ -289,10 +291,14 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
 
 def config_digest(config: Config) -> str:
     """Digest of what the config means (not how it is formatted): saved plans record it."""
+    # settings added later join only when set, so a saved plan made before them stays valid
     content = {
-        "apps": {a: [x.app_id, x.api_key_env, x.account] for a, x in sorted(config.apps.items())},
+        "apps": {a: [x.app_id, x.api_key_env, x.account]
+                 + ([x.segment_updates] if x.segment_updates != "replace" else [])
+                 for a, x in sorted(config.apps.items())},
         "state": config.state.__dict__,
-        "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy] for s in config.segments),
+        "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy]
+                           + ([s.update] if s.update else []) for s in config.segments),
         "exports": sorted(
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
              json.dumps(e.options, sort_keys=True, default=str)] for e in config.exports),

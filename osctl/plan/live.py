@@ -3,8 +3,9 @@
 How much is read depends on --refresh:
 - full: list every app's segments, and view every managed segment with its filters
   (include-segment-detail) to see drift and subscriber counts;
-- list: only list segments (no filter drift), viewing just the segments the plan
-  may delete or replace so it can show how many users they hold;
+- list: only list segments (no filter drift, but names: renames outside osctl show),
+  viewing just the segments the plan may delete or replace so it can show how many
+  users they hold;
 - none: no API call at all; state is trusted.
 """
 
@@ -33,9 +34,11 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
         if segment_id not in live_ids:
             continue
         declared = declared_by_name.get(record.name)
-        renamed = names.get(segment_id) != record.name  # renamed outside: a replace shows its users
-        if (refresh == "full" or record.id is None or declared is None or declared.digest != record.digest
-                or renamed):
+        renamed = names.get(segment_id) != record.name  # renamed outside
+        # a delete or replace shows how many users the segment holds; an update in place loses none
+        destroyed = declared is None or (config.update_strategy(declared) == "replace"
+                                         and (declared.digest != record.digest or renamed))
+        if refresh == "full" or record.id is None or destroyed:
             wanted.append(segment_id)
     return wanted
 

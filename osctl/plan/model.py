@@ -17,6 +17,7 @@ class Action(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     REPLACE = "replace"  # delete, then create: the segment gets a new id
+    UPDATE = "update"  # one PATCH: name and filters change, the id is kept
     FORGET = "forget"  # state only: the segment is already gone
     ADOPT = "adopt"  # state only: record a segment whose create answer was lost
     UPDATE_STATE = "update-state"  # state only: description changed (never sent)
@@ -28,6 +29,11 @@ class Action(StrEnum):
     @property
     def is_destructive(self) -> bool:
         return self in (Action.DELETE, Action.REPLACE)
+
+    @property
+    def changes_live_segment(self) -> bool:
+        """Sends a request about an existing segment id (which must still be live)."""
+        return self in (Action.DELETE, Action.REPLACE, Action.UPDATE)
 
 
 class Reason(StrEnum):
@@ -163,6 +169,7 @@ class Plan:
         count = {a: sum(1 for c in self.changes if c.action == a) for a in Action}
         return {
             "create": count[Action.CREATE],
+            "update": count[Action.UPDATE],
             "replace": count[Action.REPLACE],
             "delete": count[Action.DELETE],
             "state_only": count[Action.FORGET] + count[Action.ADOPT] + count[Action.UPDATE_STATE],
@@ -204,8 +211,8 @@ def _copy_filters(filters: list | None) -> list | None:
             if isinstance(f, dict) else copy.deepcopy(f) for f in filters]
 
 
-ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.ADOPT: 3,
-                Action.UPDATE_STATE: 4, Action.FORGET: 5}
+ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3, Action.ADOPT: 4,
+                Action.UPDATE_STATE: 5, Action.FORGET: 6}
 
 
 def sort_changes(changes) -> tuple[SegmentChange, ...]:

@@ -174,6 +174,8 @@ class _AppPlanner:
                     f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
                 return None
             return self._create(segment, Reason.DELETED_OUTSIDE)
+        # a change to the segment itself is an update: in place (PATCH) or by replace, as configured
+        change = Action.UPDATE if self.config.update_strategy(segment) == "in_place" else Action.REPLACE
         live_name = self._live_name(record)
         live_filters = self._live_filters(record.id)
         before = live_filters if live_filters is not None else list(record.filters)
@@ -181,13 +183,13 @@ class _AppPlanner:
             if self._name_taken(segment, record.id):
                 return None
             return self._create(segment, Reason.RENAMED_OUTSIDE, before=before, segment_id=record.id,
-                                action=Action.REPLACE, live_name=live_name)
+                                action=change, live_name=live_name)
         if record.digest != segment.digest:
             return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
-                                segment_id=record.id, action=Action.REPLACE)
+                                segment_id=record.id, action=change)
         if live_filters is not None and filters_digest(live_filters) != record.digest:
             return self._create(segment, Reason.EDITED_OUTSIDE, before=live_filters,
-                                segment_id=record.id, action=Action.REPLACE)
+                                segment_id=record.id, action=change)
         if (record.description or None) != (segment.description or None):
             return self._change(Action.UPDATE_STATE, Reason.DESCRIPTION_CHANGED, segment.name,
                                 segment_id=record.id, description=segment.description,
@@ -250,9 +252,9 @@ class _AppPlanner:
 
 
 def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:
-    """Read-only segments and segments with dashboard-only filters are never deleted or replaced."""
+    """Read-only segments and segments with dashboard-only filters are never deleted, replaced or updated."""
     for change in changes:
-        if not change.action.is_destructive or change.segment_id is None:
+        if not change.action.changes_live_segment or change.segment_id is None:
             continue
         app_live = live.get(change.app)
         if app_live is None:

@@ -74,7 +74,7 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
         f"(app {printable(change['app'])}) {{",
     ]
     body = [printable(note) for note in identity_notes(change)]
-    if action == "replace":
+    if action in ("replace", "update"):
         body += [_diff_line(line, paint) for line in change["filter_diff"]]
     elif action == "create" or (action in DESTRUCTIVE and change.get("before") is not None):
         filters = change["after"] if action == "create" else change["before"]
