@@ -243,7 +243,7 @@ class Executor:
             if change.action == Action.REPLACE:
                 # the old id is gone; what follows is a create whose intent must be durable first
                 stamp = self._intents[change.address] = self._stamp()
-                self._record(change, lambda s: _put(s, _pending(change, stamp)), done=done, wait=True,
+                self._record(change, lambda s: _put(s, _pending(change, stamp), change.moved_from), done=done, wait=True,
                              then="the old segment is already gone from OneSignal and the next apply will create it")
             else:
                 self._record(change, lambda s: s.segments.pop(change.address, None), done=done, wait=False,
@@ -257,7 +257,7 @@ class Executor:
         def work() -> str:
             new_id, how = self._send_create(change)
             stamp = self._stamp()
-            self._record(change, lambda s: _put(s, _created(change, new_id, stamp)), wait=False,
+            self._record(change, lambda s: _put(s, _created(change, new_id, stamp), change.moved_from), wait=False,
                          done=f"created in OneSignal (id={new_id})",
                          then="its intent is in state, so the next plan finds it by name and adopts it")
             return f"{how} id={new_id}"
@@ -311,7 +311,7 @@ class Executor:
             stamp = self._stamp()
             # wait=False: lost in a crash, state still holds the old digest or name, and the next
             # plan sends the same (idempotent) update again
-            self._record(change, lambda s: _put(s, _updated(s, change, stamp)), wait=False,
+            self._record(change, lambda s: _put(s, _updated(s, change, stamp), change.moved_from), wait=False,
                          done=f"updated in place in OneSignal (id={change.segment_id})",
                          then="the next plan sends the same update again, which changes nothing more")
             return f"{how}, id kept {change.segment_id}"
@@ -376,12 +376,17 @@ class Executor:
             return f"adopted id={change.segment_id}"
 
         def describe(state: State) -> None:
-            record = state.segments.get(change.address)
-            if record is not None:
-                record.description = change.description
+            record = state.segments.get(change.moved_from or change.address)
+            if record is None:
+                return
+            if change.moved_from:  # renamed: OneSignal already shows the new name
+                record = record.copy()
+                record.name = change.name
+                _put(state, record, change.moved_from)
+            record.description = change.description
 
         self.store.update(describe)
-        return "description updated in state"
+        return "moved in state" if change.moved_from else "description updated in state"
 
 
 def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:
@@ -399,13 +404,16 @@ def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecor
 
 def _updated(state: State, change: SegmentChange, stamp: str) -> SegmentRecord:
     """The record after an update in place: same id and created_at; new name, filters, digest."""
-    before = state.segments.get(change.address)
+    before = state.segments.get(change.moved_from or change.address)
     record = _created(change, change.segment_id, before.created_at if before and before.created_at else stamp)
     record.updated_at = stamp
     return record
 
 
-def _put(state: State, record: SegmentRecord) -> None:
+def _put(state: State, record: SegmentRecord, moved_from: str | None = None) -> None:
+    """Record `record`; for a renamed segment, the record under its old address goes."""
+    if moved_from and moved_from != record.address:
+        state.segments.pop(moved_from, None)
     state.segments[record.address] = record
 
 

@@ -47,7 +47,7 @@ KEY_ORDER: dict[tuple, tuple[str, ...]] = {
     (): ("osctl", "apps", "state", "segments", "exports"),
     ("apps", "*"): ("app_id", "api_key_env", "account", "segment_updates"),
     ("state",): ("backend", "path", "dsn_env", "workspace"),
-    ("segments", "*"): ("name", "app", "description", "prevent_destroy", "update", "filters"),
+    ("segments", "*"): ("name", "app", "description", "prevent_destroy", "update", "renamed_from", "filters"),
     ("segments", "*", "filters", "*"): (
         "operator", "field", "key", "relation", "value", "hours_ago", "radius", "lat", "long"),
     ("exports", "*"): (

@@ -251,12 +251,19 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
             app=data.get("app", default_app), name=data["name"], filters=canonical,
             digest=digest, description=data.get("description"),
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
-            update=data.get("update"),
+            update=data.get("update"), renamed_from=_names(data.get("renamed_from")),
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
                     exports=tuple(exports))
     return Config(**{**config.__dict__, "digest": config_digest(config)})
+
+
+def _names(value) -> tuple[str, ...]:
+    """renamed_from: one name or a list of names."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(dict.fromkeys(value))
 
 
 def _canonical(entries: list[dict]) -> tuple[tuple, str]:
@@ -298,7 +305,8 @@ def config_digest(config: Config) -> str:
                  for a, x in sorted(config.apps.items())},
         "state": config.state.__dict__,
         "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy]
-                           + ([s.update] if s.update else []) for s in config.segments),
+                           + ([s.update] if s.update else [])
+                           + ([list(s.renamed_from)] if s.renamed_from else []) for s in config.segments),
         "exports": sorted(
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
              json.dumps(e.options, sort_keys=True, default=str)] for e in config.exports),

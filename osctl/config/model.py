@@ -43,6 +43,7 @@ class Segment:
     prevent_destroy: bool = False
     location: Location | None = field(default=None, compare=False)
     update: str | None = None  # replace | in_place; None: the app's segment_updates
+    renamed_from: tuple[str, ...] = ()  # earlier names: state under one of them is this segment
 
     @property
     def address(self) -> str:

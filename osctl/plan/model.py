@@ -45,6 +45,7 @@ class Reason(StrEnum):
     CREATE_INTERRUPTED = "create_interrupted"
     DESCRIPTION_CHANGED = "description_changed"
     RENAMED_OUTSIDE = "renamed_outside"
+    RENAMED_FROM = "renamed_from"
 
     @property
     def text(self) -> str:
@@ -57,6 +58,7 @@ class Reason(StrEnum):
             "create_interrupted": "an earlier create did not finish",
             "description_changed": "description changed (kept in state only, never sent)",
             "renamed_outside": "the segment was renamed outside osctl (drift)",
+            "renamed_from": "renamed in the configuration (renamed_from)",
         }[self.value]
 
 
@@ -78,6 +80,7 @@ class SegmentChange:
     used_by_exports: tuple[str, ...] = ()
     prevent_destroy: bool = False
     live_name: str | None = None  # the name it has in OneSignal now, when that is not `name`
+    moved_from: str | None = None  # the state address it was managed under (renamed_from), if another
 
     def to_dict(self) -> dict:
         # not asdict(): its generic deep copy was most of the cost of rendering a large plan

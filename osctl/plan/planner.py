@@ -67,12 +67,14 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         declared = {s.name: s for s in config.segments if s.app == alias}
         managed = {r.name: r for r in records.values() if r.app == alias}
         planner = _AppPlanner(config, alias, app.app_id, app_live, problems, dropped)
+        moved = _renames(declared, managed, problems, warnings)
         for name, segment in declared.items():
-            change = planner.declared(segment, managed.get(name))
+            change = planner.declared(segment, managed.get(name) or moved.get(name))
             if change:
                 changes.append(change)
+        taken = {record.name for record in moved.values()}
         for name, record in managed.items():
-            if name not in declared:
+            if name not in declared and name not in taken:
                 change = planner.undeclared(record)
                 if change:
                     changes.append(change)
@@ -103,6 +105,29 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
     # due exports are added by the caller (osctl.exports.plan_exports reads messages: effects)
     return Plan(changes=ordered, exports=(), violations=violations, provenance=provenance,
                 warnings=tuple(warnings))
+
+
+def _renames(declared: dict[str, Segment], managed: dict[str, SegmentRecord], problems: list[str],
+             warnings: list[str]) -> dict[str, SegmentRecord]:
+    """Declared name -> the record its renamed_from finds: state holds the old name, not the new."""
+    moved: dict[str, SegmentRecord] = {}
+    for name, segment in declared.items():
+        if not segment.renamed_from or name in managed:
+            continue
+        # an unfinished create under an old name stays what it is (adopted or forgotten as undeclared)
+        found = [managed[old] for old in segment.renamed_from
+                 if old in managed and old not in declared and managed[old].id is not None]
+        if len(found) > 1:
+            problems.append(f"{segment.address}: renamed_from matches {len(found)} segments in state ("
+                            + ", ".join(r.address for r in found) + "); keep the one this segment was, and "
+                            "remove the others from renamed_from (they are then deleted) or from state "
+                            "('osctl state rm')")
+        elif found:
+            moved[name] = found[0]
+        else:
+            warnings.append(f"{segment.address}: renamed_from ({', '.join(segment.renamed_from)}) matches "
+                            f"nothing in state, so it has no effect: the segment is planned by its name")
+    return moved
 
 
 class _AppPlanner:
@@ -141,13 +166,13 @@ class _AppPlanner:
                              used_by_exports=self._exports_using(name), **kw)
 
     def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE,
-                live_name: str | None = None):
+                live_name: str | None = None, moved_from: str | None = None):
         return self._change(
             action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
             after_digest=segment.digest, description=segment.description,
             filter_diff=diff_lines(before, list(segment.filters)) if before is not None else (),
             subscriber_count=self._count(segment_id) if action.is_destructive else None,
-            prevent_destroy=segment.prevent_destroy, live_name=live_name)
+            prevent_destroy=segment.prevent_destroy, live_name=live_name, moved_from=moved_from)
 
     def _live_name(self, record: SegmentRecord) -> str:
         """The name OneSignal shows for a managed id; state's when the app was not listed."""
@@ -164,6 +189,7 @@ class _AppPlanner:
 
     # -- the table in docs/design.md#planning-a-segment ----------------------------------
     def declared(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
+        moved_from = record.address if record is not None and record.name != segment.name else None
         if record is None or (record.id is None and record.status == "pending_create"):
             return self._unrecorded(segment, record)
         if not self._is_live(record.id):
@@ -173,7 +199,7 @@ class _AppPlanner:
                     segment.address, segment.name, [s.id for s in found],
                     f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
                 return None
-            return self._create(segment, Reason.DELETED_OUTSIDE)
+            return self._create(segment, Reason.DELETED_OUTSIDE, moved_from=moved_from)
         # a change to the segment itself is an update: in place (PATCH) or by replace, as configured
         change = Action.UPDATE if self.config.update_strategy(segment) == "in_place" else Action.REPLACE
         live_name = self._live_name(record)
@@ -182,18 +208,21 @@ class _AppPlanner:
         if live_name != segment.name:
             if self._name_taken(segment, record.id):
                 return None
-            return self._create(segment, Reason.RENAMED_OUTSIDE, before=before, segment_id=record.id,
-                                action=change, live_name=live_name)
+            reason = Reason.RENAMED_FROM if moved_from else Reason.RENAMED_OUTSIDE
+            return self._create(segment, reason, before=before, segment_id=record.id, action=change,
+                                live_name=live_name, moved_from=moved_from)
         if record.digest != segment.digest:
             return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
-                                segment_id=record.id, action=change)
+                                segment_id=record.id, action=change, moved_from=moved_from)
         if live_filters is not None and filters_digest(live_filters) != record.digest:
             return self._create(segment, Reason.EDITED_OUTSIDE, before=live_filters,
-                                segment_id=record.id, action=change)
-        if (record.description or None) != (segment.description or None):
-            return self._change(Action.UPDATE_STATE, Reason.DESCRIPTION_CHANGED, segment.name,
+                                segment_id=record.id, action=change, moved_from=moved_from)
+        if moved_from or (record.description or None) != (segment.description or None):
+            # a rename OneSignal already shows (its answer was lost): only state moves
+            reason = Reason.RENAMED_FROM if moved_from else Reason.DESCRIPTION_CHANGED
+            return self._change(Action.UPDATE_STATE, reason, segment.name,
                                 segment_id=record.id, description=segment.description,
-                                after=list(segment.filters), after_digest=segment.digest)
+                                after=list(segment.filters), after_digest=segment.digest, moved_from=moved_from)
         return None
 
     def _unrecorded(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:

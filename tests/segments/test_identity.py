@@ -155,3 +155,52 @@ def test_deleting_a_segment_renamed_outside_shows_its_live_name(ws):
     assert 'segment.prod.Spring campaign (named "Spring (archived)" in OneSignal)' in markdown.stdout
     assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
     assert set(ws.live()) == {"Other"}
+
+
+def test_renamed_from_renames_in_place_keeping_the_id(ws):
+    ws.write({SPRING: US}, updates="in_place")
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    seg_id = ws.live()[SPRING]
+    ws.write({"Spring buyers": {"filters": US, "renamed_from": SPRING}}, updates="in_place")
+    plan = ws.osctl("plan", "--no-exports")
+    assert "segment.prod.Spring buyers will be updated in place" in plan.stdout
+    assert "because renamed in the configuration (renamed_from)" in plan.stdout
+    assert f"the same segment as {ADDRESS} in state (renamed_from)" in plan.stdout
+    assert "will be deleted" not in plan.stdout
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    assert ws.live() == {"Spring buyers": seg_id}
+    assert list(ws.state()["segments"]) == ["segment.prod.Spring buyers"]
+    assert ws.state()["segments"]["segment.prod.Spring buyers"]["id"] == seg_id
+    again = ws.osctl("plan", "--no-exports", "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes" in again.stdout  # renamed_from stays harmlessly
+
+
+def test_renamed_from_under_replace_is_one_replace(ws):
+    ws.write({SPRING: US})
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    old_id = ws.live()[SPRING]
+    ws.write({"Spring buyers": {"filters": US, "renamed_from": [SPRING]}})
+    plan = ws.osctl("plan", "--no-exports")
+    assert "Plan: 0 to create, 1 to replace, 0 to delete" in plan.stdout
+    assert 'name: "Spring campaign" → "Spring buyers"' in plan.stdout
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    live = ws.live()
+    assert set(live) == {"Spring buyers"} and live["Spring buyers"] != old_id
+    assert list(ws.state()["segments"]) == ["segment.prod.Spring buyers"]
+
+
+def test_state_mv_moves_the_address_and_the_next_plan_renames(ws):
+    ws.write({SPRING: US}, updates="in_place")
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    seg_id = ws.live()[SPRING]
+    ws.write({"Spring buyers": US}, updates="in_place")
+    moved = ws.osctl("state", "mv", ADDRESS, "segment.prod.Spring buyers")
+    assert moved.exit_code == 0, moved.output
+    assert moved.stdout.startswith(f"Moved {ADDRESS} to segment.prod.Spring buyers (state only")
+    assert ws.live() == {SPRING: seg_id}, "state mv does not touch OneSignal"
+    plan = ws.osctl("plan", "--no-exports")
+    assert 'name: "Spring campaign" → "Spring buyers"' in plan.stdout and "will be updated in place" in plan.stdout
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    assert ws.live() == {"Spring buyers": seg_id}
+    missing = ws.osctl("state", "mv", ADDRESS, "segment.prod.X")
+    assert missing.exit_code == 1 and f"not in state: {ADDRESS}" in missing.stderr

@@ -255,3 +255,43 @@ def test_a_name_changed_outside_cannot_be_restored_onto_a_foreign_segment():
 def test_a_deletion_shows_the_live_name():
     change = only(make_plan(config(), state(record("A", US, "id-1")), live(("id-1", "A2", False)), NOW))
     assert (change.action, change.name, change.live_name) == (Action.DELETE, "A", "A2")
+
+
+def test_renamed_from_is_a_rename_in_place_of_the_same_segment():
+    plan = make_plan(config(("B", "US", "renamed_from: A", "update: in_place")), state(record("A", US, "id-1")),
+                     live(("id-1", "A", False), details={"id-1": (US, 3, False)}), NOW)
+    change = only(plan)
+    assert (change.action, change.reason, change.segment_id) == (Action.UPDATE, Reason.RENAMED_FROM, "id-1")
+    assert (change.name, change.live_name, change.moved_from) == ("B", "A", "segment.prod.A")
+
+
+def test_renamed_from_under_replace_is_one_replace_not_a_delete_and_a_create():
+    change = only(make_plan(config(("B", "US", "renamed_from: [Z, A]")), state(record("A", US, "id-1")),
+                            live(("id-1", "A", False)), NOW))
+    assert (change.action, change.reason, change.moved_from) == (Action.REPLACE, Reason.RENAMED_FROM,
+                                                                "segment.prod.A")
+
+
+def test_renamed_from_that_oneSignal_already_shows_only_moves_state():
+    change = only(make_plan(config(("B", "US", "renamed_from: A", "update: in_place")),
+                            state(record("A", US, "id-1")), live(("id-1", "B", False)), NOW))
+    assert (change.action, change.moved_from) == (Action.UPDATE_STATE, "segment.prod.A")
+
+
+def test_renamed_from_matching_nothing_is_a_note_and_a_create():
+    plan = make_plan(config(("B", "US", "renamed_from: A")), None, live(), NOW)
+    assert only(plan).action == Action.CREATE
+    assert plan.warnings == ("segment.prod.B: renamed_from (A) matches nothing in state, so it has no effect: "
+                             "the segment is planned by its name",)
+
+
+def test_renamed_from_matching_two_segments_is_an_error():
+    with pytest.raises(PlanError, match=r"segment.prod.C: renamed_from matches 2 segments in state"):
+        make_plan(config(("C", "US", "renamed_from: [A, B]")), state(record("A", US, "id-1"), record("B", US, "id-2")),
+                  live(("id-1", "A", False), ("id-2", "B", False)), NOW)
+
+
+def test_renamed_from_is_ignored_when_state_already_holds_the_new_name():
+    plan = make_plan(config(("B", "US", "renamed_from: A")), state(record("A", US, "id-1"), record("B", US, "id-2")),
+                     live(("id-1", "A", False), ("id-2", "B", False)), NOW)
+    assert [(c.action, c.name) for c in plan.changes] == [(Action.DELETE, "A")]

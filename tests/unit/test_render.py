@@ -67,7 +67,7 @@ def test_golden_cases_are_present():
     expected = {"no_changes", "creates_only", "replace_filters_changed", "drift_edited_outside",
                 "drift_deleted_outside", "delete_not_declared", "forget", "adopt", "update_state",
                 "violation_mass_destroy", "violation_prevent_destroy", "exports_due", "drift_renamed_outside",
-                "update_in_place"}
+                "update_in_place", "renamed_from"}
     assert expected <= set(CASES)
 
 

@@ -144,6 +144,8 @@ def identity_notes(change: dict) -> list[str]:
     elif action == "adopt":
         notes.append(f"found in OneSignal by name as segment id {segment_id}; "
                      "recorded in state without calling OneSignal")
+    if change.get("moved_from"):
+        notes.append(f"the same segment as {change['moved_from']} in state (renamed_from)")
     live_name = change.get("live_name")
     if live_name is not None:
         if action == "delete":
