@@ -2,7 +2,7 @@
 
     python bench/bench_apply.py [--creates 300] [--latency-ms 50] [--segments 5000]
                                 [--full-latency-ms 20] [--rounds 3] [--persist-rounds 5]
-                                [--only create,plan,persist]
+                                [--only create,update,plan,persist]
 
 The emulator runs in its own process (`python -m osctl emulator`), so it does not share a
 GIL with the osctl under test; osctl runs in this process through osctl.cli.main (after
@@ -13,6 +13,8 @@ subprocess for the wall time a user sees. Every command's result is checked (exi
 Prints, for the issue 4 targets:
   create   apply of N creates at L ms emulator latency, default parallelism (10), vs the
            sequential floor N x L (target <= 0.15 x)
+  update   apply of N updates in place (segment_updates: in_place) at L ms, vs the same floor
+           (target <= 0.15 x, issue 11), planned with --refresh list; --refresh full shown too
   plan     plan with 5,000 managed segments and no changes: --refresh list (target < 2 s)
            and --refresh full at 20 ms latency (target <= 1.3 x 5,000 x 20 ms / 10)
   persist  apply of N creates (a saved plan: no planning in the timing) with 5,000 segments
@@ -92,11 +94,13 @@ class EmulatorProcess:
 
 
 # -- osctl through its entry point -------------------------------------------------------
-def write_config(directory: Path, names: list[str]) -> None:
-    lines = ["osctl: 1", "apps:", f"  prod: {{app_id: {APP_ID}}}", "segments:" if names else ""]
+def write_config(directory: Path, names: list[str], updates: str = "replace", shift: int = 0) -> None:
+    """`shift` moves every segment to another country: each one's filters change."""
+    lines = ["osctl: 1", "apps:", f"  prod: {{app_id: {APP_ID}, segment_updates: {updates}}}",
+             "segments:" if names else ""]
     for index, name in enumerate(names):
         lines.append(f"  - name: {name}")
-        lines.append(f"    filters: [{{field: country, relation: '=', value: {COUNTRIES[index % len(COUNTRIES)]}}},"
+        lines.append(f"    filters: [{{field: country, relation: '=', value: {COUNTRIES[(index + shift) % len(COUNTRIES)]}}},"
                      f" {{field: tag, key: plan, relation: '=', value: tier-{index % 7}}}]")
     (directory / "osctl.yaml").write_text("\n".join(lines) + "\n")
 
@@ -169,6 +173,43 @@ def bench_creates(emu: EmulatorProcess, work: Path, creates: int, latency_ms: in
           f"as a subprocess {sub_times[0]:.2f} s")
     print(f"          sequential floor {floor:.1f} s; ratio {median / floor:.3f} "
           f"(subprocess {sub_times[0] / floor:.3f}); target <= 0.15  {verdict(median / floor <= 0.15)}")
+
+
+# -- 1b. updates in place -------------------------------------------------------------------
+def bench_updates(emu: EmulatorProcess, work: Path, updates: int, latency_ms: int, rounds: int) -> None:
+    """apply of N updates in place (segment_updates: in_place) at L ms, vs the sequential floor
+    N x L. The apply plans with --refresh list: an update loses no users, so no segment is
+    viewed; the default --refresh full (one view per segment, for drift) is timed too."""
+    floor = updates * latency_ms / 1000
+    times = {"list": [], "full": []}
+    for round_number in range(rounds):
+        for refresh in ("list", "full"):
+            emu.reset()
+            emu.latency(0)
+            directory = Path(tempfile.mkdtemp(dir=work))
+            names = [f"bench-{round_number}-{i}" for i in range(updates)]
+            write_config(directory, names, updates="in_place")
+            must(*osctl("apply", "--auto-approve", "--no-exports", "-q", "-c", str(directory))[:2], "setup apply")
+            ids = json.loads((directory / ".osctl" / "state.json").read_text())["segments"]
+            write_config(directory, names, updates="in_place", shift=1)
+            emu.latency(latency_ms)
+            code, text, seconds = osctl("apply", "--auto-approve", "--no-exports", "--refresh", refresh,
+                                        "-c", str(directory))
+            must(code, text, f"apply of {updates} updates in place")
+            if f"{updates} updated in place" not in text:
+                raise SystemExit(f"apply did not update {updates} segments in place:\n{text[-2000:]}")
+            emu.latency(0)
+            after = json.loads((directory / ".osctl" / "state.json").read_text())["segments"]
+            if {a: r["id"] for a, r in after.items()} != {a: r["id"] for a, r in ids.items()}:
+                raise SystemExit("an update in place changed a segment id")
+            times[refresh].append(seconds)
+            shutil.rmtree(directory)
+    for refresh, runs in times.items():
+        median = statistics.median(runs)
+        verdict_text = f"target <= 0.15  {verdict(median / floor <= 0.15)}" if refresh == "list" else "(for comparison)"
+        print(f"[update]  apply of {updates} updates in place at {latency_ms} ms latency, parallelism "
+              f"{PARALLELISM}, --refresh {refresh}: median {median:.2f} s (runs {', '.join(f'{t:.2f}' for t in runs)}); "
+              f"sequential floor {floor:.1f} s; ratio {median / floor:.3f} {verdict_text}")
 
 
 # -- 2. plan with 5,000 managed segments, and the state for 3. -------------------------------
@@ -301,7 +342,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--persist-rounds", type=int, default=5,
                         help="rounds of each mode in the persistence comparison (it is the noisiest)")
-    parser.add_argument("--only", default="create,plan,persist")
+    parser.add_argument("--only", default="create,update,plan,persist")
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -319,6 +360,8 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f}")
         if "create" in only:
             bench_creates(emu, work, args.creates, args.latency_ms, args.rounds)
+        if "update" in only:
+            bench_updates(emu, work, args.creates, args.latency_ms, args.rounds)
         if only & {"plan", "persist"}:
             directory = build_managed(emu, work, args.segments)
             if "plan" in only:

@@ -36,10 +36,12 @@ from typing import Protocol
 
 from osctl.errors import ApiError, OsctlError, StateError
 from osctl.filters import filters_digest, try_canonical
+from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import Action, Plan, SegmentChange
 from osctl.state.model import SegmentRecord, State
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
+UPDATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
 
 
 class NotRecorded(OsctlError):
@@ -95,6 +97,7 @@ class Executor:
         self._stopped: set[str] = set()  # addresses not started because of a stop
         self._unconfirmed: list[tuple[SegmentChange, int, str, str]] = []  # results written with wait=False
         self._not_recorded: set[str] = set()  # addresses done in OneSignal but not in state
+        self._intents: dict[str, str] = {}  # address -> when its create intent was recorded
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
@@ -102,10 +105,16 @@ class Executor:
         deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         deleted_ok: set[str] = set()
         self._parallel(deletes, self._unless_stopped(result, lambda c: self._delete(c, result, deleted_ok)))
+        # after the deletes (a rename may take a freed name), before the creates (one may take a
+        # name a rename frees)
+        updates = [c for c in changes if c.action == Action.UPDATE]
+        self._parallel(updates, self._unless_stopped(result, lambda c: self._update(c, result)))
         plain_creates = [c for c in changes if c.action == Action.CREATE]
         before_intents: dict[str, SegmentRecord | None] = {}
         if plain_creates and not self.stop_reason():
             stamp = self._stamp()
+
+            self._intents.update((c.address, stamp) for c in plain_creates)
 
             def intend(state: State) -> None:
                 for c in plain_creates:
@@ -233,7 +242,8 @@ class Executor:
                 else f"already gone from OneSignal (id={change.segment_id})"
             if change.action == Action.REPLACE:
                 # the old id is gone; what follows is a create whose intent must be durable first
-                self._record(change, lambda s: _put(s, _pending(change, self._stamp())), done=done, wait=True,
+                stamp = self._intents[change.address] = self._stamp()
+                self._record(change, lambda s: _put(s, _pending(change, stamp), change.moved_from), done=done, wait=True,
                              then="the old segment is already gone from OneSignal and the next apply will create it")
             else:
                 self._record(change, lambda s: s.segments.pop(change.address, None), done=done, wait=False,
@@ -247,7 +257,7 @@ class Executor:
         def work() -> str:
             new_id, how = self._send_create(change)
             stamp = self._stamp()
-            self._record(change, lambda s: _put(s, _created(change, new_id, stamp)), wait=False,
+            self._record(change, lambda s: _put(s, _created(change, new_id, stamp), change.moved_from), wait=False,
                          done=f"created in OneSignal (id={new_id})",
                          then="its intent is in state, so the next plan finds it by name and adopts it")
             return f"{how} id={new_id}"
@@ -265,9 +275,12 @@ class Executor:
                 existing = exc.existing_id or self._find_by_name(change)
                 if existing and self._is_ours(change, existing):
                     return existing, "adopted (an earlier attempt had created it)"
-                raise ApiError(f"cannot create {change.address}: the name is taken by segment "
-                               f"{existing or '(unknown id)'} with other filters, which osctl does not "
-                               f"manage; import it or rename yours", status=exc.status) from None
+                # someone else's segment holds the name: forget the intent now, so that no later
+                # plan mistakes that segment for the one this create was meant to make
+                self.store.update(lambda s: _drop_intent(s, change.address))
+                raise ApiError(in_the_way(change.address, change.name, [existing] if existing else [],
+                                          "the create was refused because the name is taken"),
+                               status=exc.status) from None
             except OutcomeUnknown:
                 existing = self._find_by_name(change)
                 if existing and self._is_ours(change, existing):
@@ -283,11 +296,75 @@ class Executor:
         return None
 
     def _is_ours(self, change: SegmentChange, segment_id: str) -> bool:
+        """Exactly the filters this create sent, and created after its intent (see plan.identity)."""
         detail = self._client(change).get_segment(change.app_id, segment_id, detail=True)
         if detail is None:
             return False
         live = try_canonical(list(detail.filters))
-        return live is not None and filters_digest(live) == change.after_digest
+        if live is None or filters_digest(live) != change.after_digest:
+            return False
+        return created_after_intent(detail.created_at, self._intents.get(change.address)) is not False
+
+    def _update(self, change: SegmentChange, result: ApplyResult) -> None:
+        def work() -> str:
+            how = self._send_update(change)
+            stamp = self._stamp()
+            # wait=False: lost in a crash, state still holds the old digest or name, and the next
+            # plan sends the same (idempotent) update again
+            self._record(change, lambda s: _put(s, _updated(s, change, stamp), change.moved_from), wait=False,
+                         done=f"updated in place in OneSignal (id={change.segment_id})",
+                         then="the next plan sends the same update again, which changes nothing more")
+            return f"{how}, id kept {change.segment_id}"
+
+        self._guard(change, "update", result, work)
+
+    def _send_update(self, change: SegmentChange) -> str:
+        from osctl.onesignal.errors import (
+            OutcomeUnknown,
+            SegmentInUse,
+            SegmentNameConflict,
+            UpdateNotSupported,
+        )
+
+        client = self._client(change)
+        for attempt in range(UPDATE_ATTEMPTS_AFTER_LOST_ANSWER):
+            try:
+                found = client.update_segment(change.app_id, change.segment_id, change.name, change.after)
+            except OutcomeUnknown:
+                # the same PATCH twice does what it does once: look, and send it again if needed
+                if self._shows_update(change):
+                    return "updated in place (checked by viewing it after the answer was lost)"
+                if attempt == UPDATE_ATTEMPTS_AFTER_LOST_ANSWER - 1:
+                    raise
+                continue
+            except SegmentInUse as exc:
+                raise ApiError(
+                    f"OneSignal refused to update segment {change.segment_id} in place: "
+                    f"{('; '.join(exc.errors) or str(exc)).rstrip('.')}. An active Journey uses it: pause or "
+                    f"edit that Journey in "
+                    f"the OneSignal dashboard, then apply again. osctl does not replace it instead, because a "
+                    f"new segment id would break the Journey", status=exc.status) from None
+            except UpdateNotSupported as exc:
+                raise ApiError(
+                    f"{exc}. Set 'update: replace' on this segment (or 'segment_updates: replace' on app "
+                    f"'{change.app}') to apply the change by delete and create (the segment gets a new id)",
+                    status=exc.status) from None
+            except SegmentNameConflict as exc:
+                raise ApiError(in_the_way(change.address, change.name, [exc.existing_id] if exc.existing_id else [],
+                                          "osctl cannot give its segment that name"), status=exc.status) from None
+            if not found:
+                raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
+                               f"the next plan creates it again", status=404)
+            return "updated in place"
+        raise AssertionError("unreachable")
+
+    def _shows_update(self, change: SegmentChange) -> bool:
+        detail = self._client(change).get_segment(change.app_id, change.segment_id, detail=True)
+        if detail is None:
+            raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
+                           f"the next plan creates it again", status=404)
+        live = try_canonical(list(detail.filters))
+        return detail.name == change.name and live is not None and filters_digest(live) == change.after_digest
 
     def _state_only(self, change: SegmentChange) -> str:
         if change.action == Action.FORGET:
@@ -299,12 +376,17 @@ class Executor:
             return f"adopted id={change.segment_id}"
 
         def describe(state: State) -> None:
-            record = state.segments.get(change.address)
-            if record is not None:
-                record.description = change.description
+            record = state.segments.get(change.moved_from or change.address)
+            if record is None:
+                return
+            if change.moved_from:  # renamed: OneSignal already shows the new name
+                record = record.copy()
+                record.name = change.name
+                _put(state, record, change.moved_from)
+            record.description = change.description
 
         self.store.update(describe)
-        return "description updated in state"
+        return "moved in state" if change.moved_from else "description updated in state"
 
 
 def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:
@@ -320,5 +402,22 @@ def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecor
     return record
 
 
-def _put(state: State, record: SegmentRecord) -> None:
+def _updated(state: State, change: SegmentChange, stamp: str) -> SegmentRecord:
+    """The record after an update in place: same id and created_at; new name, filters, digest."""
+    before = state.segments.get(change.moved_from or change.address)
+    record = _created(change, change.segment_id, before.created_at if before and before.created_at else stamp)
+    record.updated_at = stamp
+    return record
+
+
+def _put(state: State, record: SegmentRecord, moved_from: str | None = None) -> None:
+    """Record `record`; for a renamed segment, the record under its old address goes."""
+    if moved_from and moved_from != record.address:
+        state.segments.pop(moved_from, None)
     state.segments[record.address] = record
+
+
+def _drop_intent(state: State, address: str) -> None:
+    record = state.segments.get(address)
+    if record is not None and record.status == "pending_create":
+        del state.segments[address]

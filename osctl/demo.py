@@ -1,7 +1,8 @@
 """`osctl demo`: the whole workflow against an in-process emulator, narrated.
 
 validate -> plan -> apply (segments, then due exports) -> plan (no changes) -> edit a
-segment -> plan (replace).
+segment -> plan and apply (replace: new id) -> edit it with update: in_place -> plan and
+apply (update in place: same id).
 Everything happens in a temporary copy of examples/quickstart; nothing is left behind.
 """
 
@@ -19,6 +20,9 @@ import click
 DEMO_KEY_ENV = "ONESIGNAL_API_KEY"
 EDIT_FROM = "{field: country, relation: \"=\", value: US}"
 EDIT_TO = "{field: country, relation: \"=\", value: CA}"
+EDIT_IN_PLACE = "{field: country, relation: \"=\", value: GB}"
+EDIT_ANCHOR = "    description: US users active in the last 3 days, plus every VIP\n"
+EDITED_ADDRESS = "segment.demo.Active US or VIP"
 
 
 def quickstart_dir() -> Path:
@@ -58,6 +62,15 @@ def _osctl(*args: str) -> int:
         return exc.exit_code
 
 
+def _segment_id(config_dir: Path, address: str) -> str | None:
+    from osctl.config.loader import load_or_fail
+    from osctl.state import open_backend
+
+    state = open_backend(load_or_fail(config_dir)).read()
+    record = state.segments.get(address) if state else None
+    return record.id if record else None
+
+
 def run_demo(keep: bool = False) -> int:
     from osctl.config.loader import load_or_fail
     from osctl.emulator import Emulator
@@ -94,9 +107,25 @@ def run_demo(keep: bool = False) -> int:
             _step(5, "edit", f"Change the first segment's country filter in osctl.yaml: {EDIT_FROM} -> {EDIT_TO}")
             path = config_dir / "osctl.yaml"
             path.write_text(path.read_text().replace(EDIT_FROM, EDIT_TO, 1))
-            _step(6, "plan the edit", "OneSignal segments are not updated in place by osctl: a changed segment "
-                  "is deleted and created again, and gets a new id. The plan says so.")
+            _step(6, "plan the edit", "By default (segment_updates: replace) a changed segment is deleted and "
+                  "created again, and gets a new id. The plan says so.")
             _osctl("plan", *c, "--no-exports")
+            _step(7, "apply the replace", "The segment is deleted and created again under a new id.")
+            if _osctl("apply", *c, "--auto-approve", "--no-exports"):
+                return 1
+            before = _segment_id(config_dir, EDITED_ADDRESS)
+            _step(8, "update in place", "With 'update: in_place' (or 'segment_updates: in_place' on the app) a "
+                  "changed segment is updated with one call and keeps its id, so campaigns and Journeys that "
+                  f"use it keep working. In osctl.yaml: add 'update: in_place' to it, and {EDIT_TO} -> "
+                  f"{EDIT_IN_PLACE}")
+            path.write_text(path.read_text().replace(EDIT_TO, EDIT_IN_PLACE, 1)
+                            .replace(EDIT_ANCHOR, EDIT_ANCHOR + "    update: in_place\n", 1))
+            _osctl("plan", *c, "--no-exports")
+            if _osctl("apply", *c, "--auto-approve", "--no-exports"):
+                return 1
+            after = _segment_id(config_dir, EDITED_ADDRESS)
+            click.echo(f"Segment id before the update: {before}; after: {after}"
+                       + (" (unchanged)." if before == after else " (changed!)."))
             click.echo("")
             click.echo("That is the workflow: review 'osctl plan' in a pull request, run 'osctl apply' from CI.")
             click.echo("Try it yourself: 'osctl emulator' serves the same API until you stop it.")

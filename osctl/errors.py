@@ -61,7 +61,8 @@ class SafetyViolation(OsctlError):
 class PlanError(OsctlError):
     """The plan cannot be made: every problem is listed."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], *, dropped_intents: tuple[str, ...] = ()):
         self.problems = problems
+        self.dropped_intents = dropped_intents  # addresses of unfinished creates apply should forget
         text = problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n  - " + "\n  - ".join(problems)
         super().__init__(f"cannot plan: {text}")

@@ -9,7 +9,8 @@ for it at ci/check_plan.py), adjust the rules, and run it on a saved plan:
 
 The plan's format is described by `osctl schema plan` (schemas/plan.schema.json).
 This script reads only what it needs: "format_version", "changes" (each with
-"address", "action" and "subscriber_count") and "violations".
+"address", "action" and "subscriber_count") and "violations". Updates in place
+("update") destroy nothing: rules 2 and 3 do not count them.
 
 Rules:
   1. Violations. A plan with any violation is refused: apply would refuse it
@@ -23,6 +24,12 @@ Rules:
      export) loses it; this bounds how many people that can affect. A deleted
      or replaced segment whose count is unknown (the plan did not read the
      live segment, as with `osctl plan --refresh none`) is refused, unless
+     --unknown-counts-ok.
+  4. --max-replaced-subscribers N: no segment holding more than N subscribers
+     is replaced (deleted and created again under a new id). An update in
+     place (action "update", with `segment_updates: in_place`) keeps the id
+     and passes whatever the segment's size, so the fix for a refused replace
+     is to update that segment in place. An unknown count is refused, unless
      --unknown-counts-ok.
 
 Exit codes: 0 the plan passes; 1 refused (every reason is printed); 2 the file
@@ -47,6 +54,7 @@ DESTRUCTIVE = ("delete", "replace")  # actions that remove a live segment id
 class Limits:
     max_destroys: int | None = None
     max_subscribers: int | None = None
+    max_replaced_subscribers: int | None = None
     allow_mass_destroy: bool = False
     unknown_counts_ok: bool = False
 
@@ -99,6 +107,26 @@ def check(plan: dict, limits: Limits) -> list[str]:
             reasons.append("subscriber count unknown for " + ", ".join(unknown)
                            + " (the plan did not read the live segments, as with --refresh none; "
                            "plan without it, or pass --unknown-counts-ok)")
+    if limits.max_replaced_subscribers is not None:
+        reasons += _large_replaces(plan, limits)
+    return reasons
+
+
+def _large_replaces(plan: dict, limits: Limits) -> list[str]:
+    """Rule 4: replaces of large segments; updates in place always pass."""
+    reasons = []
+    for change in plan["changes"]:
+        if change["action"] != "replace":
+            continue
+        count = change.get("subscriber_count")
+        if count is None:
+            if not limits.unknown_counts_ok:
+                reasons.append(f"{change['address']} would be replaced but its subscriber count is unknown "
+                               "(plan without --refresh none, or pass --unknown-counts-ok)")
+        elif count > limits.max_replaced_subscribers:
+            reasons.append(f"{change['address']} would be replaced (new segment id) while it holds {count} "
+                           f"subscribers, more than the {limits.max_replaced_subscribers} allowed; update it "
+                           "in place instead (update: in_place) so that whatever uses its id keeps it")
     return reasons
 
 
@@ -110,6 +138,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="at most N segments deleted or replaced")
     parser.add_argument("--max-subscribers", type=_count, metavar="N",
                         help="at most N subscribers in the segments deleted or replaced")
+    parser.add_argument("--max-replaced-subscribers", type=_count, metavar="N",
+                        help="no segment with more than N subscribers replaced (updates in place pass)")
     parser.add_argument("--allow-mass-destroy", action="store_true",
                         help="let a mass_destroy violation pass (prevent_destroy never does)")
     parser.add_argument("--unknown-counts-ok", action="store_true",
@@ -135,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check_plan: {exc}", file=sys.stderr)
         return 2
     limits = Limits(max_destroys=args.max_destroys, max_subscribers=args.max_subscribers,
-                    allow_mass_destroy=args.allow_mass_destroy, unknown_counts_ok=args.unknown_counts_ok)
+                    max_replaced_subscribers=args.max_replaced_subscribers, allow_mass_destroy=args.allow_mass_destroy, unknown_counts_ok=args.unknown_counts_ok)
     reasons = check(plan, limits)
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for reason in reasons:

@@ -7,8 +7,15 @@ from pathlib import Path
 import click
 
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
-from osctl.cli.planning import PlanFlags, build_plan, load_config, plan_options, render_plan
-from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
+from osctl.cli.planning import (
+    PlanFlags,
+    build_plan,
+    drop_refused_intents,
+    load_config,
+    plan_options,
+    render_plan,
+)
+from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
 
 
 @click.command()
@@ -40,7 +47,11 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             the_plan = _saved_plan(planfile, config, state, clients)
         else:
             flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
-            the_plan = build_plan(settings, config, state, clients, flags)
+            try:
+                the_plan = build_plan(settings, config, state, clients, flags)
+            except PlanError as exc:
+                drop_refused_intents(backend, exc.dropped_intents)
+                raise
             refusal = _refusal(the_plan, allow_mass_destroy)
             # -q: the plan only when a person must read it to answer; a refusal is its reason alone
             if not settings.quiet or (refusal is None and not auto_approve):
@@ -65,7 +76,7 @@ def _saved_plan(path: str, config, state, clients):
     except OSError as exc:
         raise OsctlError(f"cannot read saved plan {path}: {exc.strerror}") from None
     the_plan = planfile.loads(text, path)
-    apps = sorted({c.app for c in the_plan.changes if c.action.is_destructive and c.app in config.apps})
+    apps = sorted({c.app for c in the_plan.changes if c.action.changes_live_segment and c.app in config.apps})
     live_ids = {alias: {s.id for s in clients[alias].list_segments(config.apps[alias].app_id)} for alias in apps}
     reasons = planfile.stale_reasons(
         the_plan, config_digest=config.digest, lineage=state.lineage if state else None,

@@ -9,6 +9,7 @@ import click
 _VERBS = {  # step -> (start, done)
     "delete": ("Destroying...", "Destruction complete"),
     "create": ("Creating...", "Creation complete"),
+    "update": ("Updating in place...", "Update complete"),
     "state": ("Updating state...", "State updated"),
 }
 
@@ -59,7 +60,8 @@ def result_lines(result) -> list[str]:
     counts: dict[str, int] = {}
     for change, _ in result.succeeded:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
-    words = {"create": "created", "replace": "replaced", "delete": "deleted", "forget": "forgotten",
+    words = {"create": "created", "update": "updated in place", "replace": "replaced", "delete": "deleted",
+             "forget": "forgotten",
              "adopt": "adopted", "update-state": "updated in state"}
     parts = [f"{counts.get(a, 0)} {w}" for a, w in words.items() if counts.get(a) or a in ("create", "replace", "delete")]
     lines.append("")

@@ -70,6 +70,26 @@ def _check_selection(config: Config, state, flags: PlanFlags) -> None:
             raise UsageError(problem)
 
 
+def drop_refused_intents(backend, addresses: tuple[str, ...]) -> None:
+    """Forget unfinished creates the planner refused to adopt (the caller holds the lock):
+    the segment that has their name now is not the one osctl meant to create."""
+    if not addresses:
+        return
+    from osctl import __version__
+
+    current = backend.read()
+    if current is None:
+        return
+    gone = [a for a in addresses if a in current.segments and current.segments[a].status == "pending_create"]
+    if not gone:
+        return
+    for address in gone:
+        del current.segments[address]
+    current.serial += 1
+    current.osctl_version = __version__
+    backend.write(current)
+
+
 def _without_uncreated_segments(config, state, live, now, options, the_plan, runs):
     """Drop export runs whose segment still has to be created or replaced by changes this
     (targeted) plan leaves out: exporting it now would fail or export the old segment."""

@@ -1,4 +1,4 @@
-"""`osctl state list|show|rm|pull|push`: inspect and repair state."""
+"""`osctl state list|show|rm|mv|pull|push`: inspect and repair state."""
 
 from __future__ import annotations
 
@@ -107,6 +107,46 @@ def rm(settings: Settings, addresses: tuple[str, ...], lock_timeout: float) -> i
     if not settings.quiet:
         for address in wanted:
             click.echo(_removed_message(config, address))
+    return 0
+
+
+@state.command("mv")
+@global_options
+@click.argument("source")
+@click.argument("destination")
+@lock_timeout_option
+@pass_settings
+def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -> int:
+    """Manage the segment at SOURCE as DESTINATION (segment.APP.NAME): state only, OneSignal untouched.
+
+    The next plan renames the segment in OneSignal when its name there differs
+    (in place, or by replace, as its update strategy says)."""
+    from osctl import __version__
+    from osctl.addresses import parse_segment_address
+
+    config, backend = _open(settings)
+    source_app, _ = parse_segment_address(source, config.apps)
+    target_app, target_name = parse_segment_address(destination, config.apps)
+    if source_app != target_app:
+        raise UsageError(f"{source} and {destination} are in different apps; a segment belongs to one app")
+    with backend.lock("state mv", lock_timeout):
+        current = backend.read()
+        record = current.segments.get(source) if current else None
+        if record is None:
+            raise _not_in_state([source])
+        if destination in current.segments:
+            raise StateError(f"{destination} is already in state; 'osctl state rm {destination}' first if it "
+                             f"should go")
+        moved = record.copy()
+        moved.name = target_name
+        del current.segments[source]
+        current.segments[destination] = moved
+        current.serial += 1
+        current.osctl_version = __version__
+        backend.write(current)
+    if not settings.quiet:
+        click.echo(f"Moved {source} to {destination} (state only; OneSignal is unchanged). The next plan "
+                   f"renames the segment in OneSignal if its name there is not {target_name!r}.")
     return 0
 
 

@@ -45,9 +45,9 @@ KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcome
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {
     (): ("osctl", "apps", "storage", "state", "segments", "exports"),
-    ("apps", "*"): ("app_id", "api_key_env", "account"),
+    ("apps", "*"): ("app_id", "api_key_env", "account", "segment_updates"),
     ("state",): ("backend", "path", "dsn_env", "workspace"),
-    ("segments", "*"): ("name", "app", "description", "prevent_destroy", "filters"),
+    ("segments", "*"): ("name", "app", "description", "prevent_destroy", "update", "renamed_from", "filters"),
     ("segments", "*", "filters", "*"): (
         "operator", "field", "key", "relation", "value", "hours_ago", "radius", "lat", "long"),
     ("exports", "*"): (

@@ -237,7 +237,8 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
     apps = {
         alias: App(alias=alias, app_id=item.data["app_id"].lower(),
                    api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
-                   account=item.data.get("account", DEFAULT_ACCOUNT))
+                   account=item.data.get("account", DEFAULT_ACCOUNT),
+                   segment_updates=item.data.get("segment_updates", "replace"))
         for alias, item in merged.apps.items()
     }
     default_app = next(iter(apps)) if len(apps) == 1 else None
@@ -250,12 +251,20 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
             app=data.get("app", default_app), name=data["name"], filters=canonical,
             digest=digest, description=data.get("description"),
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
+            update=data.get("update"), renamed_from=_names(data.get("renamed_from")),
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
     storage = dict(merged.storages[0].data) if merged.storages else {}
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
                     exports=tuple(exports), storage=storage)
     return Config(**{**config.__dict__, "digest": config_digest(config)})
+
+
+def _names(value) -> tuple[str, ...]:
+    """renamed_from: one name or a list of names."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(dict.fromkeys(value))
 
 
 def _canonical(entries: list[dict]) -> tuple[tuple, str]:
@@ -292,10 +301,15 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
 
 def config_digest(config: Config) -> str:
     """Digest of what the config means (not how it is formatted): saved plans record it."""
+    # settings added later join only when set, so a saved plan made before them stays valid
     content = {
-        "apps": {a: [x.app_id, x.api_key_env, x.account] for a, x in sorted(config.apps.items())},
+        "apps": {a: [x.app_id, x.api_key_env, x.account]
+                 + ([x.segment_updates] if x.segment_updates != "replace" else [])
+                 for a, x in sorted(config.apps.items())},
         "state": config.state.__dict__,
-        "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy] for s in config.segments),
+        "segments": sorted([s.app, s.name, s.digest, s.description, s.prevent_destroy]
+                           + ([s.update] if s.update else [])
+                           + ([list(s.renamed_from)] if s.renamed_from else []) for s in config.segments),
         "exports": sorted(
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
              json.dumps(e.options, sort_keys=True, default=str)] + ([e.keep] if e.keep else [])

@@ -11,6 +11,7 @@ DEFAULT_ACCOUNT = "default"
 DEFAULT_STATE_PATH = ".osctl/state.json"
 DEFAULT_DSN_ENV = "OSCTL_STATE_DSN"
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
+SEGMENT_UPDATES = ("replace", "in_place")  # replace: delete + create (new id); in_place: PATCH (id kept)
 EXPORT_KINDS = ("subscriptions", "audience_activity", "message_history", "outcomes")
 PER_MESSAGE_KINDS = ("audience_activity", "message_history")
 
@@ -21,6 +22,7 @@ class App:
     app_id: str
     api_key_env: str = DEFAULT_API_KEY_ENV
     account: str = DEFAULT_ACCOUNT
+    segment_updates: str = "replace"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Segment:
     description: str | None = None
     prevent_destroy: bool = False
     location: Location | None = field(default=None, compare=False)
+    update: str | None = None  # replace | in_place; None: the app's segment_updates
+    renamed_from: tuple[str, ...] = ()  # earlier names: state under one of them is this segment
 
     @property
     def address(self) -> str:
@@ -103,6 +107,11 @@ class Config:
             if s.app == app and s.name == name:
                 return s
         return None
+
+    def update_strategy(self, segment: Segment) -> str:
+        """replace or in_place: the segment's own `update`, else its app's `segment_updates`."""
+        app = self.apps.get(segment.app)
+        return segment.update or (app.segment_updates if app else "replace")
 
     def export(self, name: str) -> Export | None:
         for e in self.exports:

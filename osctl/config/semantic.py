@@ -129,6 +129,7 @@ def check(merged: Merged, report: Report) -> None:
     _check_version_and_state(merged, report)
     default_app = next(iter(merged.apps)) if len(merged.apps) == 1 else None
     declared = _check_segments(merged, default_app, report)
+    _check_renames(declared, report)
     _check_exports(merged, default_app, declared, report)
 
 
@@ -250,6 +251,32 @@ def _check_segment_name(item: Item, app: str, name: str, seen: dict, report: Rep
         report.add(item, ("name",), f"segment '{name}' of app '{app}' looks the same as '{first.data['name']}' "
                    f"at {where.file}:{where.line} ({why})",
                    "names that differ in more than letter case, Unicode form or spacing")
+
+
+def _check_renames(declared: dict[tuple, Item], report: Report) -> None:
+    """renamed_from must name an earlier segment: not itself, not one still declared, not one
+    another segment also claims (state under that name would belong to two segments)."""
+    claimed: dict[tuple, Item] = {}
+    for (app, name), item in declared.items():
+        old = item.data.get("renamed_from")
+        old_names = [old] if isinstance(old, str) else old if isinstance(old, list) else []
+        for index, old_name in enumerate(old_names):
+            if not isinstance(old_name, str):
+                continue
+            sub = ("renamed_from",) if isinstance(old, str) else ("renamed_from", index)
+            if old_name == name:
+                report.add(item, sub, "a segment cannot be renamed from its own name",
+                           "an earlier name of this segment, or remove renamed_from")
+            elif (app, old_name) in declared:
+                other = declared[(app, old_name)].where("name")
+                report.add(item, sub, f"segment '{old_name}' is still declared ({other.file}:{other.line})",
+                           "an earlier name no segment uses any more")
+            elif (app, old_name) in claimed and claimed[(app, old_name)] is not item:
+                first = claimed[(app, old_name)].where("name")
+                report.add(item, sub, f"'{old_name}' is already in the renamed_from of another segment "
+                           f"({first.file}:{first.line})", "each earlier name in one segment's renamed_from")
+            else:
+                claimed[(app, old_name)] = item
 
 
 def check_filters(item: Item, entries: list, report: Report) -> None:

@@ -16,6 +16,8 @@ MAX_NAME = 128
 MAX_DESCRIPTION = 255
 PAGE_MAX = 300
 NAME_TAKEN = "Segment name is already taken."
+# facts §1.4 name this cause of a 400 without quoting OneSignal's words; this is the emulator's wording
+IN_ACTIVE_JOURNEY = "This segment is used by an active Journey and cannot be updated."
 
 
 def list_segments(core: Core, request: Request, app: App) -> Response:
@@ -126,6 +128,8 @@ def update(core: Core, request: Request, app: App, segment_id: str) -> Response:
     with core.world.lock:
         if segment.read_only:
             raise fail(400, "This segment is read-only and cannot be changed.", success=False)
+        if segment.in_active_journey:
+            raise fail(400, IN_ACTIVE_JOURNEY, success=False)
         other = app.segment_by_name(name)
         if other is not None and other.id != segment.id:
             raise fail(400, NAME_TAKEN, success=False)

@@ -6,6 +6,8 @@
                                            "subscriptions"?: [ {...}, ... ]}  -> 201
   POST   /_emulator/apps/{app_id}/messages {"count": N} or {"messages": [{"name"?, "kind"?, "channel"?,
                                            "queued_at"?, "completed_at"?, "segment"?, "id"?}]} -> 201 {"ids"}
+  PUT    /_emulator/apps/{app_id}/segments/{segment_id}/journey {"active": true|false}: the segment is
+                                          (no longer) used by an active Journey; updating it answers 400
   GET/PUT/DELETE /_emulator/faults        PUT {"seed": N, "faults": [rule, ...]} (see faults.py)
   GET/PUT /_emulator/rate_limits          PUT {"limits": {endpoint: {"per_second", "burst"} | null}}
   GET/POST /_emulator/clock               POST {"advance": seconds} or {"now": unix seconds | ISO time}
@@ -132,6 +134,15 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
         ids = emu.add_messages(app_id, count=_integer(body, "count", None, low=1, high=10_000),
                                messages=_objects(body.get("messages"), "messages"))
         return json_response(201, {"ids": ids})
+    if method == "PUT" and path.startswith("/apps/") and path.endswith("/journey"):
+        parts = path.split("/")  # "", "apps", app_id, "segments", segment_id, "journey"
+        if len(parts) != 6 or parts[3] != "segments":
+            return None
+        active = _body(request).get("active", True)
+        if not isinstance(active, bool):
+            raise ControlError("active must be true or false")
+        emu.set_in_active_journey(parts[2], parts[4], active)
+        return json_response(200, {"segment_id": parts[4], "in_active_journey": active})
     if path == "/faults":
         if method == "PUT":
             body = _body(request)

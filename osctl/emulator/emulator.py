@@ -246,6 +246,18 @@ class Emulator:
                 ids.append(message.id)
             return ids
 
+    def set_in_active_journey(self, app_id: str, segment_id: str, active: bool = True) -> None:
+        """Mark a segment as used by an active Journey (or not): OneSignal refuses to update it."""
+        world = self.world
+        if world is None:
+            raise RuntimeError("start the emulator first")
+        with world.lock:
+            app = world.apps.get(app_id)
+            segment = app.segments.get(segment_id) if app else None
+            if segment is None:
+                raise ValueError(f"no segment {segment_id} in app {app_id}")
+            segment.in_active_journey = bool(active)
+
     def describe(self) -> dict[str, Any]:
         return {"now": self.now(), "seed": self.seed, "export_rate": self.export_rate,
                 "latency_ms": self.latency_ms, "apps": self.world.describe() if self.world else []}

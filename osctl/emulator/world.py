@@ -41,6 +41,7 @@ class Segment:
     read_only: bool = False
     source: str = "custom"
     is_active: bool = True
+    in_active_journey: bool = False  # set through the control API: PATCH is then refused
     predicate: Predicate = field(default=None, repr=False)  # type: ignore[assignment]
     version: int = 0
     _listing: dict | None = field(default=None, repr=False)

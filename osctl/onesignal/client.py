@@ -16,7 +16,13 @@ import httpx
 
 from osctl.errors import OsctlError
 from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import AccountBusy, OneSignalRequestFailed, SegmentNameConflict
+from osctl.onesignal.errors import (
+    AccountBusy,
+    OneSignalRequestFailed,
+    SegmentInUse,
+    SegmentNameConflict,
+    UpdateNotSupported,
+)
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
 from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail, SegmentPage
@@ -182,6 +188,38 @@ class OneSignalClient:
         except OsctlError:
             return None  # the conflict is still worth reporting without the id
         return next((s.id for s in segments if s.name == name), None)
+
+    def update_segment(self, app_id: str, segment_id: str, name: str, filters: list[dict]) -> bool:
+        """PATCH the segment's name and all its filters (facts §1.4); the id stays. True when
+        updated, False when OneSignal says the segment does not exist. Sending it twice
+        has the effect of once, but a lost answer raises OutcomeUnknown: the caller views
+        the segment to learn whether it took effect."""
+        call = Call(
+            f"update segment {segment_id} ({name!r}) of app {_short(app_id)}",
+            "PATCH",
+            f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
+            json={"name": name, "filters": filters},  # name is always required
+            idempotent=False,
+        )
+        response = self._session.send(call)
+        status = response.status_code
+        if response.is_success:
+            return True
+        errors = flatten_error_body(response.content)
+        details = self._session.details(call, status, errors)
+        if status == 404 and _mentions(response, "segment not found"):
+            return False
+        if status in (404, 405) or (status == 403 and _mentions(response, "not available")):
+            raise UpdateNotSupported(self._session.message(
+                call, response, errors, detail="segments cannot be updated in place here"), **details)
+        if status == 400 and _mentions(response, "journey"):
+            raise SegmentInUse(self._session.message(call, response, errors), **details)
+        if status in (400, 409) and _mentions(response, "already taken"):
+            existing = self._find_segment_id(app_id, name)
+            where = f"the existing segment is {existing}" if existing else None
+            raise SegmentNameConflict(self._session.message(call, response, errors, detail=where),
+                                      name=name, existing_id=existing, **details)
+        self._session.fail(call, response)
 
     def delete_segment(self, app_id: str, segment_id: str) -> bool:
         """True when deleted, False when it was already gone (404). Safe to retry."""

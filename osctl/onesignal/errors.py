@@ -4,7 +4,9 @@
      +-- OneSignalRequestFailed     base of everything below; carries call, method, path
           +-- AuthenticationFailed  401/403, or the 400 "include ... Authorization" answer
           +-- NotFound              404 where the call has no "absent" answer of its own
-          +-- SegmentNameConflict   create hit an existing name (409, or 400 "already taken")
+          +-- SegmentNameConflict   create or update hit an existing name (409, or 400 "already taken")
+          +-- SegmentInUse          update refused: the segment is used by an active Journey
+          +-- UpdateNotSupported    the server or the app's plan offers no segment update (PATCH)
           +-- AccountBusy           an export is already running for this account
           +-- OutcomeUnknown        the request may have been carried out; its answer was lost
           +-- RetriesExhausted      still 429/5xx/unreachable after the policy's last attempt
@@ -54,6 +56,14 @@ class SegmentNameConflict(OneSignalRequestFailed):
         self.name = name
         self.existing_id = existing_id
         super().__init__(message, **kwargs)
+
+
+class SegmentInUse(OneSignalRequestFailed):
+    """OneSignal refuses to update a segment an active Journey uses (400)."""
+
+
+class UpdateNotSupported(OneSignalRequestFailed):
+    """No segment update here: a server that does not route PATCH, or an app plan without the API."""
 
 
 class AccountBusy(OneSignalRequestFailed):

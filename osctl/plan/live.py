@@ -3,8 +3,9 @@
 How much is read depends on --refresh:
 - full: list every app's segments, and view every managed segment with its filters
   (include-segment-detail) to see drift and subscriber counts;
-- list: only list segments (no filter drift), viewing just the segments the plan
-  may delete or replace so it can show how many users they hold;
+- list: only list segments (no filter drift, but names: renames outside osctl show),
+  viewing just the segments the plan may delete or replace so it can show how many
+  users they hold;
 - none: no API call at all; state is trusted.
 """
 
@@ -23,6 +24,7 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     records = [r for r in (state.segments.values() if state else ()) if r.app == alias]
     declared_by_name = {s.name: s for s in config.segments if s.app == alias}  # not config.segment(): O(n) each
     live_ids = {s.id for s in listed}
+    names = {s.id: s.name for s in listed}
     by_name = {}
     for s in listed:
         by_name.setdefault(s.name, s.id)
@@ -32,7 +34,11 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
         if segment_id not in live_ids:
             continue
         declared = declared_by_name.get(record.name)
-        if refresh == "full" or record.id is None or declared is None or declared.digest != record.digest:
+        renamed = names.get(segment_id) != record.name  # renamed outside
+        # a delete or replace shows how many users the segment holds; an update in place loses none
+        destroyed = declared is None or (config.update_strategy(declared) == "replace"
+                                         and (declared.digest != record.digest or renamed))
+        if refresh == "full" or record.id is None or destroyed:
             wanted.append(segment_id)
     # an unmanaged segment in the way of a declared one: the plan says whether it could be imported
     recorded = {r.name for r in records}

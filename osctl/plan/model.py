@@ -17,6 +17,7 @@ class Action(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     REPLACE = "replace"  # delete, then create: the segment gets a new id
+    UPDATE = "update"  # one PATCH: name and filters change, the id is kept
     FORGET = "forget"  # state only: the segment is already gone
     ADOPT = "adopt"  # state only: record a segment whose create answer was lost
     UPDATE_STATE = "update-state"  # state only: description changed (never sent)
@@ -29,6 +30,11 @@ class Action(StrEnum):
     def is_destructive(self) -> bool:
         return self in (Action.DELETE, Action.REPLACE)
 
+    @property
+    def changes_live_segment(self) -> bool:
+        """Sends a request about an existing segment id (which must still be live)."""
+        return self in (Action.DELETE, Action.REPLACE, Action.UPDATE)
+
 
 class Reason(StrEnum):
     NEW = "new"
@@ -38,6 +44,8 @@ class Reason(StrEnum):
     NOT_DECLARED = "not_declared"
     CREATE_INTERRUPTED = "create_interrupted"
     DESCRIPTION_CHANGED = "description_changed"
+    RENAMED_OUTSIDE = "renamed_outside"
+    RENAMED_FROM = "renamed_from"
 
     @property
     def text(self) -> str:
@@ -49,6 +57,8 @@ class Reason(StrEnum):
             "not_declared": "no longer declared in the configuration",
             "create_interrupted": "an earlier create did not finish",
             "description_changed": "description changed (kept in state only, never sent)",
+            "renamed_outside": "the segment was renamed outside osctl (drift)",
+            "renamed_from": "renamed in the configuration (renamed_from)",
         }[self.value]
 
 
@@ -69,6 +79,8 @@ class SegmentChange:
     subscriber_count: int | None = None
     used_by_exports: tuple[str, ...] = ()
     prevent_destroy: bool = False
+    live_name: str | None = None  # the name it has in OneSignal now, when that is not `name`
+    moved_from: str | None = None  # the state address it was managed under (renamed_from), if another
 
     def to_dict(self) -> dict:
         # not asdict(): its generic deep copy was most of the cost of rendering a large plan
@@ -160,6 +172,7 @@ class Plan:
         count = {a: sum(1 for c in self.changes if c.action == a) for a in Action}
         return {
             "create": count[Action.CREATE],
+            "update": count[Action.UPDATE],
             "replace": count[Action.REPLACE],
             "delete": count[Action.DELETE],
             "state_only": count[Action.FORGET] + count[Action.ADOPT] + count[Action.UPDATE_STATE],
@@ -201,8 +214,8 @@ def _copy_filters(filters: list | None) -> list | None:
             if isinstance(f, dict) else copy.deepcopy(f) for f in filters]
 
 
-ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.ADOPT: 3,
-                Action.UPDATE_STATE: 4, Action.FORGET: 5}
+ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3, Action.ADOPT: 4,
+                Action.UPDATE_STATE: 5, Action.FORGET: 6}
 
 
 def sort_changes(changes) -> tuple[SegmentChange, ...]:

@@ -15,6 +15,7 @@ from osctl.config.model import Config, Segment
 from osctl.errors import PlanError
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.filterdiff import diff_lines
+from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import (
     Action,
     Plan,
@@ -59,19 +60,22 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
               options: PlanOptions = PlanOptions()) -> Plan:
     problems: list[str] = []
     warnings: list[str] = []
+    dropped: list[str] = []  # unfinished creates whose name another segment holds
     records = state.segments if state else {}
     changes: list[SegmentChange] = []
     for alias, app in config.apps.items():
         app_live = live.get(alias, AppLive(None))
         declared = {s.name: s for s in config.segments if s.app == alias}
         managed = {r.name: r for r in records.values() if r.app == alias}
-        planner = _AppPlanner(config, alias, app.app_id, app_live, problems)
+        planner = _AppPlanner(config, alias, app.app_id, app_live, problems, dropped)
+        moved = _renames(declared, managed, problems, warnings)
         for name, segment in declared.items():
-            change = planner.declared(segment, managed.get(name))
+            change = planner.declared(segment, managed.get(name) or moved.get(name))
             if change:
                 changes.append(change)
+        taken = {record.name for record in moved.values()}
         for name, record in managed.items():
-            if name not in declared:
+            if name not in declared and name not in taken:
                 change = planner.undeclared(record)
                 if change:
                     changes.append(change)
@@ -86,7 +90,7 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
     _check_untouchable(changes, live, problems)
     if problems:
-        raise PlanError(problems)
+        raise PlanError(problems, dropped_intents=tuple(dropped))
     ordered = sort_changes(changes)
     violations = check_safety(config, state, ordered)
     provenance = Provenance(
@@ -104,9 +108,34 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
                 warnings=tuple(warnings))
 
 
+def _renames(declared: dict[str, Segment], managed: dict[str, SegmentRecord], problems: list[str],
+             warnings: list[str]) -> dict[str, SegmentRecord]:
+    """Declared name -> the record its renamed_from finds: state holds the old name, not the new."""
+    moved: dict[str, SegmentRecord] = {}
+    for name, segment in declared.items():
+        if not segment.renamed_from or name in managed:
+            continue
+        # an unfinished create under an old name stays what it is (adopted or forgotten as undeclared)
+        found = [managed[old] for old in segment.renamed_from
+                 if old in managed and old not in declared and managed[old].id is not None]
+        if len(found) > 1:
+            problems.append(f"{segment.address}: renamed_from matches {len(found)} segments in state ("
+                            + ", ".join(r.address for r in found) + "); keep the one this segment was, and "
+                            "remove the others from renamed_from (they are then deleted) or from state "
+                            "('osctl state rm')")
+        elif found:
+            moved[name] = found[0]
+        else:
+            warnings.append(f"{segment.address}: renamed_from ({', '.join(segment.renamed_from)}) matches "
+                            f"nothing in state, so it has no effect: the segment is planned by its name")
+    return moved
+
+
 class _AppPlanner:
-    def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str]):
+    def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str],
+                 dropped: list[str]):
         self.config, self.alias, self.app_id, self.live, self.problems = config, alias, app_id, live, problems
+        self.dropped = dropped
         listed = live.segments
         self.by_id = {s.id: s for s in listed} if listed is not None else None
         self.by_name: dict[str, list] = {}
@@ -137,31 +166,64 @@ class _AppPlanner:
                              app=self.alias, app_id=self.app_id, name=name,
                              used_by_exports=self._exports_using(name), **kw)
 
-    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE):
+    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE,
+                live_name: str | None = None, moved_from: str | None = None):
         return self._change(
             action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
             after_digest=segment.digest, description=segment.description,
             filter_diff=diff_lines(before, list(segment.filters)) if before is not None else (),
             subscriber_count=self._count(segment_id) if action.is_destructive else None,
-            prevent_destroy=segment.prevent_destroy)
+            prevent_destroy=segment.prevent_destroy, live_name=live_name, moved_from=moved_from)
+
+    def _live_name(self, record: SegmentRecord) -> str:
+        """The name OneSignal shows for a managed id; state's when the app was not listed."""
+        listed = self.by_id.get(record.id) if self.by_id is not None and record.id else None
+        return listed.name if listed is not None else record.name
+
+    def _name_taken(self, segment: Segment, own_id: str | None) -> bool:
+        """Another live segment holds the declared name: renaming ours to it would fail."""
+        others = [s.id for s in self.by_name.get(segment.name, []) if s.id != own_id]
+        if others:
+            self.problems.append(in_the_way(segment.address, segment.name, others,
+                                            "osctl cannot give its segment that name back"))
+        return bool(others)
 
     # -- the table in docs/design.md#planning-a-segment ----------------------------------
     def declared(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
+        moved_from = record.address if record is not None and record.name != segment.name else None
         if record is None or (record.id is None and record.status == "pending_create"):
             return self._unrecorded(segment, record)
         if not self._is_live(record.id):
-            return self._create(segment, Reason.DELETED_OUTSIDE)
+            found = self.by_name.get(segment.name, [])
+            if found:  # deleted outside, and another segment took the name since
+                self.problems.append(in_the_way(
+                    segment.address, segment.name, [s.id for s in found],
+                    f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
+                return None
+            return self._create(segment, Reason.DELETED_OUTSIDE, moved_from=moved_from)
+        # a change to the segment itself is an update: in place (PATCH) or by replace, as configured
+        change = Action.UPDATE if self.config.update_strategy(segment) == "in_place" else Action.REPLACE
+        live_name = self._live_name(record)
+        live_filters = self._live_filters(record.id)
+        before = live_filters if live_filters is not None else list(record.filters)
+        if live_name != segment.name:
+            if self._name_taken(segment, record.id):
+                return None
+            reason = Reason.RENAMED_FROM if moved_from else Reason.RENAMED_OUTSIDE
+            return self._create(segment, reason, before=before, segment_id=record.id, action=change,
+                                live_name=live_name, moved_from=moved_from)
         if record.digest != segment.digest:
             return self._create(segment, Reason.FILTERS_CHANGED, before=list(record.filters),
-                                segment_id=record.id, action=Action.REPLACE)
-        live_filters = self._live_filters(record.id)
+                                segment_id=record.id, action=change, moved_from=moved_from)
         if live_filters is not None and filters_digest(live_filters) != record.digest:
             return self._create(segment, Reason.EDITED_OUTSIDE, before=live_filters,
-                                segment_id=record.id, action=Action.REPLACE)
-        if (record.description or None) != (segment.description or None):
-            return self._change(Action.UPDATE_STATE, Reason.DESCRIPTION_CHANGED, segment.name,
+                                segment_id=record.id, action=change, moved_from=moved_from)
+        if moved_from or (record.description or None) != (segment.description or None):
+            # a rename OneSignal already shows (its answer was lost): only state moves
+            reason = Reason.RENAMED_FROM if moved_from else Reason.DESCRIPTION_CHANGED
+            return self._change(Action.UPDATE_STATE, reason, segment.name,
                                 segment_id=record.id, description=segment.description,
-                                after=list(segment.filters), after_digest=segment.digest)
+                                after=list(segment.filters), after_digest=segment.digest, moved_from=moved_from)
         return None
 
     def _unrecorded(self, segment: Segment, record: SegmentRecord | None) -> SegmentChange | None:
@@ -171,23 +233,25 @@ class _AppPlanner:
             if found and self._unmanageable(segment, found[0]):
                 return None
             if found:
-                ids = ", ".join(s.id for s in found)
-                self.problems.append(
-                    f"segment.{self.alias}.{segment.name}: a segment named '{segment.name}' already exists "
-                    f"in OneSignal (id {ids}) but osctl does not manage it; start managing it with: "
-                    f"{osctl_command('import', segment.address, found[0].id)}, or rename yours")
+                # (an `imports:` block naming this segment would be planned here as an import)
+                self.problems.append(in_the_way(segment.address, segment.name, [s.id for s in found]))
                 return None
             return self._create(segment, Reason.NEW)
         # an intent without an answer: the create may or may not have happened
         if not found:
             return self._create(segment, Reason.CREATE_INTERRUPTED)
-        live = found[0]
-        live_filters = self._live_filters(live.id)
-        if live_filters is not None and filters_digest(live_filters) != segment.digest:
-            return self._create(segment, Reason.CREATE_INTERRUPTED, before=live_filters, segment_id=live.id,
-                                action=Action.REPLACE)
-        return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=live.id,
-                            after=list(segment.filters), after_digest=segment.digest,
+        ours = self._created_by(record, found)
+        if ours is None:
+            self.dropped.append(record.address)
+            self.problems.append(in_the_way(
+                segment.address, segment.name, [s.id for s in found],
+                "an earlier create by osctl did not finish, but that segment is not the one it sent (other "
+                "filters, or created before osctl tried): osctl drops its unfinished create and never "
+                "adopts a segment it cannot prove it made"))
+            return None
+        # record what was sent; a configuration changed since then shows in the next plan
+        return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=ours.id,
+                            after=list(record.filters), after_digest=record.digest,
                             description=segment.description)
 
     def _unmanageable(self, segment: Segment, live) -> bool:
@@ -201,23 +265,39 @@ class _AppPlanner:
                                  f"manage it: rename yours")
         return reason is not None
 
+    def _created_by(self, record: SegmentRecord, found: list):
+        """The live segment an unfinished create made: exactly the filters it sent, created after
+        its intent was recorded (when the API tells when it was created). None if there is none."""
+        for live in found:
+            filters = self._live_filters(live.id)
+            if filters is None or filters_digest(filters) != record.digest:
+                continue
+            detail = self.live.details.get(live.id)
+            created = live.created_at if live.created_at is not None else getattr(detail, "created_at", None)
+            if created_after_intent(created, record.created_at) is not False:
+                return live
+        return None
+
     def undeclared(self, record: SegmentRecord) -> SegmentChange | None:
         segment_id = record.id
         if segment_id is None and self.by_id is not None:
-            found = self.by_name.get(record.name, [])
-            segment_id = found[0].id if found else None
+            # an unfinished create: delete what it made only if that is provably osctl's
+            found = self._created_by(record, self.by_name.get(record.name, []))
+            segment_id = found.id if found else None
         if not self._is_live(segment_id):
             return self._change(Action.FORGET, Reason.NOT_DECLARED, record.name, segment_id=record.id,
                                 before=list(record.filters))
+        listed = self.by_id.get(segment_id) if self.by_id is not None else None
+        live_name = listed.name if listed is not None and listed.name != record.name else None
         return self._change(Action.DELETE, Reason.NOT_DECLARED, record.name, segment_id=segment_id,
                             before=list(record.filters), subscriber_count=self._count(segment_id),
-                            description=record.description)
+                            description=record.description, live_name=live_name)
 
 
 def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:
-    """Read-only segments and segments with dashboard-only filters are never deleted or replaced."""
+    """Read-only segments and segments with dashboard-only filters are never deleted, replaced or updated."""
     for change in changes:
-        if not change.action.is_destructive or change.segment_id is None:
+        if not change.action.changes_live_segment or change.segment_id is None:
             continue
         app_live = live.get(change.app)
         if app_live is None:

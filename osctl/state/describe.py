@@ -13,10 +13,12 @@ _URL = re.compile(r"https?://\S+")
 def describe_segment(record: SegmentRecord) -> str:
     status = record.status
     if status == "pending_create":
-        status += " (the create may have been sent; the next plan adopts the segment if it exists)"
+        status += (" (the create may have been sent; the next plan adopts the segment if it exists with "
+                   "these filters and was created after this)")
     lines = [record.address, *_fields([
         ("app", f"{record.app} ({record.app_id})"), ("name", record.name), ("id", record.id or "(none yet)"),
-        ("status", status), ("created_at", record.created_at), ("description", record.description),
+        ("status", status), ("created_at", record.created_at),
+        ("updated_at", record.updated_at), ("description", record.description),
         ("digest", record.digest)]), "  filters:"]
     # one filter per line: reads like the YAML that declared them, and is valid JSON
     entries = [json.dumps(entry, ensure_ascii=False) for entry in record.filters]

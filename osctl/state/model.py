@@ -41,6 +41,7 @@ class SegmentRecord:
     description: str | None = None
     created_at: str | None = None  # ISO 8601 UTC when osctl created or imported it
     status: str = "created"  # "pending_create": intent recorded before the request was sent
+    updated_at: str | None = None  # ISO 8601 UTC of the last update in place, if any
 
     # (address, encoded line) of the last encoding; not a dataclass field, so
     # equality and repr ignore it. Reset by every field assignment below.
@@ -58,7 +59,8 @@ class SegmentRecord:
     def to_dict(self) -> dict:
         return {"app": self.app, "app_id": self.app_id, "name": self.name, "id": self.id,
                 "filters": self.filters, "digest": self.digest, "description": self.description,
-                "created_at": self.created_at, "status": self.status}
+                "created_at": self.created_at, "status": self.status,
+                **({"updated_at": self.updated_at} if self.updated_at else {})}
 
     def copy(self) -> SegmentRecord:
         twin = object.__new__(SegmentRecord)
@@ -296,7 +298,8 @@ def _parse_segment(address: str, raw: Any) -> SegmentRecord:
         id=reader.text(raw, "id", optional=True), filters=filters, digest=reader.text(raw, "digest"),
         description=reader.text(raw, "description", optional=True),
         created_at=reader.text(raw, "created_at", optional=True),
-        status=reader.text(raw, "status", optional=True) or "created")
+        status=reader.text(raw, "status", optional=True) or "created",
+        updated_at=reader.text(raw, "updated_at", optional=True))
     if record.status not in SEGMENT_STATUSES:
         raise reader.fail("status", f"must be one of {', '.join(SEGMENT_STATUSES)}")
     if record.address != address:

@@ -109,3 +109,31 @@ def test_unreadable_plans_and_bad_arguments_exit_2(tmp_path, replacing_plans):
     assert unsupported.returncode == 2 and "format_version '2'" in unsupported.stderr
     negative = check_plan(str(replacing_plans["full"]), "--max-destroys", "-1")
     assert negative.returncode == 2 and "negative" in negative.stderr
+
+
+def test_large_replaces_are_refused_but_updates_in_place_pass(replacing_plans, tmp_path, emulator):
+    plan_file = replacing_plans["full"]
+    plan = json.loads(plan_file.read_text())
+    counts = {c["address"]: c["subscriber_count"] for c in plan["changes"] if c["action"] == "replace"}
+    largest = max(counts.values())
+    assert largest > 0
+    assert check_plan(str(plan_file), "--max-replaced-subscribers", str(largest)).returncode == 0
+    refused = check_plan(str(plan_file), "--max-replaced-subscribers", str(largest - 1))
+    assert refused.returncode == 1
+    [big] = [address for address, count in counts.items() if count == largest]
+    assert (f"refused: {big} would be replaced (new segment id) while it holds {largest} subscribers, more "
+            f"than the {largest - 1} allowed; update it in place instead (update: in_place)") in refused.stdout
+
+    # the same edits with segment_updates: in_place are updates, which keep the ids: they pass
+    config = plan_file.parent / "config"
+    path = config / "osctl.yaml"
+    path.write_text(path.read_text().replace("    account: main\n", "    account: main\n    segment_updates: in_place\n"))
+    in_place = tmp_path / "in_place.json"
+    made = run_osctl("plan", "--no-exports", "--out", str(in_place), "-c", str(config),
+                     env=emulator.env())
+    assert made.exit_code == 0, made.output
+    actions = sorted(c["action"] for c in json.loads(in_place.read_text())["changes"])
+    assert actions == ["update", "update"]
+    passed = check_plan(str(in_place), "--max-replaced-subscribers", "0", "--max-destroys", "0")
+    assert passed.returncode == 0, passed.stdout
+    assert "policy check passed: 2 change(s), 0 deleted or replaced" in passed.stdout

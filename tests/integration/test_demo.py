@@ -16,4 +16,8 @@ def test_demo_walks_through_plan_apply_and_a_replace():
     assert "Exports: 2 succeeded, 0 failed." in out
     assert "No changes." in out
     assert "forces replacement: new segment id" in out
+    assert "Step 8: update in place" in out
+    assert 'segment.demo.Active US or VIP will be updated in place' in out
+    assert "Plan: 0 to create, 1 to update in place, 0 to replace, 0 to delete" in out
+    assert "(unchanged)." in out
     assert "Traceback" not in result.stderr

@@ -26,9 +26,12 @@ class Workspace:
     def key(self) -> str:
         return self.emulator.api_key
 
-    def write(self, segments: dict[str, list[dict] | dict], extra: str = "", name: str = "osctl.yaml") -> None:
-        """Declare segments {name: filters} or {name: {"filters": [...], "prevent_destroy": True}}."""
-        lines = ["osctl: 1", "apps:", f"  prod: {{app_id: {self.app_id}}}"]
+    def write(self, segments: dict[str, list[dict] | dict], extra: str = "", name: str = "osctl.yaml",
+              updates: str | None = None) -> None:
+        """Declare segments {name: filters} or {name: {"filters": [...], "prevent_destroy": True}};
+        `updates` sets the app's segment_updates."""
+        app = f"app_id: {self.app_id}" + (f", segment_updates: {updates}" if updates else "")
+        lines = ["osctl: 1", "apps:", f"  prod: {{{app}}}"]
         if segments:
             lines.append("segments:")
         for seg_name, spec in segments.items():

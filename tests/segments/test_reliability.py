@@ -1,4 +1,5 @@
-"""Reliability of apply (issue 4): a misbehaving API, and SIGKILL at random moments.
+"""Reliability of apply (issue 4): a misbehaving API, and SIGKILL at random moments, with
+each update strategy (segment_updates: replace, and in_place, where changes are PATCHes).
 
 Both tests drive osctl through its real entry point against the emulator over HTTP and
 judge only what a user would see: the live app, the state file, and the plan that
@@ -25,7 +26,8 @@ from tests.segments.conftest import Workspace
 
 # Faults hit only the segment endpoints (the control API bypasses faults anyway).
 SEGMENTS_PATH = r"^(/api/v1)?/apps/[^/]+/segments"
-MUTATING = ("POST", "DELETE")
+MUTATING = ("POST", "DELETE", "PATCH")
+STRATEGIES = ("replace", "in_place")
 COUNTRIES = ["US", "CA", "GB", "DE", "FR", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "PT", "IE",
              "BE", "AT", "CH", "JP", "KR", "AU", "NZ", "BR", "MX", "AR", "IN", "ZA", "EG", "TR", "GR"]
 
@@ -74,6 +76,7 @@ def _orphans(ws: Workspace, declared: set[str]) -> list[str]:
 
 
 def _live_matches_declared(ws: Workspace, declared: dict[str, list[dict]]) -> None:
+    assert ws.seeded <= set(ws.all_live().values()), "a segment osctl does not manage was deleted"
     listed = _listed(ws)
     assert not _duplicates(listed), f"duplicate segments: {_duplicates(listed)}"
     assert {s["name"] for s in listed} == set(declared)
@@ -101,6 +104,8 @@ FLAKY = [
     {"kind": "drop", "probability": 0.05 / 0.70, "path": SEGMENTS_PATH},                  # 5%
     {"kind": "lost_answer", "probability": 0.10 / 0.65, "path": SEGMENTS_PATH,             # 10% of creates
      "method": "POST"},
+    {"kind": "lost_answer", "probability": 0.10 / 0.65, "path": SEGMENTS_PATH,             # 10% of updates
+     "method": "PATCH"},
 ]
 
 
@@ -113,10 +118,15 @@ def _set_calm(emulator) -> None:
 
 
 @pytest.mark.slow
-def test_apply_converges_against_a_flaky_api(ws, emulator):
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_apply_converges_against_a_flaky_api(ws, emulator, strategy):
     rng = random.Random(50)
     declared = {f"seg-{i:02d}": _filters(rng) for i in range(50)}
-    ws.write(declared)
+    ws.write(declared, updates=strategy)
+    if strategy == "in_place":  # start from segments that exist, so that the flaky run updates them
+        assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+        declared = {name: _filters(rng) for name in declared}
+        ws.write(declared, updates=strategy)
     attempts, converged, timings, log = 0, False, [], []
     while attempts < 3 and not converged:
         attempts += 1
@@ -143,16 +153,16 @@ def test_apply_converges_against_a_flaky_api(ws, emulator):
     segment_requests = [e for e in log if re.search(SEGMENTS_PATH, e["path"])]
     fired = Counter(e["fault"] for e in segment_requests if e["fault"])
     status = Counter(e["status"] for e in segment_requests)
-    creates = [e for e in segment_requests if e["method"] == "POST"]
+    creates = [e for e in segment_requests if e["method"] in ("POST", "PATCH")]
     n = len(segment_requests)
-    print(f"\n[reliability/flaky] applies needed: {attempts} (wall s each: {timings}); "
+    print(f"\n[reliability/flaky {strategy}] applies needed: {attempts} (wall s each: {timings}); "
           f"duplicates: {len(duplicates)}; orphans: {len(orphans)}")
-    print(f"[reliability/flaky] {n} segment requests: 503_html {fired['503_html']}, "
+    print(f"[reliability/flaky {strategy}] {n} segment requests: 503_html {fired['503_html']}, "
           f"503_empty {fired['503_empty']}, 429 {fired['429']}, dropped {fired['drop']}, "
-          f"lost create answers {fired['lost_answer']} of {len(creates)} creates "
+          f"lost answers {fired['lost_answer']} of {len(creates)} creates and updates "
           f"(503 {100 * (fired['503_html'] + fired['503_empty']) / n:.0f}%, 429 {100 * fired['429'] / n:.0f}%, "
           f"drop {100 * fired['drop'] / n:.0f}%, lost {100 * fired['lost_answer'] / max(len(creates), 1):.0f}% "
-          f"of creates)")
+          f"of creates and updates)")
     # the faults really fired, in every kind, or this test proves nothing
     assert fired["503_html"] and fired["503_empty"] and fired["drop"] and fired["lost_answer"] and fired["429"]
     assert status[429] == fired["429"]  # every 429 came with Retry-After from the fault, none from a bucket
@@ -162,8 +172,10 @@ def test_apply_converges_against_a_flaky_api(ws, emulator):
 # 2. SIGKILL at random moments, each followed by a new apply
 # --------------------------------------------------------------------------------------
 
-def _mutate(declared: dict[str, list[dict]], rng: random.Random, counter: list[int]) -> dict:
-    """Remove, alter (a replace) and add a few segments; sometimes rename one."""
+def _mutate(declared: dict[str, list[dict]], rng: random.Random, counter: list[int],
+            renames: dict[str, str]) -> dict:
+    """Remove, alter (a replace or an update) and add a few segments; sometimes rename one
+    (recorded in `renames`, new name -> old, for renamed_from)."""
     names = sorted(declared)
     rng.shuffle(names)
     removed, altered = names[:rng.randint(1, 2)], names[2:2 + rng.randint(1, 3)]
@@ -180,6 +192,7 @@ def _mutate(declared: dict[str, list[dict]], rng: random.Random, counter: list[i
         old = names[-1]
         counter[0] += 1
         result[f"seg-{counter[0]:03d}"] = result.pop(old)
+        renames[f"seg-{counter[0]:03d}"] = old
     return result
 
 
@@ -201,15 +214,25 @@ def _apply_after_kill(ws: Workspace):
     return result, unlocked
 
 
+def _write(ws: Workspace, declared: dict, renames: dict[str, str], strategy: str) -> None:
+    """Under in_place a rename says renamed_from (an update keeping the id); under replace it
+    stays a delete plus a create, as a user without renamed_from gets."""
+    if strategy == "in_place":
+        declared = {name: {"filters": filters, "renamed_from": renames[name]} if name in renames else filters
+                    for name, filters in declared.items()}
+    ws.write(declared, updates=strategy)
+
+
 @pytest.mark.slow
-def test_sigkill_at_random_moments_then_apply_again(ws, emulator):
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_sigkill_at_random_moments_then_apply_again(ws, emulator, strategy):
     rng = random.Random(10)
     counter = [0]
     declared = {}
     for _ in range(20):
         counter[0] += 1
         declared[f"seg-{counter[0]:03d}"] = _filters(rng)
-    ws.write(declared)
+    _write(ws, declared, {}, strategy)
     assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
     env = {**os.environ, **emulator.env()}
     command = [sys.executable, "-m", "osctl", "apply", "--auto-approve", "--no-exports", "-c", str(ws.dir)]
@@ -217,16 +240,23 @@ def test_sigkill_at_random_moments_then_apply_again(ws, emulator):
     interrupted_ops: Counter = Counter()
     unlocks = intents = adopted = 0
     for _ in range(10):
-        before, declared = declared, _mutate(declared, rng, counter)
-        ws.write(declared)
+        renames: dict[str, str] = {}
+        before, declared = declared, _mutate(declared, rng, counter, renames)
+        _write(ws, declared, renames, strategy)
         managed = len(_state_segments(ws))
         # requests an uninterrupted run makes: a list and a view per managed segment (the
         # plan), then deletes and creates (a replace is both). Kill after a random number of
         # them, mostly past the plan: a kill while only reading is harmless by construction.
         altered = sum(1 for name in declared if name in before and before[name] != declared[name])
-        deletes = len(set(before) - set(declared)) + altered
-        creates = len(set(declared) - set(before)) + altered
-        expected = 1 + managed + deletes + creates
+        if strategy == "in_place":  # an alteration or a rename is one PATCH
+            moved = len(renames)
+            deletes = len(set(before) - set(declared)) - moved
+            creates = len(set(declared) - set(before)) - moved
+            expected = 1 + managed + deletes + creates + altered + moved
+        else:
+            deletes = len(set(before) - set(declared)) + altered
+            creates = len(set(declared) - set(before)) + altered
+            expected = 1 + managed + deletes + creates
         kill_after_request = rng.randint(managed - 2, expected)
         jitter = rng.uniform(0, 0.05)
         emulator.clear_requests()
@@ -278,7 +308,7 @@ def test_sigkill_at_random_moments_then_apply_again(ws, emulator):
     _live_matches_declared(ws, declared)
     final = ws.osctl("plan", "--no-exports", "--detailed-exitcode")
     assert final.exit_code == 0 and "No changes" in final.stdout, final.output
-    print(f"\n[reliability/kill] where the 10 kills landed: {dict(landed)}; "
+    print(f"\n[reliability/kill {strategy}] where the 10 kills landed: {dict(landed)}; "
           f"requests the mid-operation kills had sent: {dict(interrupted_ops)}; "
           f"stale locks force-unlocked: {unlocks}; unfinished create intents left in state: {intents}, "
           f"segments adopted by the next apply: {adopted}; final: {len(declared)} declared == live, 0 duplicates")

@@ -124,3 +124,29 @@ def test_non_utf8_file_is_located_at_the_bad_byte():
     result = analyse("conf", [("conf/a.yaml", b"osctl: 1\nname: caf\xe9\n")])
     [diag] = [d for d in result.errors if d.file == "conf/a.yaml"]
     assert (diag.line, diag.col) == (2, 10) and "not UTF-8" in diag.message
+
+
+def _rename_errors(segments: str) -> list[str]:
+    from osctl.config.loader import analyse
+
+    text = ("osctl: 1\napps:\n  prod: {app_id: 5eb5a37e-b458-11e3-ac11-000c2940e62c}\nsegments:\n" + segments)
+    analysis = analyse("conf", [("conf/osctl.yaml", text)])
+    return [d.format() for d in analysis.diagnostics if d.severity == "error"]
+
+
+def test_renamed_from_must_name_an_earlier_segment_no_other_segment_uses():
+    us = "    filters: [{field: country, relation: '=', value: US}]\n"
+    errors = _rename_errors("  - name: A\n    renamed_from: A\n" + us
+                            + "  - name: B\n    renamed_from: [Old, A]\n" + us
+                            + "  - name: C\n    renamed_from: Old\n" + us)
+    assert len(errors) == 3, errors
+    assert "segments[0].renamed_from" in errors[0] and "cannot be renamed from its own name" in errors[0]
+    assert "segments[1].renamed_from[1]" in errors[1] and "segment 'A' is still declared" in errors[1]
+    assert "segments[2].renamed_from" in errors[2] and "'Old' is already in the renamed_from of another" in errors[2]
+
+
+def test_renamed_from_takes_a_name_or_a_list_of_names():
+    us = "    filters: [{field: country, relation: '=', value: US}]\n"
+    assert _rename_errors("  - name: A\n    renamed_from: Old\n" + us) == []
+    assert _rename_errors("  - name: A\n    renamed_from: [Old, Older]\n" + us) == []
+    assert _rename_errors("  - name: A\n    renamed_from: []\n" + us) != []

@@ -44,8 +44,8 @@ def state(*records):
     return s
 
 
-def live(*segments, details=None, listed=True):
-    rows = tuple(LiveSegment(id=i, name=n, app_id=APP_ID, created_at=None, updated_at=None,
+def live(*segments, details=None, listed=True, created_at=None):
+    rows = tuple(LiveSegment(id=i, name=n, app_id=APP_ID, created_at=created_at, updated_at=None,
                              read_only=ro, is_active=True) for i, n, ro in segments)
     dets = {i: SegmentDetail(id=i, name=None, description=None, filters=f, subscriber_count=c,
                              unsupported=u) for i, (f, c, u) in (details or {}).items()}
@@ -129,6 +129,49 @@ def test_lost_create_answer_is_adopted_by_name_not_duplicated():
     assert (change.action, change.segment_id) == (Action.ADOPT, "id-7")
 
 
+def test_lost_create_answer_is_adopted_when_created_after_the_intent():
+    pending = record("A", US, None, status="pending_create")
+    pending.created_at = "2026-11-22T03:00:00Z"
+    change = only(make_plan(config(("A", "US")), state(pending),
+                            live(("id-7", "A", False), details={"id-7": (US, 0, False)},
+                                 created_at="2026-11-22T03:00:01.000Z"), NOW))
+    assert (change.action, change.segment_id, change.after) == (Action.ADOPT, "id-7", US)
+
+
+def test_pending_create_never_adopts_a_segment_with_other_filters():
+    pending = record("A", US, None, status="pending_create")
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("A", "US")), state(pending),
+                  live(("id-7", "A", False), details={"id-7": (CA, 5, False)}), NOW)
+    assert "segment.prod.A: unmanaged segment in the way" in str(err.value)
+    assert "osctl import segment.prod.A id-7" in str(err.value)
+    assert err.value.dropped_intents == ("segment.prod.A",)
+
+
+def test_pending_create_never_adopts_a_segment_created_before_the_intent():
+    pending = record("A", US, None, status="pending_create")
+    pending.created_at = "2026-11-22T03:00:00Z"
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("A", "US")), state(pending),
+                  live(("id-7", "A", False), details={"id-7": (US, 5, False)},
+                       created_at="2026-11-22T02:59:00Z"), NOW)
+    assert "unmanaged segment in the way" in str(err.value)
+    assert err.value.dropped_intents == ("segment.prod.A",)
+
+
+def test_undeclared_pending_create_forgets_rather_than_deletes_a_foreign_segment():
+    pending = record("A", US, None, status="pending_create")
+    change = only(make_plan(config(), state(pending),
+                            live(("id-7", "A", False), details={"id-7": (CA, 5, False)}), NOW))
+    assert (change.action, change.segment_id) == (Action.FORGET, None)
+
+
+def test_import_command_is_quoted_for_the_shell():
+    with pytest.raises(PlanError) as err:
+        make_plan(config(("Spring campaign", "US")), None, live(("id-1", "Spring campaign", False)), NOW)
+    assert "run: osctl import 'segment.prod.Spring campaign' id-1 (then plan again)" in str(err.value)
+
+
 def test_interrupted_create_not_live_is_created_again():
     pending = record("A", US, None, status="pending_create")
     change = only(make_plan(config(("A", "US")), state(pending), live(), NOW))
@@ -188,3 +231,67 @@ def test_plan_round_trips_through_its_dict():
 
     plan = make_plan(config(("A", "CA")), state(record("A", US, "id-1")), live(("id-1", "A", False)), NOW)
     assert Plan.from_dict(plan.to_dict()) == plan
+
+
+def test_a_name_changed_outside_is_drift_restored_by_replace_by_default():
+    change = only(make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                            live(("id-1", "A2", False), details={"id-1": (US, 3, False)}), NOW))
+    assert (change.action, change.reason, change.live_name) == (Action.REPLACE, Reason.RENAMED_OUTSIDE, "A2")
+    assert change.segment_id == "id-1" and change.subscriber_count == 3
+
+
+def test_a_name_changed_outside_is_seen_with_refresh_list():
+    change = only(make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                            live(("id-1", "A2", False)), NOW, PlanOptions(refresh="list")))
+    assert change.reason == Reason.RENAMED_OUTSIDE
+
+
+def test_a_name_changed_outside_cannot_be_restored_onto_a_foreign_segment():
+    with pytest.raises(PlanError, match="unmanaged segment in the way"):
+        make_plan(config(("A", "US")), state(record("A", US, "id-1")),
+                  live(("id-1", "A2", False), ("id-9", "A", False)), NOW)
+
+
+def test_a_deletion_shows_the_live_name():
+    change = only(make_plan(config(), state(record("A", US, "id-1")), live(("id-1", "A2", False)), NOW))
+    assert (change.action, change.name, change.live_name) == (Action.DELETE, "A", "A2")
+
+
+def test_renamed_from_is_a_rename_in_place_of_the_same_segment():
+    plan = make_plan(config(("B", "US", "renamed_from: A", "update: in_place")), state(record("A", US, "id-1")),
+                     live(("id-1", "A", False), details={"id-1": (US, 3, False)}), NOW)
+    change = only(plan)
+    assert (change.action, change.reason, change.segment_id) == (Action.UPDATE, Reason.RENAMED_FROM, "id-1")
+    assert (change.name, change.live_name, change.moved_from) == ("B", "A", "segment.prod.A")
+
+
+def test_renamed_from_under_replace_is_one_replace_not_a_delete_and_a_create():
+    change = only(make_plan(config(("B", "US", "renamed_from: [Z, A]")), state(record("A", US, "id-1")),
+                            live(("id-1", "A", False)), NOW))
+    assert (change.action, change.reason, change.moved_from) == (Action.REPLACE, Reason.RENAMED_FROM,
+                                                                "segment.prod.A")
+
+
+def test_renamed_from_that_oneSignal_already_shows_only_moves_state():
+    change = only(make_plan(config(("B", "US", "renamed_from: A", "update: in_place")),
+                            state(record("A", US, "id-1")), live(("id-1", "B", False)), NOW))
+    assert (change.action, change.moved_from) == (Action.UPDATE_STATE, "segment.prod.A")
+
+
+def test_renamed_from_matching_nothing_is_a_note_and_a_create():
+    plan = make_plan(config(("B", "US", "renamed_from: A")), None, live(), NOW)
+    assert only(plan).action == Action.CREATE
+    assert plan.warnings == ("segment.prod.B: renamed_from (A) matches nothing in state, so it has no effect: "
+                             "the segment is planned by its name",)
+
+
+def test_renamed_from_matching_two_segments_is_an_error():
+    with pytest.raises(PlanError, match=r"segment.prod.C: renamed_from matches 2 segments in state"):
+        make_plan(config(("C", "US", "renamed_from: [A, B]")), state(record("A", US, "id-1"), record("B", US, "id-2")),
+                  live(("id-1", "A", False), ("id-2", "B", False)), NOW)
+
+
+def test_renamed_from_is_ignored_when_state_already_holds_the_new_name():
+    plan = make_plan(config(("B", "US", "renamed_from: A")), state(record("A", US, "id-1"), record("B", US, "id-2")),
+                     live(("id-1", "A", False), ("id-2", "B", False)), NOW)
+    assert [(c.action, c.name) for c in plan.changes] == [(Action.DELETE, "A")]

@@ -44,8 +44,8 @@ CASES = sorted(p.parent.name for p in GOLDEN.glob("*/plan.json"))
 OUTPUTS = {"plan.txt": ("text", False), "plan.md": ("markdown", False), "plan.out.json": ("json", False)}
 COLOR_CASE = "replace_filters_changed"
 ESC = "\x1b"
-SUMMARY = re.compile(r"^Plan: (\d+) to create, (\d+) to replace, (\d+) to delete(?:, (\d+) state-only)?; "
-                     r"(\d+) exports? due\.$")
+SUMMARY = re.compile(r"^Plan: (\d+) to create(?:, (\d+) to update in place)?, (\d+) to replace, (\d+) to delete"
+                     r"(?:, (\d+) state-only)?; (\d+) exports? due\.$")
 
 
 def _plan(case: str) -> dict:
@@ -66,7 +66,8 @@ def _golden_pairs():
 def test_golden_cases_are_present():
     expected = {"no_changes", "creates_only", "replace_filters_changed", "drift_edited_outside",
                 "drift_deleted_outside", "delete_not_declared", "forget", "adopt", "update_state",
-                "violation_mass_destroy", "violation_prevent_destroy", "exports_due"}
+                "violation_mass_destroy", "violation_prevent_destroy", "exports_due", "drift_renamed_outside",
+                "update_in_place", "renamed_from"}
     assert expected <= set(CASES)
 
 
@@ -130,7 +131,7 @@ def _broken(mutate) -> dict:
 
 @pytest.mark.parametrize("mutate", [
     lambda d: d.update(format_version="2"),
-    lambda d: d["changes"][0].update(action="update"),
+    lambda d: d["changes"][0].update(action="upgrade"),
     lambda d: d["changes"][0].update(symbol="+"),  # a replace is -/+
     lambda d: d["changes"][0].update(reason="because"),
     lambda d: d["changes"][0].update(unknown_key=1),
@@ -164,11 +165,13 @@ def test_text_ends_with_the_summary_line(case):
     match = SUMMARY.match(last)
     assert match, last
     s = data["summary"]
-    create, replace, delete, state_only, exports = match.groups()
+    create, update, replace, delete, state_only, exports = match.groups()
     assert (int(create), int(replace), int(delete), int(exports)) == (
         s["create"], s["replace"], s["delete"], s["exports_due"])
     assert int(state_only or 0) == s["state_only"]
     assert (state_only is None) == (s["state_only"] == 0)
+    assert int(update or 0) == s["update"]
+    assert (update is None) == (s["update"] == 0)
 
 
 @pytest.mark.parametrize(("summary", "line"), [
@@ -178,6 +181,8 @@ def test_text_ends_with_the_summary_line(case):
      "Plan: 0 to create, 0 to replace, 4 to delete, 2 state-only; 0 exports due."),
     ({"create": 1, "replace": 0, "delete": 0, "state_only": 0, "exports_due": 1},
      "Plan: 1 to create, 0 to replace, 0 to delete; 1 export due."),
+    ({"create": 0, "update": 2, "replace": 0, "delete": 0, "state_only": 0, "exports_due": 0},
+     "Plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete; 0 exports due."),
 ])
 def test_summary_line(summary, line):
     assert summary_line({**summary, "subscribers_affected": 0}) == line

@@ -17,6 +17,7 @@ OUTCOME = {
     "create": "will be created",
     "delete": "will be deleted",
     "replace": "will be replaced",
+    "update": "will be updated in place",
     "forget": "will be forgotten (state only)",
     "adopt": "will be adopted (state only)",
     "update-state": "will be updated in state",
@@ -79,8 +80,11 @@ def has_actions(plan: dict) -> bool:
 
 
 def summary_line(summary: dict) -> str:
-    """`Plan: 2 to create, 1 to replace, 0 to delete; 3 exports due.` (state-only count only when non-zero)."""
-    counts = f"{summary['create']} to create, {summary['replace']} to replace, {summary['delete']} to delete"
+    """`Plan: 2 to create, 1 to replace, 0 to delete; 3 exports due.` (update and state-only counts only
+    when non-zero: `Plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete; ...`)."""
+    updates = f", {summary['update']} to update in place" if summary.get("update") else ""
+    counts = (f"{summary['create']} to create{updates}, {summary['replace']} to replace, "
+              f"{summary['delete']} to delete")
     if summary.get("state_only"):
         counts += f", {summary['state_only']} state-only"
     return f"Plan: {counts}; {plural(summary['exports_due'], 'export')} due."
@@ -131,6 +135,8 @@ def identity_notes(change: dict) -> list[str]:
     notes: list[str] = []
     if action == "replace":
         notes.append(f"forces replacement: new segment id (old id {segment_id})")
+    elif action == "update":
+        notes.append(f"id kept: {segment_id} (updated in place)")
     elif action == "delete":
         notes.append(f"segment id {segment_id}")
     elif action == "forget":
@@ -138,9 +144,29 @@ def identity_notes(change: dict) -> list[str]:
     elif action == "adopt":
         notes.append(f"found in OneSignal by name as segment id {segment_id}; "
                      "recorded in state without calling OneSignal")
+    if change.get("moved_from"):
+        notes.append(f"the same segment as {change['moved_from']} in state (renamed_from)")
+    live_name = change.get("live_name")
+    if live_name is not None:
+        if action == "delete":
+            notes.append(f"named {_json(live_name)} in OneSignal now (renamed outside osctl)")
+        else:
+            notes.append(f"name: {_json(live_name)} → {_json(change['name'])}")
     if change.get("description"):
         notes.append("description: " + json.dumps(change["description"], ensure_ascii=False))
     return notes
+
+
+def live_name_suffix(change: dict) -> str:
+    """` (named "X" in OneSignal)` for a segment deleted or replaced under another name than state's."""
+    live_name = change.get("live_name")
+    if live_name is None or change["action"] not in DESTRUCTIVE:
+        return ""
+    return f" (named {_json(live_name)} in OneSignal)"
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def impact_notes(change: dict) -> list[str]:

@@ -25,6 +25,7 @@ from osctl.plan.render.common import (
     has_actions,
     identity_notes,
     impact_notes,
+    live_name_suffix,
     number,
     override_phrase,
     plural,
@@ -72,6 +73,7 @@ def render_markdown(plan: dict, *, limit: int = MARKDOWN_LIMIT) -> str:
         return head + footer
     destructive = [c for c in plan["changes"] if c["action"] in DESTRUCTIVE]
     blocks = [(None, _change_details(c)) for c in destructive]
+    blocks += [("Updates in place (id kept)", _change_details(c)) for c in plan["changes"] if c["action"] == "update"]
     blocks += [("Creates", _change_details(c)) for c in plan["changes"] if c["action"] == "create"]
     blocks += [("State only", _change_details(c)) for c in plan["changes"] if c["action"] in STATE_ONLY]
     blocks += [("Exports due", _export_item(run)) for run in plan["exports"]]
@@ -94,6 +96,8 @@ def _head(plan: dict) -> str:
         out += f"**{summary_line(summary)}**\n\n"
         out += "| | Count |\n|:--|--:|\n"
         out += f"| `+` create | {number(summary['create'])} |\n"
+        if summary.get("update"):
+            out += f"| `~` update in place (id kept) | {number(summary['update'])} |\n"
         out += f"| `-/+` replace (new segment id) | {number(summary['replace'])} |\n"
         out += f"| `-` delete | {number(summary['delete'])} |\n"
         out += f"| `~` state only | {number(summary['state_only'])} |\n"
@@ -117,7 +121,7 @@ def _destructive_table(changes: list[dict], room: int) -> str:
     out = "#### Deletes and replaces\n\n| | Segment | Subscribers | Used by exports |\n|:--|:--|--:|:--|\n"
     for i, change in enumerate(changes):
         count = change.get("subscriber_count")
-        row = (f"| `{change['symbol']}` | {md(change['address'])} | "
+        row = (f"| `{change['symbol']}` | {md(change['address'] + live_name_suffix(change))} | "
                f"{'unknown' if count is None else number(count)} | "
                f"{md(', '.join(change['used_by_exports']))} |\n")
         if len(out) + len(row) > room - 200:
@@ -129,18 +133,19 @@ def _destructive_table(changes: list[dict], room: int) -> str:
 
 def _change_details(change: dict) -> str:
     action = change["action"]
-    summary = f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'])} {OUTCOME[action]}"
+    summary = (f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'] + live_name_suffix(change))} "
+               f"{OUTCOME[action]}")
     if action in DESTRUCTIVE and change.get("subscriber_count") is not None:
         summary += f" · {plural(change['subscriber_count'], 'subscriber')}"
     bullets = [f"because {change['reason_text']}"] + identity_notes(change) + impact_notes(change)
     if action == "create":
         bullets.append(f"filters: {describe_filters(change['after'])}")
     paragraphs = ["".join(f"- {md(b)}\n" for b in bullets)]
-    if action == "replace" and change["filter_diff"]:
+    if action in ("replace", "update") and change["filter_diff"]:
         # a paragraph between the two lists, or markdown would merge them into one
         paragraphs.append("Filter changes:\n")
         paragraphs.append("".join(f"- {code(line)}\n" for line in change["filter_diff"]))
-    if action in ("create", "replace", "delete") and (change.get("before") or change.get("after")):
+    if action in ("create", "replace", "update", "delete") and (change.get("before") or change.get("after")):
         before = change.get("before") if action != "create" else None
         after = change.get("after") if action != "delete" else None
         paragraphs.append(fenced("diff", _filter_diff(before or [], after or [])))

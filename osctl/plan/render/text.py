@@ -15,6 +15,7 @@ from osctl.plan.render.common import (
     has_actions,
     identity_notes,
     impact_notes,
+    live_name_suffix,
     override_phrase,
     printable,
     redact_plan,
@@ -69,10 +70,11 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
     lines = [
         paint("bold", f"  # {printable(change['address'])} {OUTCOME[action]}"),
         f"  # because {change['reason_text']}",
-        f"{paint.symbol(change['symbol'])} segment {_quoted(change['name'])} (app {printable(change['app'])}) {{",
+        f"{paint.symbol(change['symbol'])} segment {_quoted(change['name'])}{printable(live_name_suffix(change))} "
+        f"(app {printable(change['app'])}) {{",
     ]
     body = [printable(note) for note in identity_notes(change)]
-    if action == "replace":
+    if action in ("replace", "update"):
         body += [_diff_line(line, paint) for line in change["filter_diff"]]
     elif action == "create" or (action in DESTRUCTIVE and change.get("before") is not None):
         filters = change["after"] if action == "create" else change["before"]
