@@ -5,10 +5,10 @@ import shlex
 from tests.segments.conftest import US
 
 
-def _suggested(text: str, after: str) -> list[str]:
+def _suggested(text: str, after: str, until: str = ", or ") -> list[str]:
     """The shell words of the command printed after `after` on its line."""
     line = next(ln for ln in text.splitlines() if after in ln)
-    return shlex.split(line.split(after, 1)[1].split(", or ")[0])
+    return shlex.split(line.split(after, 1)[1].split(until)[0])
 
 
 def test_import_hint_for_a_name_with_spaces_is_quoted(ws):
@@ -16,9 +16,9 @@ def test_import_hint_for_a_name_with_spaces_is_quoted(ws):
     ws.write({"Loyal Users": US})
     plan = ws.osctl("plan", "--no-exports")
     assert plan.exit_code == 1
-    assert f"start managing it with: osctl import 'segment.prod.Loyal Users' {seg_id}, or rename yours" \
-        in plan.stderr
-    words = _suggested(plan.stderr, "start managing it with: ")
+    assert ("To manage it with this configuration, run: "
+            f"osctl import 'segment.prod.Loyal Users' {seg_id} (then plan again)") in plan.stderr
+    words = _suggested(plan.stderr, "configuration, run: ", until=" (then plan again)")
     assert words == ["osctl", "import", "segment.prod.Loyal Users", seg_id]
     assert ws.osctl(*words[1:]).exit_code == 0
 
