@@ -1,7 +1,9 @@
 """A harness for export tests: a config directory, real state on disk, real clients, the
 session emulator over HTTP on 127.0.0.1.
 
-Time: osctl's wall clock is the emulator's clock, and the sleep injected into polling
+Time: the emulator's clock starts at a fixed instant (HARNESS_START, far from the tick
+boundaries of the schedules the tests use, so no test depends on the hour it runs at);
+osctl's wall clock is the emulator's clock, and the sleep injected into polling
 advances the emulator's clock (and a fake monotonic clock) instead of waiting, so an
 export that takes ten emulator minutes is polled in milliseconds. The view endpoints'
 rate limit is lifted unless a test asks for it (pacing has its own test).
@@ -24,6 +26,8 @@ from osctl.state.model import State
 from osctl.state.store import StateStore
 
 KEY_ENV = "OSCTL_TEST_EXPORTS_KEY"
+# 12:00 UTC is 07:00 in New York and 13:00 in Berlin: hours away from the daily ticks
+HARNESS_START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Recorder:
 
 class Harness:
     def __init__(self, emulator, directory: Path, monkeypatch):
+        emulator.reset(now=HARNESS_START.timestamp())
         self.emu = emulator
         self.dir = directory
         self.mono = 0.0

@@ -27,9 +27,9 @@ NIGHTLY = """\
 
 
 def osctl(harness, *args, now: str | None = None):
-    env = {KEY_ENV: harness.emu.api_key, "ONESIGNAL_API_URL": harness.emu.url}
-    if now:
-        env["OSCTL_NOW"] = now
+    """osctl at the emulator's time (the harness pins it), or at `now`."""
+    env = {KEY_ENV: harness.emu.api_key, "ONESIGNAL_API_URL": harness.emu.url,
+           "OSCTL_NOW": now or harness.now().isoformat()}
     return run_osctl("-c", str(harness.dir), *args, env=env)
 
 
