@@ -248,41 +248,7 @@ def check_filters(item: Item, entries: list, report: Report) -> None:
         _check_filter(item, sub, entry, report)
 
 
-# Filters that passed every check, by content. A config repeats the same filters across
-# many segments, and what a filter's checks find depends only on its keys and values and
-# on how numbers and booleans were written (doc.raw); where they would report it does not.
-_PASSED_FILTERS: set[tuple] = set()
-_MAX_PASSED = 50_000
-
-
 def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
-    key = _filter_content(item, sub, entry)
-    if key is not None and key in _PASSED_FILTERS:
-        return
-    found_before = len(report.items)
-    _check_filter_fully(item, sub, entry, report)
-    if key is not None and len(report.items) == found_before:
-        if len(_PASSED_FILTERS) > _MAX_PASSED:
-            _PASSED_FILTERS.clear()
-        _PASSED_FILTERS.add(key)
-
-
-def _filter_content(item: Item, sub: tuple, entry: dict) -> tuple | None:
-    """What _check_filter_fully looks at, as a hashable key; None for entries too unusual to bother."""
-    parts: list[tuple] = []
-    for name, value in entry.items():
-        if value.__class__ is str:
-            parts.append((name, value))
-        elif value.__class__ in (int, float, bool):  # True == 1 == 1.0, so the type is part of the key
-            parts.append((name, value.__class__, value, item.doc.raw(item.path + sub + (name,))))
-        elif value is None:
-            parts.append((name, None))
-        else:  # lists, mappings, dates: the schema reports them anyway
-            return None
-    return tuple(parts)
-
-
-def _check_filter_fully(item: Item, sub: tuple, entry: dict, report: Report) -> None:
     if "field" not in entry:
         if set(entry) <= set(grammar.FILTER_KEYS):  # else the schema's "unknown key" says it better
             report.add(item, sub, "a filter needs 'field' (or is an operator: {operator: AND|OR})",
