@@ -37,6 +37,7 @@ from typing import Protocol
 from osctl.errors import ApiError, OsctlError, StateError
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.model import Action, Plan, SegmentChange
+from osctl.schedule import format_time
 from osctl.state.model import SegmentRecord, State
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
@@ -223,7 +224,7 @@ class Executor:
             self._unconfirmed.append((change, sequence, done, then))
 
     def _stamp(self) -> str:
-        return self.now().isoformat().replace("+00:00", "Z")
+        return format_time(self.now())
 
     # -- operations -------------------------------------------------------------
     def _delete(self, change: SegmentChange, result: ApplyResult, deleted_ok: set[str]) -> None:

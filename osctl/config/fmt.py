@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import yaml
 from yaml import MappingNode, MarkedYAMLError, Node, ScalarNode, SequenceNode, YAMLError
 
+from osctl.config.model import ExportKind
 from osctl.config.source import TOO_DEEP_MESSAGE, TOO_DEEP_VALID, too_deep
 
 try:  # libyaml when available, as in config/source.py
@@ -40,7 +41,7 @@ try:  # libyaml when available, as in config/source.py
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
-KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcomes")
+KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {

@@ -21,6 +21,7 @@ from osctl.config.model import (
     App,
     Config,
     Export,
+    ExportKind,
     MessageSelector,
     Segment,
     StateSettings,
@@ -197,7 +198,7 @@ def _canonical(entries: list[dict]) -> tuple[tuple, str]:
 
 
 def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> Export:
-    kind = data["kind"]
+    kind = ExportKind(data["kind"])
     block = dict(data.get(kind) or {})
     selector = None
     if "messages" in block:

@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass, field
 
 from osctl import filters as grammar
-from osctl.config.model import EXPORT_KINDS
+from osctl.config.model import EXPORT_KINDS, PER_MESSAGE_KINDS, ExportKind
 from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
@@ -23,7 +23,7 @@ from osctl.schedule import cron_error, timezone_error
 PLACEHOLDERS = ("app", "app_id", "export", "kind", "message_id", "date", "time", "tick")
 PLACEHOLDER_LIST = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
 KIND_BLOCKS = EXPORT_KINDS  # each kind has a settings block named after it
-BLOCK_REQUIRED = ("audience_activity", "message_history", "outcomes")
+BLOCK_REQUIRED = (ExportKind.AUDIENCE_ACTIVITY, ExportKind.MESSAGE_HISTORY, ExportKind.OUTCOMES)
 HISTORY_WINDOW_SECONDS = 7 * 86400
 COUNT_ONLY_OUTCOMES = ("os__click", "os__confirmed_delivery")
 MAX_DURATION_SECONDS = 3650 * 86400  # ten years; far beyond any export window
@@ -426,19 +426,19 @@ def _check_exports(merged: Merged, default_app: str | None, declared: dict, repo
             report.add(item, (), f"kind '{kind}' needs a '{kind}' block", _block_hint(kind))
         _check_destination(item, data, kind, report)
         block = data.get(kind) if isinstance(data.get(kind), dict) else {}
-        if kind == "subscriptions":
+        if kind == ExportKind.SUBSCRIPTIONS:
             _check_subscriptions(item, block, app, declared, report)
-        elif kind in ("audience_activity", "message_history"):
+        elif kind in PER_MESSAGE_KINDS:
             _check_selector(item, (kind, "messages"), block.get("messages"), kind, report)
-        elif kind == "outcomes":
+        elif kind == ExportKind.OUTCOMES:
             _check_outcomes(item, block, report)
 
 
 def _block_hint(kind: str) -> str:
     return {
-        "audience_activity": "audience_activity: {messages: {sent_within: 2d}}",
-        "message_history": "message_history: {events: sent, messages: {sent_within: 2d}}",
-        "outcomes": "outcomes: {names: [os__click.count], time_range: 1d}",
+        ExportKind.AUDIENCE_ACTIVITY: "audience_activity: {messages: {sent_within: 2d}}",
+        ExportKind.MESSAGE_HISTORY: "message_history: {events: sent, messages: {sent_within: 2d}}",
+        ExportKind.OUTCOMES: "outcomes: {names: [os__click.count], time_range: 1d}",
     }[kind]
 
 
@@ -496,10 +496,10 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
         fields.append(name)
     if kind is None:
         return
-    if "message_id" in fields and kind not in ("audience_activity", "message_history"):
+    if "message_id" in fields and kind not in PER_MESSAGE_KINDS:
         report.add(item, ("destination",), f"'{{message_id}}' is only known for per-message kinds, not '{kind}'",
                    "remove it; {message_id} works with kind audience_activity or message_history")
-    if kind in ("audience_activity", "message_history") and "message_id" not in fields:
+    if kind in PER_MESSAGE_KINDS and "message_id" not in fields:
         report.warn(item, ("destination",), "one file is written per message; without '{message_id}' the "
                     "files get -N suffixes instead of telling which message they hold",
                     "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
@@ -551,7 +551,7 @@ def _check_selector(item: Item, sub: tuple, selector, kind: str, report: Report)
                 seen.setdefault(message_id.lower(), i)
     window = _duration(item, sub + ("sent_within",), selector.get("sent_within"), report)
     _duration(item, sub + ("settle",), selector.get("settle"), report)
-    if kind == "message_history" and window and window > HISTORY_WINDOW_SECONDS:
+    if kind == ExportKind.MESSAGE_HISTORY and window and window > HISTORY_WINDOW_SECONDS:
         report.warn(item, sub + ("sent_within",), "OneSignal serves message history only for 7 days after a "
                     "send; older messages will be skipped", "7d or less")
 

@@ -34,6 +34,7 @@ from osctl.errors import OsctlError
 from osctl.exports import naming
 from osctl.exports.columns import header_problem
 from osctl.exports.links import mask_url
+from osctl.fileio import fsync_directory
 
 NOT_READY_STATUSES = frozenset({403, 404})  # docs/onesignal-api.md#not-ready-downloads: the file is still being made
 TEMP_SUFFIX = ".osctl-part"
@@ -252,10 +253,10 @@ def place(temp: Path, destination: Path) -> Path:
             if target.exists():
                 continue
             os.replace(temp, target)
-            _fsync_dir(target.parent)
+            fsync_directory(target.parent)
             return target
         temp.unlink()
-        _fsync_dir(target.parent)
+        fsync_directory(target.parent)
         return target
     raise AssertionError("unreachable")
 
@@ -277,19 +278,6 @@ def write_verified(destination: Path, fill: Callable[[object], Received]) -> tup
             temp.unlink()
         raise
     return final, received
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _retry_after(value: str | None) -> float | None:

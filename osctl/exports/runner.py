@@ -38,7 +38,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from osctl.config.model import Config, Export
+from osctl.addresses import segment_address
+from osctl.config.model import Config, Export, ExportKind
 from osctl.durations import parse_duration
 from osctl.errors import OsctlError
 from osctl.exports import download as dl
@@ -183,7 +184,7 @@ class Runner:
         done = set(self.store.view(lambda s: list(_record(s, run.name).messages_done)))
         errors: list[str] = []
         files: list[FileRecord] = []
-        if export.kind == "outcomes":
+        if export.kind == ExportKind.OUTCOMES:
             files.append(self._outcomes(run, export, tick))
         elif is_per_message(export):
             for message_id in run.messages:
@@ -296,7 +297,7 @@ class Runner:
 
     def _send_request(self, export: Export, client, app_id: str, message_id: str | None, now: datetime) -> str:
         options = export.options or {}
-        if export.kind == "subscriptions":
+        if export.kind == ExportKind.SUBSCRIPTIONS:
             since = None
             if options.get("last_active_within"):
                 since = int(now.timestamp()) - parse_duration(options["last_active_within"])
@@ -304,12 +305,12 @@ class Runner:
             return client.request_subscriptions_export(
                 app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
                 last_active_since=since, include_unsubscribed=include if export.segment else None)
-        if export.kind == "audience_activity":
+        if export.kind == ExportKind.AUDIENCE_ACTIVITY:
             return client.request_audience_activity_export(app_id, message_id)
-        if export.kind == "message_history":
+        if export.kind == ExportKind.MESSAGE_HISTORY:
             return client.request_message_history(app_id, message_id, events=options.get("events", "sent"),
                                                   email=options.get("email"))
-        raise ExportFailed(f"export kind {export.kind!r} has no file to request")
+        raise ExportFailed(f"export kind '{export.kind}' has no file to request")
 
     def _estimate(self, export: Export, client, app_id: str, message_id: str | None) -> int | None:
         """Rows OneSignal will write, when the API tells: the message's counts, the segment's size."""
@@ -318,11 +319,11 @@ class Runner:
                 message = client.get_message(app_id, message_id)
                 if message is None:
                     return None
-                if export.kind == "message_history" and (export.options or {}).get("events") == "clicked":
+                if export.kind == ExportKind.MESSAGE_HISTORY and (export.options or {}).get("events") == "clicked":
                     return message.converted
                 return message.recipients
             if export.segment:
-                address = f"segment.{export.app}.{export.segment}"
+                address = segment_address(export.app, export.segment)
                 segment_id = self.store.view(lambda s: getattr(s.segments.get(address), "id", None))
                 if segment_id is None:
                     segment_id = next((s.id for s in client.list_segments(app_id) if s.name == export.segment), None)
@@ -397,7 +398,7 @@ class Runner:
                                  platforms=options.get("platforms"), attribution=options.get("attribution"))
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
-        final, received = _written(destination, lambda sink: dl.receive([data], sink, kind="outcomes"))
+        final, received = _written(destination, lambda sink: dl.receive([data], sink, kind=ExportKind.OUTCOMES))
         record = FileRecord(path=self._relative(final), bytes=received.bytes, rows=received.rows,
                             sha256=received.sha256, tick=format_time(tick), message_id=None,
                             written_at=format_time(self.now()),
