@@ -90,7 +90,7 @@ def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
 def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop) -> int:
     from osctl import runtime
     from osctl.apply import Executor
-    from osctl.cli.apply_view import TextObserver, result_lines
+    from osctl.cli.apply_view import TextObserver, report_internal_errors, result_lines
     from osctl.state.model import State
     from osctl.state.store import StateStore
 
@@ -105,6 +105,7 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
         result = executor.run(the_plan)
     for line in result_lines(result):
         click.echo(line)
+    report_internal_errors(result.tracebacks, settings.verbose > 0)
     try:
         store.flush()
     except OsctlError as exc:
@@ -124,6 +125,7 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
             click.echo(f"export.{run.name}: not started: {stop.reason()}")
         return True
     from osctl import runtime
+    from osctl.cli.apply_view import report_internal_errors
     from osctl.cli.exports_cmd import TextObserver as ExportsObserver
     from osctl.exports import apply_exports
 
@@ -135,4 +137,5 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
 
     for line, err in outcome_lines(outcome):
         click.echo(line, err=err)
+    report_internal_errors(outcome.tracebacks, settings.verbose > 0)
     return bool(outcome.failed or outcome.stopped)

@@ -9,6 +9,7 @@ import time
 import click
 
 from osctl.addresses import export_address
+from osctl.cli.apply_view import report_internal_errors
 from osctl.cli.options import Settings, global_options, pass_settings
 from osctl.cli.planning import load_config
 from osctl.errors import UsageError
@@ -98,6 +99,7 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
         store.flush()
     for line, err in outcome_lines(result):
         click.echo(line, err=err)
+    report_internal_errors(result.tracebacks, settings.verbose > 0)
     return stop.exit_code(1 if result.failed or result.stopped else 0)
 
 

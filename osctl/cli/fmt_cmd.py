@@ -6,10 +6,10 @@ from pathlib import Path
 import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
-from osctl.config.fmt import FormatError, format_yaml
+from osctl.config.fmt import format_yaml
 from osctl.config.loader import config_files
 from osctl.diagnostics import Diagnostic
-from osctl.errors import ConfigError, OsctlError
+from osctl.errors import ConfigError, FormatError, OsctlError
 from osctl.fileio import write_atomic
 
 

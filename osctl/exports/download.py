@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from osctl.errors import OsctlError
+from osctl.errors import DownloadFailed
 from osctl.exports import naming
 from osctl.exports.columns import header_problem
 from osctl.exports.links import mask_url
@@ -42,14 +42,6 @@ CHUNK_SIZE = 1 << 16
 ROW_BATCH = 1 << 15
 # Tags can be long JSON; the csv module's default field limit (128 KiB) is too small.
 FIELD_SIZE_LIMIT = 1 << 30
-
-
-class DownloadFailed(OsctlError):
-    """The file could not be fetched or did not verify; `retryable` when fetching again may help."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        self.retryable = retryable
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import io
 import random
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from typing import Protocol
 from osctl.addresses import segment_address
 from osctl.config.model import Config, Export, ExportKind
 from osctl.durations import parse_duration
-from osctl.errors import OsctlError
+from osctl.errors import DownloadFailed, ExportFailed, ExportStopped, OsctlError, describe_bug
 from osctl.exports import download as dl
 from osctl.exports import naming
 from osctl.exports.due import is_per_message
@@ -73,19 +74,12 @@ class NullObserver:
     def export_failed(self, run, error): pass
 
 
-class ExportFailed(OsctlError):
-    pass
-
-
-class ExportStopped(OsctlError):
-    """A stop was asked for (SIGINT/SIGTERM): the export ends early, its request kept in state."""
-
-
 @dataclass
 class ExportsResult:
     succeeded: list[tuple[ExportRun, str]] = field(default_factory=list)
     failed: list[tuple[ExportRun, str]] = field(default_factory=list)
     stopped: list[tuple[ExportRun, str]] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)  # of internal errors (bugs), for -v
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, run: ExportRun, detail: str) -> None:
@@ -159,9 +153,10 @@ class Runner:
             result.fail(run, str(exc))
             return
         except Exception as exc:  # a bug: report it, keep going with other exports
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = describe_bug(exc)
             self._failed(run, message)
             result.fail(run, message)
+            result.tracebacks.append(traceback.format_exc())  # for -v
             return
         self.observer.export_finished(run, detail)
         result.ok(run, detail)
@@ -260,7 +255,7 @@ class Runner:
         return usable
 
     def _request(self, run, export, client, app_id, message_id, tick, deadline) -> str:
-        from osctl.onesignal.errors import AccountBusy, OutcomeUnknown
+        from osctl.errors import AccountBusy, OutcomeUnknown
 
         busy = lost = 0
         while True:
@@ -353,7 +348,7 @@ class Runner:
                 self.observer.export_step(run, f"file ready after {looks} look(s); downloading")
                 try:
                     return self._fetch(run, export, url, answer, destination)
-                except dl.DownloadFailed as exc:
+                except DownloadFailed as exc:
                     broken += 1
                     if not exc.retryable or broken >= DOWNLOAD_ATTEMPTS:
                         raise ExportFailed(f"download failed {broken} time(s): {exc}") from None

@@ -16,8 +16,7 @@ from typing import Any, NoReturn
 import httpx
 
 from osctl import __version__
-from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import (
+from osctl.errors import (
     AuthenticationFailed,
     NotFound,
     OneSignalRequestFailed,
@@ -25,6 +24,7 @@ from osctl.onesignal.errors import (
     RetriesExhausted,
     Unreachable,
 )
+from osctl.onesignal.errorbody import flatten_error_body
 from osctl.onesignal.retry import (
     PUSHBACK_STATUSES,
     Backoff,
