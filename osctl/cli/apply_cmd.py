@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -94,11 +93,7 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
     from osctl.state.model import State
     from osctl.state.store import StateStore
 
-    # Benchmark-only knob (bench/bench_apply.py): OSCTL_BENCH_PERSIST_AT_END=1 writes state once,
-    # at the end, instead of after every operation -- the baseline the per-operation cost is
-    # measured against. Not for real use: a kill mid-apply would then lose what was done.
-    persist = os.environ.get("OSCTL_BENCH_PERSIST_AT_END") != "1"
-    store = StateStore(backend, state if state is not None else State.new(), persist=persist)
+    store = StateStore(backend, state if state is not None else State.new())
     executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
                         now=runtime.now, parallelism=parallelism, stop_reason=stop.reason)
     with stop.changing():
