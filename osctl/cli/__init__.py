@@ -1,7 +1,7 @@
 """The `osctl` command group and its single error boundary.
 
 Subcommands live in their own modules and are imported only when invoked, so
-`osctl --help` stays fast (no httpx, jsonschema or ruamel at startup).
+`osctl --help` stays fast (no httpx or jsonschema at startup).
 """
 
 from __future__ import annotations
