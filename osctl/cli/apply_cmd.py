@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from osctl.addresses import export_address
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import PlanFlags, build_plan, load_config, plan_options, render_plan
 from osctl.errors import OsctlError, SafetyViolation, StalePlan, UsageError
@@ -117,7 +118,7 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
         return False
     if stop.reason():
         for run in the_plan.exports:
-            click.echo(f"export.{run.name}: not started: {stop.reason()}")
+            click.echo(f"{export_address(run.name)}: not started: {stop.reason()}")
         return True
     from osctl import runtime
     from osctl.cli.apply_view import report_internal_errors
