@@ -5,7 +5,7 @@
 Prints:
   1. one state write (encode + temp file + fsync + rename + directory fsync), median;
   2. 300 StateStore.update() calls from 10 threads, each adding a segment record,
-     persisting after every update vs. only at the end;
+     persisting after every update vs. only at the end (bench/persist_at_end.py);
   3. the same 300 operations shaped like apply's creates (record the intent,
      wait for the API, record the result) with a simulated API latency, which is
      what the target is about: per-operation persistence adds at most 20% to
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from persist_at_end import PersistAtEndStore  # noqa: E402
 
 from osctl.filters import filters_digest  # noqa: E402
 from osctl.state.local import LocalBackend  # noqa: E402
@@ -102,7 +104,7 @@ def run_updates(directory: Path, segments: int, ops: int, threads: int, shape: S
     state = base_state(segments)
     backend = fresh_backend(directory, state)
     encode_state(state)  # as after a read: every record's encoding is cached
-    store = StateStore(backend, state, persist=persist)
+    store = StateStore(backend, state) if persist else PersistAtEndStore(backend, state)
 
     def put(record: SegmentRecord) -> Callable[[State], None]:
         return lambda s: s.segments.__setitem__(record.address, record)

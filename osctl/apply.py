@@ -28,24 +28,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from osctl.errors import ApiError, OsctlError, StateError
+from osctl.errors import ApiError, NotRecorded, OsctlError, StateError, describe_bug
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import Action, Plan, SegmentChange
+from osctl.schedule import format_time
 from osctl.state.model import SegmentRecord, State
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
 UPDATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
-
-
-class NotRecorded(OsctlError):
-    """Done in OneSignal, but state could not record it."""
 
 
 class ApplyObserver(Protocol):
@@ -61,6 +59,7 @@ class ApplyResult:
     not_attempted: list[tuple[SegmentChange, str]] = field(default_factory=list)
     state_incomplete: bool = False  # something done in OneSignal could not be recorded in state
     stopped: str | None = None  # why apply stopped early, e.g. "stopped by SIGTERM"
+    tracebacks: list[str] = field(default_factory=list)  # of internal errors (bugs), for -v
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, change, detail):
@@ -207,10 +206,11 @@ class Executor:
             self.observer.failed(change, "record" if isinstance(exc, NotRecorded) else step, str(exc))
             result.fail(change, str(exc))
             return False
-        except Exception as exc:  # keep going with independent operations; report it
-            message = f"internal error: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug: keep going with independent operations; report it
+            message = describe_bug(exc)
             self.observer.failed(change, step, message)
             result.fail(change, message)
+            result.tracebacks.append(traceback.format_exc())  # for -v
             return False
         self.observer.finished(change, step, detail)
         if step != "delete" or change.action == Action.DELETE:
@@ -232,7 +232,7 @@ class Executor:
             self._unconfirmed.append((change, sequence, done, then))
 
     def _stamp(self) -> str:
-        return self.now().isoformat().replace("+00:00", "Z")
+        return format_time(self.now())
 
     # -- operations -------------------------------------------------------------
     def _delete(self, change: SegmentChange, result: ApplyResult, deleted_ok: set[str]) -> None:
@@ -265,7 +265,7 @@ class Executor:
         self._guard(change, "create", result, work)
 
     def _send_create(self, change: SegmentChange) -> tuple[str, str]:
-        from osctl.onesignal.errors import OutcomeUnknown, SegmentNameConflict
+        from osctl.errors import OutcomeUnknown, SegmentNameConflict
 
         client = self._client(change)
         for attempt in range(CREATE_ATTEMPTS_AFTER_LOST_ANSWER):

@@ -86,28 +86,7 @@ def _as_number(value):
     return number
 
 
-# canonical entries by content: a config repeats the same filters across many segments
-_canonical_entries: dict[tuple, dict] = {}
-_MAX_CANONICAL_ENTRIES = 50_000
-
-
 def canonical_entry(entry: dict) -> dict:
-    if entry.__class__ is not dict:  # live filters may hold anything: fail as the plain way does
-        return _canonical_entry(entry)
-    try:  # True == 1 == 1.0 and all would hash alike, so the type is part of the key
-        key = tuple((name, value.__class__, value) for name, value in entry.items())
-        found = _canonical_entries.get(key)
-    except TypeError:  # a list or mapping among the values
-        return _canonical_entry(entry)
-    if found is None:
-        found = _canonical_entry(entry)
-        if len(_canonical_entries) > _MAX_CANONICAL_ENTRIES:
-            _canonical_entries.clear()
-        _canonical_entries[key] = found
-    return dict(found)  # a copy: callers own their filters
-
-
-def _canonical_entry(entry: dict) -> dict:
     if is_operator(entry):
         return {"operator": str(entry["operator"]).upper()}
     out: dict = {}

@@ -18,15 +18,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from osctl.errors import OsctlError
+from osctl.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupted(OsctlError):
-    def __init__(self, signum: int):
-        self.exit_code = 128 + signum
-        super().__init__(f"stopped by {signal.Signals(signum).name} before any change was made")
 
 
 class StopSignals:

@@ -1,7 +1,7 @@
 """The `osctl` command group and its single error boundary.
 
 Subcommands live in their own modules and are imported only when invoked, so
-`osctl --help` stays fast (no httpx, jsonschema or ruamel at startup).
+`osctl --help` stays fast (no httpx or jsonschema at startup).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 
 from osctl import __version__
 from osctl.cli.options import Settings, global_options
-from osctl.errors import ConfigError, OsctlError
+from osctl.errors import VERBOSE_HINT, ConfigError, OsctlError, describe_bug
 
 # command name -> (module, attribute, one-line help shown by `osctl --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         if _verbose_requested(argv):
             traceback.print_exc()
         click.echo(
-            f"Error: internal error: {type(exc).__name__}: {exc}"
-            + ("" if _verbose_requested(argv) else " (rerun with -v for the traceback)"),
+            f"Error: {describe_bug(exc)}" + ("" if _verbose_requested(argv) else f" ({VERBOSE_HINT})"),
             err=True,
         )
         code = 1

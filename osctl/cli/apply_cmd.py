@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from osctl.addresses import export_address
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import (
     PlanFlags,
@@ -113,21 +113,18 @@ def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
 def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop) -> int:
     from osctl import runtime
     from osctl.apply import Executor
-    from osctl.cli.apply_view import TextObserver, result_lines
+    from osctl.cli.apply_view import TextObserver, report_internal_errors, result_lines
     from osctl.state.model import State
     from osctl.state.store import StateStore
 
-    # Benchmark-only knob (bench/bench_apply.py): OSCTL_BENCH_PERSIST_AT_END=1 writes state once,
-    # at the end, instead of after every operation -- the baseline the per-operation cost is
-    # measured against. Not for real use: a kill mid-apply would then lose what was done.
-    persist = os.environ.get("OSCTL_BENCH_PERSIST_AT_END") != "1"
-    store = StateStore(backend, state if state is not None else State.new(), persist=persist)
+    store = StateStore(backend, state if state is not None else State.new())
     executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
                         now=runtime.now, parallelism=parallelism, stop_reason=stop.reason)
     with stop.changing():
         result = executor.run(the_plan)
     for line in result_lines(result):
         click.echo(line)
+    report_internal_errors(result.tracebacks, settings.verbose > 0)
     try:
         store.flush()
     except OsctlError as exc:
@@ -144,9 +141,10 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
         return False
     if stop.reason():
         for run in the_plan.exports:
-            click.echo(f"export.{run.name}: not started: {stop.reason()}")
+            click.echo(f"{export_address(run.name)}: not started: {stop.reason()}")
         return True
     from osctl import runtime
+    from osctl.cli.apply_view import report_internal_errors
     from osctl.cli.exports_cmd import TextObserver as ExportsObserver
     from osctl.exports import apply_exports
 
@@ -158,4 +156,5 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
 
     for line, err in outcome_lines(outcome):
         click.echo(line, err=err)
+    report_internal_errors(outcome.tracebacks, settings.verbose > 0)
     return bool(outcome.failed or outcome.stopped)

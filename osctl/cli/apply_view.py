@@ -6,6 +6,8 @@ import threading
 
 import click
 
+from osctl.errors import VERBOSE_HINT
+
 _VERBS = {  # step -> (start, done)
     "delete": ("Destroying...", "Destruction complete"),
     "create": ("Creating...", "Creation complete"),
@@ -37,6 +39,19 @@ class TextObserver:
         # "record": done in OneSignal, not in state; the error says exactly that
         self._say(f"{change.address}: {error}" if step == "record" else f"{change.address}: {step} failed: {error}",
                   err=True)
+
+
+def report_internal_errors(tracebacks: list[str], verbose: bool) -> None:
+    """For bugs that apply or an export run went on past (each already reported as
+    'internal error: ...'): the tracebacks with -v, else the hint, as the CLI boundary does."""
+    if not tracebacks:
+        return
+    if verbose:
+        for text in tracebacks:
+            click.echo(text, err=True, nl=False)
+    else:
+        count = len(tracebacks)
+        click.echo(f"{count} internal error{'s' if count != 1 else ''} above: {VERBOSE_HINT}.", err=True)
 
 
 def result_lines(result) -> list[str]:

@@ -8,6 +8,8 @@ import time
 
 import click
 
+from osctl.addresses import export_address
+from osctl.cli.apply_view import report_internal_errors
 from osctl.cli.options import Settings, global_options, pass_settings
 from osctl.cli.planning import load_config
 from osctl.errors import UsageError
@@ -86,7 +88,7 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
                 export = declared[name]
                 upcoming = next_tick(export.schedule, export.timezone, now)
                 when = format_time(upcoming) if upcoming else "never"
-                click.echo(f"export.{name} is not due (next tick {when}); use --force to run it now")
+                click.echo(f"{export_address(name)} is not due (next tick {when}); use --force to run it now")
         if not runs:
             return 0
         store = StateStore(backend, state if state is not None else State.new())
@@ -97,14 +99,15 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
         store.flush()
     for line, err in outcome_lines(result):
         click.echo(line, err=err)
+    report_internal_errors(result.tracebacks, settings.verbose > 0)
     return stop.exit_code(1 if result.failed or result.stopped else 0)
 
 
 def outcome_lines(result) -> list[tuple[str, bool]]:
     """(line, to stderr) for each export's outcome, then the count."""
-    lines = [(f"export.{run.name}: {detail}", False) for run, detail in result.succeeded]
-    lines += [(f"export.{run.name} failed: {error}", True) for run, error in result.failed]
-    lines += [(f"export.{run.name}: {why}", False) for run, why in result.stopped]
+    lines = [(f"{export_address(run.name)}: {detail}", False) for run, detail in result.succeeded]
+    lines += [(f"{export_address(run.name)} failed: {error}", True) for run, error in result.failed]
+    lines += [(f"{export_address(run.name)}: {why}", False) for run, why in result.stopped]
     stopped = f", {len(result.stopped)} stopped" if result.stopped else ""
     lines.append((f"Exports: {len(result.succeeded)} succeeded, {len(result.failed)} failed{stopped}.", False))
     return lines
@@ -135,10 +138,10 @@ class TextObserver:
 
     def export_started(self, run) -> None:
         what = f" ({len(run.messages)} message{'s' if len(run.messages) != 1 else ''})" if run.messages else ""
-        self._line(f"export.{run.name}: running{what}, {run.reason}")
+        self._line(f"{export_address(run.name)}: running{what}, {run.reason}")
 
     def export_step(self, run, text: str) -> None:
-        self._line(f"export.{run.name}: {text}")
+        self._line(f"{export_address(run.name)}: {text}")
 
     def export_progress(self, run, done: int, total: int | None, rows: int) -> None:
         if self.quiet or not self.interactive:

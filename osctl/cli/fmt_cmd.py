@@ -1,17 +1,16 @@
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from osctl.cli.options import Settings, global_options, pass_settings
-from osctl.config.fmt import FormatError, format_yaml
+from osctl.config.fmt import format_yaml
 from osctl.config.loader import config_files
 from osctl.diagnostics import Diagnostic
-from osctl.errors import ConfigError, OsctlError
+from osctl.errors import ConfigError, FormatError, OsctlError
+from osctl.fileio import write_atomic
 
 
 @click.command()
@@ -77,18 +76,9 @@ def _formatted_files(directory: Path) -> list[tuple[Path, str, str]]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Temp file in the same directory, then rename: a crash leaves the old or the new file, never half."""
+    """A crash leaves the old file or the new one, never half; the file keeps its mode."""
     path = path.resolve()  # a symlinked config file stays a symlink; its target is rewritten
     try:
-        mode = path.stat().st_mode & 0o7777
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.chmod(temp, mode)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text, mode=path.stat().st_mode & 0o7777)
     except OSError as exc:
         raise OsctlError(f"cannot write {path}: {exc.strerror or exc}") from exc

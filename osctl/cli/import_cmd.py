@@ -23,6 +23,7 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
     from osctl import runtime
     from osctl.addresses import parse_segment_address
     from osctl.filters import filters_digest, try_canonical
+    from osctl.schedule import format_time
     from osctl.state import open_backend
     from osctl.state.model import SegmentRecord, State
 
@@ -55,7 +56,7 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
         state.segments[address] = SegmentRecord(
             app=app_alias, app_id=app.app_id, name=name, id=segment_id, filters=filters,
             digest=filters_digest(filters), description=declared.description,
-            created_at=runtime.now().isoformat().replace("+00:00", "Z"), status="created")
+            created_at=format_time(runtime.now()), status="created")
         state.serial += 1
         backend.write(state)
     same = filters_digest(filters) == declared.digest

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import click
 
+from osctl.addresses import segment_address
 from osctl.cli.options import Settings
 from osctl.config.loader import load
 from osctl.config.model import Config
@@ -108,7 +109,7 @@ def _without_uncreated_segments(config, state, live, now, options, the_plan, run
     kept, waiting = [], []
     for run in runs:
         export = config.export(run.name)
-        address = f"segment.{export.app}.{export.segment}" if export and export.segment else None
+        address = segment_address(export.app, export.segment) if export and export.segment else None
         if address in pending:
             waiting.append(f"{run.address} waits: its segment {address} has a create or replace pending "
                            f"that --target/--exclude leave out of this plan")

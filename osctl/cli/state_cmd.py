@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from osctl.addresses import export_address, export_name
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.errors import StateError, UsageError
 
@@ -32,8 +33,9 @@ def _read_existing(settings: Settings):
 def _find(state, address: str):
     if address in state.segments:
         return state.segments[address]
-    if address.startswith("export.") and address[len("export."):] in state.exports:
-        return state.exports[address[len("export."):]]
+    name = export_name(address)
+    if name is not None and name in state.exports:
+        return state.exports[name]
     return None
 
 
@@ -58,7 +60,7 @@ def list_(settings: Settings) -> int:
     for address in sorted(current.segments):
         click.echo(address)
     for name in sorted(current.exports):
-        click.echo(f"export.{name}")
+        click.echo(export_address(name))
     return 0
 
 
@@ -151,8 +153,9 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
 
 
 def _removed_message(config, address: str) -> str:
-    if address.startswith("export."):
-        declared = config.export(address[len("export."):]) is not None
+    name = export_name(address)
+    if name is not None:
+        declared = config.export(name) is not None
         return (f"osctl forgot the run history of {address}; files already written stay where they are."
                 + (" It is still declared, so the next plan treats it as never run." if declared else ""))
     declared = any(s.address == address for s in config.segments)

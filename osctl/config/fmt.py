@@ -33,14 +33,16 @@ from dataclasses import dataclass
 import yaml
 from yaml import MappingNode, MarkedYAMLError, Node, ScalarNode, SequenceNode, YAMLError
 
+from osctl.config.model import ExportKind
 from osctl.config.source import TOO_DEEP_MESSAGE, TOO_DEEP_VALID, too_deep
+from osctl.errors import FormatError
 
 try:  # libyaml when available, as in config/source.py
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader
 
-KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcomes")
+KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {
@@ -55,14 +57,6 @@ KEY_ORDER: dict[tuple, tuple[str, ...]] = {
 }
 
 INDENT = 2
-
-
-class FormatError(Exception):
-    """The file cannot be formatted; line and col are 1-based (0 when unknown)."""
-
-    def __init__(self, line: int, col: int, message: str, valid: str = ""):
-        super().__init__(message)
-        self.line, self.col, self.message, self.valid = line, col, message, valid
 
 
 @dataclass(frozen=True)

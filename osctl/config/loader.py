@@ -6,12 +6,9 @@ reading is pure and lives in `analyse()`, which the tests and benchmarks call to
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from osctl import filters as grammar
@@ -24,6 +21,7 @@ from osctl.config.model import (
     App,
     Config,
     Export,
+    ExportKind,
     MessageSelector,
     Segment,
     StateSettings,
@@ -101,32 +99,8 @@ def _not_utf8(name: str, raw: bytes) -> Diagnostic:
                       "a UTF-8 encoded YAML file; save it as UTF-8")
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading a large config creates some 10^5 objects that all stay alive until the end;
-    CPython's cyclic collector would rescan them again and again (most of the load time)
-    though they form no cycles. Whatever garbage there is waits for the next collection."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if not gc.get_freeze_count():  # (unless someone froze objects on purpose: leave them be)
-                # move what the pause allocated straight to the oldest generation: the first
-                # collection after it would otherwise scan it all at once, to find no cycles either
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
 def analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
     """Pure: every diagnostic for these files, and the model when there is no error."""
-    with _collector_paused():
-        return _analyse(directory, files)
-
-
-def _analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
     diagnostics: list[Diagnostic] = []
     if not files:
         diagnostics.append(Diagnostic(directory, 0, 0, "", "no *.yaml or *.yml files in the config directory",
@@ -134,13 +108,12 @@ def _analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
         return Analysis(None, diagnostics)
     docs: list[SourceDoc] = []
     incomplete = False  # a file we could not read may hold what looks missing
-    filters: dict[tuple[int, int], tuple[tuple, str]] = {}
-    for read in _read_files_checked(files):
+    for file in files:
+        read = _read_file(file)
         diagnostics.extend(read.diagnostics)
         incomplete |= read.incomplete
         if read.doc is not None:
             docs.append(read.doc)
-            filters.update(((id(read.doc), index), done) for index, done in read.filters.items())
     report = semantic.Report()
     merged = semantic.merge(directory, docs, report, incomplete=incomplete)
     semantic.check(merged, report)
@@ -148,7 +121,7 @@ def _analyse(directory: str, files: list[tuple[str, str | bytes]]) -> Analysis:
     diagnostics = sorted(set(diagnostics), key=lambda d: (d.file, d.line, d.col, d.path, d.message))
     if errors_only(diagnostics):
         return Analysis(None, diagnostics)
-    return Analysis(build(merged, filters), diagnostics)
+    return Analysis(build(merged), diagnostics)
 
 
 @dataclass
@@ -158,25 +131,6 @@ class _FileRead:
     doc: SourceDoc | None  # None: nothing for the checks across files
     diagnostics: list[Diagnostic]
     incomplete: bool  # the file holds something we could not read
-    # segment index -> (canonical filters, digest), worked out ahead for build() in a file without errors
-    filters: dict[int, tuple[tuple, str]] = field(default_factory=dict)
-
-
-# Below this much text, a forked worker costs more than it saves; 5,000 segments are ~1.2 MB
-PARALLEL_MIN_BYTES = 200_000
-
-
-def _read_files_checked(files: list[tuple[str, str | bytes]]) -> list[_FileRead]:
-    """_read_file for every file; spread over the CPUs when there is enough to read."""
-    sizes = [len(text) for _, text in files]
-    if sum(sizes) < PARALLEL_MIN_BYTES or len(files) < 2:
-        return [_read_file(file) for file in files]
-    from osctl.config import workers  # late: a small config never needs it
-
-    slots = min(len(files), workers.parallel_slots())
-    if slots < 2:
-        return [_read_file(file) for file in files]
-    return workers.fork_map(_read_file, files, workers.split(sizes, slots))
 
 
 def _read_file(file: tuple[str, str | bytes]) -> _FileRead:
@@ -194,21 +148,7 @@ def _read_file(file: tuple[str, str | bytes]) -> _FileRead:
     report = semantic.Report()
     semantic.check_file(doc, report)
     diagnostics.extend(report.items)
-    read = _FileRead(doc, diagnostics, incomplete)
-    if not errors_only(diagnostics):
-        read.filters = _segment_filters(doc.data.get("segments") if doc.data else None)
-    return read
-
-
-def _segment_filters(segments) -> dict[int, tuple[tuple, str]]:
-    """(canonical filters, digest) of each segment; part of the model, but per file so it can
-    be worked out in parallel with other files."""
-    out: dict[int, tuple[tuple, str]] = {}
-    for index, segment in enumerate(segments if isinstance(segments, list) else ()):
-        filters = grammar.try_canonical(segment["filters"]) if isinstance(segment, dict) else None
-        if filters is not None:
-            out[index] = (tuple(filters), grammar.filters_digest(filters))
-    return out
+    return _FileRead(doc, diagnostics, incomplete)
 
 
 def _shape(data) -> str:
@@ -227,13 +167,8 @@ def load_or_fail(directory: Path | str) -> Config:
     return analysis.config
 
 
-def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, str]] | None = None) -> Config:
-    """The model from a merged config that has no errors.
-
-    `filters` maps (id of the segment's SourceDoc, its index) to its canonical filters and
-    digest where they were worked out already (see _read_file).
-    """
-    filters = filters or {}
+def build(merged: semantic.Merged) -> Config:
+    """The model from a merged config that has no errors."""
     apps = {
         alias: App(alias=alias, app_id=item.data["app_id"].lower(),
                    api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
@@ -246,7 +181,7 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
     segments = []
     for item in merged.segments:
         data = item.data
-        canonical, digest = filters.get((id(item.doc), item.path[-1])) or _canonical(data["filters"])
+        canonical, digest = _canonical(data["filters"])
         segments.append(Segment(
             app=data.get("app", default_app), name=data["name"], filters=canonical,
             digest=digest, description=data.get("description"),
@@ -273,7 +208,7 @@ def _canonical(entries: list[dict]) -> tuple[tuple, str]:
 
 
 def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> Export:
-    kind = data["kind"]
+    kind = ExportKind(data["kind"])
     block = dict(data.get(kind) or {})
     selector = None
     if "messages" in block:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from osctl.addresses import export_address, segment_address
 from osctl.config.source import Location
 
 DEFAULT_API_KEY_ENV = "ONESIGNAL_API_KEY"
@@ -12,8 +14,21 @@ DEFAULT_STATE_PATH = ".osctl/state.json"
 DEFAULT_DSN_ENV = "OSCTL_STATE_DSN"
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
 SEGMENT_UPDATES = ("replace", "in_place")  # replace: delete + create (new id); in_place: PATCH (id kept)
-EXPORT_KINDS = ("subscriptions", "audience_activity", "message_history", "outcomes")
-PER_MESSAGE_KINDS = ("audience_activity", "message_history")
+
+
+class ExportKind(StrEnum):
+    """The kinds of export; each has a settings block of the same name in the config.
+    A str: compares equal to the kind as written in YAML, state and saved plans."""
+
+    SUBSCRIPTIONS = "subscriptions"
+    AUDIENCE_ACTIVITY = "audience_activity"
+    MESSAGE_HISTORY = "message_history"
+    OUTCOMES = "outcomes"
+
+
+EXPORT_KINDS = tuple(ExportKind)
+# kinds that export one file per message
+PER_MESSAGE_KINDS = (ExportKind.AUDIENCE_ACTIVITY, ExportKind.MESSAGE_HISTORY)
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,7 @@ class MessageSelector:
 class Export:
     name: str
     app: str
-    kind: str
+    kind: ExportKind
     destination: str
     schedule: str | None = None  # normalised 5-field cron, None = on demand only
     timezone: str = "UTC"
@@ -77,7 +92,7 @@ class Export:
 
     @property
     def address(self) -> str:
-        return f"export.{self.name}"
+        return export_address(self.name)
 
     @property
     def keep(self) -> str | None:
@@ -119,6 +134,3 @@ class Config:
                 return e
         return None
 
-
-def segment_address(app: str, name: str) -> str:
-    return f"segment.{app}.{name}"

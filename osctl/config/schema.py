@@ -67,39 +67,36 @@ def _validator_class():
 
 
 @cache
-def _validator(collection: str | None = None):
-    """The validator of a whole file, or of one entry of `segments` / `exports`."""
-    schema = load_schema("osctl")
-    return _validator_class()(schema if collection is None else schema["properties"][collection]["items"])
+def _validator():
+    return _validator_class()(load_schema("osctl"))
 
 
 @cache
-def _quick(collection: str | None = None):
-    from osctl.config.schema_fast import compile_schema
+def _compiled_check():
+    """fastjsonschema's compiled check of the same schema, for the common case, a valid file:
+    jsonschema takes seconds to walk a large config, this a few hundredths. It says only
+    yes or no; a no runs jsonschema, which explains (tests check that its yes is jsonschema's)."""
+    import fastjsonschema  # late: keeps `osctl --help` fast
 
-    schema = load_schema("osctl")
-    return compile_schema(schema if collection is None else schema["properties"][collection]["items"], _search)
+    return fastjsonschema.compile(load_schema("osctl"))
 
 
-_LISTS = ("segments", "exports")
+def certainly_valid(data) -> bool:
+    """Whether the compiled check accepts a whole file's data."""
+    import fastjsonschema
+
+    try:
+        _compiled_check()(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def _errors(data):
-    """(path prefix, jsonschema error) for every violation; valid files and entries cost little."""
-    if _quick()(data):
+    """Every jsonschema error of a file; a valid file costs only the compiled check."""
+    if certainly_valid(data):
         return
-    if not isinstance(data, dict):
-        yield from (((), e) for e in _validator().iter_errors(data))
-        return
-    # the file without its long lists, then only the list entries that are not certainly valid
-    top = {k: [] if k in _LISTS and isinstance(v, list) else v for k, v in data.items()}
-    yield from (((), e) for e in _validator().iter_errors(top))
-    for collection in _LISTS:
-        entries = data.get(collection)
-        if isinstance(entries, list):
-            for index, entry in enumerate(entries):
-                if not _quick(collection)(entry):
-                    yield from (((collection, index), e) for e in _validator(collection).iter_errors(entry))
+    yield from _validator().iter_errors(data)
 
 
 def looks_like_secret(value) -> bool:
@@ -172,8 +169,8 @@ def _what(schema: dict) -> str:
     return "see 'osctl schema'"
 
 
-def _describe(error, prefix: tuple = ()) -> list[tuple[tuple, str, str, bool]]:
-    """(path, message, valid, point_at_key) for one jsonschema error; paths relative to `prefix`."""
+def _describe(error) -> list[tuple[tuple, str, str, bool]]:
+    """(path, message, valid, point_at_key) for one jsonschema error."""
     path = tuple(error.absolute_path)
     schema = error.schema
     v = error.validator
@@ -191,7 +188,7 @@ def _describe(error, prefix: tuple = ()) -> list[tuple[tuple, str, str, bool]]:
     if v == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
-        shown = _show(error.instance, prefix + path)
+        shown = _show(error.instance, path)
         message = f"expected {names}, got {_kind(error.instance)}" + (f" {shown}" if shown else "")
         valid = _what(schema)
         free_text = "pattern" not in schema and "enum" not in schema
@@ -204,7 +201,7 @@ def _describe(error, prefix: tuple = ()) -> list[tuple[tuple, str, str, bool]]:
         hint = did_you_mean(str(error.instance), schema["enum"])
         return [(path, f"{_show(error.instance, path)} is not allowed here{hint}", valid, False)]
     if v == "const":
-        if prefix + path == ("osctl",):
+        if path == ("osctl",):
             return [(path, f"config format version {_show(error.instance)} is not supported by this osctl",
                      f"osctl: {schema['const']}", False)]
         return [(path, f"{_show(error.instance, path)} is not supported", json.dumps(schema["const"]), False)]
@@ -234,7 +231,7 @@ def _describe(error, prefix: tuple = ()) -> list[tuple[tuple, str, str, bool]]:
             seen.append(entry)
         return [(path, f"lists {_show(twice, path)} more than once", "each entry once", False)]
     if v in ("oneOf", "anyOf"):
-        return _describe_alternatives(error, path, schema, prefix)
+        return _describe_alternatives(error, path, schema)
     return [(path, error.message, _what(schema), False)]
 
 
@@ -256,7 +253,7 @@ def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, 
 _CLOUD_SECRET = re.compile(r"key|secret|token|password|credential|sas|signature", re.IGNORECASE)
 
 
-def _describe_alternatives(error, path: tuple, schema: dict, prefix: tuple) -> list[tuple[tuple, str, str, bool]]:
+def _describe_alternatives(error, path: tuple, schema: dict) -> list[tuple[tuple, str, str, bool]]:
     """Explain a oneOf by the branch whose type fits the value (a mapping with a bad key, say)."""
     kind_of = {"string": str, "object": dict, "array": list, "boolean": bool}
     options = schema.get("oneOf") or schema.get("anyOf") or []
@@ -264,7 +261,7 @@ def _describe_alternatives(error, path: tuple, schema: dict, prefix: tuple) -> l
         py_type = kind_of.get(option.get("type"))
         if py_type and isinstance(error.instance, py_type):
             inner = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
-            described = [d for e in inner for d in _describe(e, prefix)]
+            described = [d for e in inner for d in _describe(e)]
             if described:
                 return described
     names = [_TYPE_NAMES.get(o.get("type"), o.get("type")) for o in options if "type" in o]
@@ -276,9 +273,7 @@ def check_schema(doc: SourceDoc) -> list[Diagnostic]:
     """Every schema violation in one file, sorted by position."""
     if doc.data is None:
         return []
-    described = [(prefix + path, message, valid, at_key)
-                 for prefix, error in _errors(doc.data)
-                 for path, message, valid, at_key in _describe(error, prefix)]
+    described = [d for error in _errors(doc.data) for d in _describe(error)]
     # One mistake, one message: a value of the wrong type also fails its enum or
     # pattern, and `filter:` for `filters:` also leaves `filters` missing.
     wrong_type = {path for path, message, _, _ in described if message.startswith("expected ")}

@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass, field
 
 from osctl import filters as grammar
-from osctl.config.model import EXPORT_KINDS
+from osctl.config.model import EXPORT_KINDS, PER_MESSAGE_KINDS, ExportKind
 from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
@@ -24,7 +24,7 @@ from osctl.schedule import cron_error, timezone_error
 PLACEHOLDERS = ("app", "app_id", "export", "kind", "message_id", "date", "time", "tick")
 PLACEHOLDER_LIST = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
 KIND_BLOCKS = EXPORT_KINDS  # each kind has a settings block named after it
-BLOCK_REQUIRED = ("audience_activity", "message_history", "outcomes")
+BLOCK_REQUIRED = (ExportKind.AUDIENCE_ACTIVITY, ExportKind.MESSAGE_HISTORY, ExportKind.OUTCOMES)
 HISTORY_WINDOW_SECONDS = 7 * 86400
 COUNT_ONLY_OUTCOMES = ("os__click", "os__confirmed_delivery")
 MAX_DURATION_SECONDS = 3650 * 86400  # ten years; far beyond any export window
@@ -305,41 +305,7 @@ def check_filters(item: Item, entries: list, report: Report) -> None:
         _check_filter(item, sub, entry, report)
 
 
-# Filters that passed every check, by content. A config repeats the same filters across
-# many segments, and what a filter's checks find depends only on its keys and values and
-# on how numbers and booleans were written (doc.raw); where they would report it does not.
-_PASSED_FILTERS: set[tuple] = set()
-_MAX_PASSED = 50_000
-
-
 def _check_filter(item: Item, sub: tuple, entry: dict, report: Report) -> None:
-    key = _filter_content(item, sub, entry)
-    if key is not None and key in _PASSED_FILTERS:
-        return
-    found_before = len(report.items)
-    _check_filter_fully(item, sub, entry, report)
-    if key is not None and len(report.items) == found_before:
-        if len(_PASSED_FILTERS) > _MAX_PASSED:
-            _PASSED_FILTERS.clear()
-        _PASSED_FILTERS.add(key)
-
-
-def _filter_content(item: Item, sub: tuple, entry: dict) -> tuple | None:
-    """What _check_filter_fully looks at, as a hashable key; None for entries too unusual to bother."""
-    parts: list[tuple] = []
-    for name, value in entry.items():
-        if value.__class__ is str:
-            parts.append((name, value))
-        elif value.__class__ in (int, float, bool):  # True == 1 == 1.0, so the type is part of the key
-            parts.append((name, value.__class__, value, item.doc.raw(item.path + sub + (name,))))
-        elif value is None:
-            parts.append((name, None))
-        else:  # lists, mappings, dates: the schema reports them anyway
-            return None
-    return tuple(parts)
-
-
-def _check_filter_fully(item: Item, sub: tuple, entry: dict, report: Report) -> None:
     if "field" not in entry:
         if set(entry) <= set(grammar.FILTER_KEYS):  # else the schema's "unknown key" says it better
             report.add(item, sub, "a filter needs 'field' (or is an operator: {operator: AND|OR})",
@@ -517,19 +483,19 @@ def _check_exports(merged: Merged, default_app: str | None, declared: dict, repo
             report.add(item, (), f"kind '{kind}' needs a '{kind}' block", _block_hint(kind))
         _check_destination(item, data, kind, report)
         block = data.get(kind) if isinstance(data.get(kind), dict) else {}
-        if kind == "subscriptions":
+        if kind == ExportKind.SUBSCRIPTIONS:
             _check_subscriptions(item, block, app, declared, report)
-        elif kind in ("audience_activity", "message_history"):
+        elif kind in PER_MESSAGE_KINDS:
             _check_selector(item, (kind, "messages"), block.get("messages"), kind, report)
-        elif kind == "outcomes":
+        elif kind == ExportKind.OUTCOMES:
             _check_outcomes(item, block, report)
 
 
 def _block_hint(kind: str) -> str:
     return {
-        "audience_activity": "audience_activity: {messages: {sent_within: 2d}}",
-        "message_history": "message_history: {events: sent, messages: {sent_within: 2d}}",
-        "outcomes": "outcomes: {names: [os__click.count], time_range: 1d}",
+        ExportKind.AUDIENCE_ACTIVITY: "audience_activity: {messages: {sent_within: 2d}}",
+        ExportKind.MESSAGE_HISTORY: "message_history: {events: sent, messages: {sent_within: 2d}}",
+        ExportKind.OUTCOMES: "outcomes: {names: [os__click.count], time_range: 1d}",
     }[kind]
 
 
@@ -589,10 +555,10 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
         fields.append(name)
     if kind is None:
         return
-    if "message_id" in fields and kind not in ("audience_activity", "message_history"):
+    if "message_id" in fields and kind not in PER_MESSAGE_KINDS:
         report.add(item, ("destination",), f"'{{message_id}}' is only known for per-message kinds, not '{kind}'",
                    "remove it; {message_id} works with kind audience_activity or message_history")
-    if kind in ("audience_activity", "message_history") and "message_id" not in fields:
+    if kind in PER_MESSAGE_KINDS and "message_id" not in fields:
         report.warn(item, ("destination",), "one file is written per message; without '{message_id}' the "
                     "files get -N suffixes instead of telling which message they hold",
                     "add {message_id}, e.g. exports/{export}/{date}-{message_id}.csv.gz")
@@ -669,7 +635,7 @@ def _check_selector(item: Item, sub: tuple, selector, kind: str, report: Report)
                 seen.setdefault(message_id.lower(), i)
     window = _duration(item, sub + ("sent_within",), selector.get("sent_within"), report)
     _duration(item, sub + ("settle",), selector.get("settle"), report)
-    if kind == "message_history" and window and window > HISTORY_WINDOW_SECONDS:
+    if kind == ExportKind.MESSAGE_HISTORY and window and window > HISTORY_WINDOW_SECONDS:
         report.warn(item, sub + ("sent_within",), "OneSignal serves message history only for 7 days after a "
                     "send; older messages will be skipped", "7d or less")
 

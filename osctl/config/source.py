@@ -5,10 +5,6 @@ Python values from it ourselves so that every node's line and column is kept
 and a key repeated inside one mapping is reported instead of silently
 overwritten, as `yaml.safe_load` would do. Nothing a user can write makes
 this module raise: every problem comes back as a Diagnostic.
-
-A file without anything unusual (the fast reader at the end) is read straight
-from libyaml's parser events instead, which is several times quicker; the
-node tree is then composed only if a diagnostic needs a deep position.
 """
 
 from __future__ import annotations
@@ -54,43 +50,19 @@ _PLAIN_SCALAR_TAGS = {_TAG + t for t in ("int", "float", "bool")}
 
 
 class _Loader(_BaseLoader):
-    """The safe loader with a memo of tag resolution.
+    """The safe loader without path resolvers, a PyYAML feature osctl does not use
+    (libyaml would call back into Python for them at every node)."""
 
-    libyaml calls back into PyYAML's pure-Python resolver for every scalar; in a
-    config the same few texts (field, relation, =, US ...) come back thousands
-    of times, and the safe resolver's answer depends on nothing else.
-    """
-
-    _resolved: dict = {}
-
-    # path resolvers are a PyYAML feature osctl does not use; libyaml calls these for every node
     def descend_resolver(self, current_node, current_index):
         pass
 
     def ascend_resolver(self):
         pass
 
-    def resolve(self, kind, value, implicit):
-        memo = _Loader._resolved
-        key = (kind, value, implicit)
-        tag = memo.get(key)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(memo) > 50_000:
-                memo.clear()
-            memo[key] = tag
-        return tag
-
 
 @dataclass
 class SourceDoc:
-    """One YAML file: its data, and how to find where any value came from.
-
-    Positions are looked up only when a diagnostic needs one, which keeps
-    reading a large, valid config cheap: the fast reader keeps the positions of
-    the first two levels (apps, each segment and export), enough for the model;
-    anything deeper comes from the node tree, composed from the text on demand.
-    """
+    """One YAML file: its data, and where every value and key in it came from."""
 
     file: str
     data: object
@@ -98,27 +70,20 @@ class SourceDoc:
     merged: set[tuple] = field(default_factory=set)
     # path -> text as written, for plain scalars read as int, float or bool (see raw())
     raw_numbers: dict[tuple, str] = field(default_factory=dict, repr=False)
-    text: str | None = field(default=None, repr=False, compare=False)
-    # path -> (line, col) of the value / of its key, for paths of at most SHALLOW parts
+    # path -> (line, col) of every value built / of every mapping key; the node tree they
+    # come from is dropped: kept for a large config, its objects would keep the cyclic
+    # garbage collector busy for most of the load time
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
     key_positions: dict[tuple, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
-    root: yaml.Node | None = field(default=None, repr=False, compare=False)
-    composed: bool = field(default=False, repr=False, compare=False)  # root is set (or there is none)
 
     def where(self, path: tuple, *, key: bool = False) -> Location:
         """Location of the value at path (of its key when key=True), else of the closest parent."""
         path = tuple(path)
-        if not self.composed:
-            known = (self.key_positions if key else self.positions).get(path)
-            if known is not None:
-                return Location(self.file, *known)
-            self._compose()
-        node, key_node, complete = self._walk(path)
-        if node is None:
-            return Location(self.file, 1, 1)
-        if key and complete and key_node is not None:
-            return _loc(self.file, key_node)
-        return _loc(self.file, node)
+        if key and path in self.key_positions:
+            return Location(self.file, *self.key_positions[path])
+        while path and path not in self.positions:
+            path = path[:-1]
+        return Location(self.file, *self.positions.get(path, (1, 1)))
 
     def raw(self, path: tuple) -> str | None:
         """The text as written of a plain (unquoted) scalar YAML read as a number or boolean.
@@ -126,41 +91,6 @@ class SourceDoc:
         Validation uses it to tell when `012` became 10, `5.10` became 5.1 or `yes` became true.
         """
         return self.raw_numbers.get(tuple(path))
-
-    def __getstate__(self) -> dict:
-        """Pickled (from a worker process) without the node tree: where() composes it again."""
-        state = dict(self.__dict__)
-        if state["root"] is not None:
-            state["root"], state["composed"] = None, False
-        return state
-
-    def _compose(self) -> None:
-        """The node tree of the first document, as parse_yaml's full reader builds it."""
-        self.composed = True
-        if self.text is None:
-            return
-        try:
-            nodes = list(yaml.compose_all(self.text, Loader=_Loader))
-        except (yaml.YAMLError, RecursionError, UnicodeError, ValueError):
-            return
-        self.root = next((n for n in nodes if n is not None), None)
-
-    def _walk(self, path: tuple):
-        """(deepest node reached, the key node that led to it, whether the whole path was found)."""
-        node, key_node = self.root, None
-        for part in path:
-            if isinstance(node, yaml.MappingNode):
-                # the first occurrence, as in the data: later duplicates are dropped
-                found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)
-                              and k.tag != _MERGE_TAG and k.value == part), None)
-                if found is None:
-                    return node, key_node, False
-                key_node, node = found
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-                key_node, node = None, node.value[part]
-            else:
-                return node, key_node, False
-        return node, key_node, True
 
 
 _scalars = SafeConstructor()
@@ -184,10 +114,12 @@ class _Builder:
         self.stopped = False
 
     def build(self, node: yaml.Node, path: tuple):
+        doc = self.doc
+        mark = node.start_mark
+        doc.positions[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "str":  # most values: the fast way
             self.budget -= 1
             return node.value
-        doc = self.doc
         if self.stopped:
             return None
         self.budget -= 1
@@ -240,6 +172,7 @@ class _Builder:
                 ))
                 continue
             first_seen[key] = key_node.start_mark.line + 1
+            doc.key_positions[path + (key,)] = (first_seen[key], key_node.start_mark.column + 1)
             result[key] = self.build(value_node, path + (key,))
         return result
 
@@ -326,23 +259,13 @@ def too_deep(text: str) -> tuple[int, int] | None:
 def parse_yaml(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
     """Parse one file's text. Never raises for bad input: problems come back as Diagnostics.
 
-    Most files are plain YAML that the fast reader takes in one pass; whatever
-    it does not handle exactly (errors, tags, aliases, merge and duplicate keys)
-    goes through the full reader below, which explains every problem.
+    The node tree is composed (by libyaml) and the values are built from it,
+    reporting every problem and noting every position.
     """
+    doc = SourceDoc(file=file, data=None)
     deep = too_deep(text)
     if deep:
-        return SourceDoc(file=file, data=None, composed=True), [Diagnostic(
-            file, deep[0], deep[1], "", TOO_DEEP_MESSAGE, TOO_DEEP_VALID)]
-    fast = _read_fast(file, text)
-    if fast is not None:
-        return fast, []
-    return _read_full(file, text)
-
-
-def _read_full(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
-    """Compose the node tree and build the values from it, reporting every problem."""
-    doc = SourceDoc(file=file, data=None, text=text, composed=True)
+        return doc, [Diagnostic(file, deep[0], deep[1], "", TOO_DEEP_MESSAGE, TOO_DEEP_VALID)]
     problems: list[Diagnostic] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -368,178 +291,6 @@ def _read_full(file: str, text: str) -> tuple[SourceDoc, list[Diagnostic]]:
         problems.append(Diagnostic(file, line, col, "", "more than one YAML document in one file",
                                    "one document per file: remove '---' or split it into several files"))
     if documents:
-        doc.root = documents[0]
         builder = _Builder(doc, problems, budget=100_000 + 2 * len(text))
         doc.data = builder.build(documents[0], ())
     return doc, problems
-
-
-# --- the fast reader -----------------------------------------------------------
-#
-# Composing a node tree costs a Python object per node and a Mark per position,
-# then a second walk to turn nodes into values. For the common file (no errors,
-# no tags, anchors or merge keys) the values are built straight from libyaml's
-# parser events, with scalars resolved exactly as the safe loader does, and only
-# the positions of the first SHALLOW levels kept. Anything unusual gives up
-# (_Unusual) and the full reader reads the file again and reports.
-
-SHALLOW = 2  # ("segments", 3): positions of each app, segment and export; the model needs those
-_STR_TAG = _TAG + "str"
-# first characters for which the safe resolver may read a plain scalar as something other
-# than a string (true, 12, ~, 2024-01-01, <<, =, ...); any other text is a string
-_RESOLVABLE_FIRST = frozenset(k for k in _BaseLoader.yaml_implicit_resolvers if k)
-_MAX_PLAIN_MEMO = 50_000
-
-
-class _Unusual(Exception):
-    """Something the fast reader leaves to the full reader."""
-
-
-_plain_values: dict[str, tuple[str, object]] = {}  # plain text -> (tag, value); see _plain()
-
-
-def _plain(loader: _Loader, text: str) -> tuple[str, object]:
-    """(tag, value) of a plain scalar, as the full reader builds it; memoised since the
-    answer depends on the text alone and the same few texts recur thousands of times."""
-    found = _plain_values.get(text)
-    if found is not None:
-        return found
-    tag = loader.resolve(yaml.ScalarNode, text, (True, False))
-    if tag == _STR_TAG:
-        value: object = text
-    elif tag in _SCALAR_CONSTRUCTORS:
-        try:  # e.g. 2024-13-45 reads as a timestamp and fails: the full reader reports it
-            value = _SCALAR_CONSTRUCTORS[tag](_scalars, yaml.ScalarNode(tag, text))
-        except Exception as exc:
-            raise _Unusual from exc
-    else:  # `<<`, `=` and the like: tags the full reader reports
-        raise _Unusual
-    if len(_plain_values) > _MAX_PLAIN_MEMO:
-        _plain_values.clear()
-    _plain_values[text] = found = (tag, value)
-    return found
-
-
-def _read_fast(file: str, text: str) -> SourceDoc | None:
-    """The document of a plain YAML file, or None when the full reader must handle it."""
-    try:
-        loader = _Loader(text)
-        try:
-            reader = _EventReader(loader)
-            data = reader.stream()
-        finally:
-            loader.dispose()
-    except Exception:  # _Unusual, or any YAML error: the full reader reports it exactly
-        return None
-    if reader.nodes > 100_000 + 2 * len(text):  # the full reader's budget; it explains
-        return None
-    return SourceDoc(file, data, raw_numbers=reader.raw, text=text, positions=reader.positions,
-                     key_positions=reader.key_positions)
-
-
-_Scalar, _MappingEnd, _SequenceEnd = yaml.ScalarEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent
-
-
-def _mark(event: yaml.Event) -> tuple[int, int]:
-    return event.start_mark.line + 1, event.start_mark.column + 1
-
-
-class _EventReader:
-    """Values from parser events, one function per kind of collection.
-
-    Plain scalars are resolved as the full reader does (see _plain); what it
-    would report or treat specially raises _Unusual instead.
-    """
-
-    def __init__(self, loader: _Loader) -> None:
-        self.loader = loader
-        self.get = loader.get_event
-        self.positions: dict[tuple, tuple[int, int]] = {}
-        self.key_positions: dict[tuple, tuple[int, int]] = {}
-        self.raw: dict[tuple, str] = {}
-        self.nodes = 1  # values built, as the full reader counts them against its budget
-
-    def stream(self) -> object:
-        """The data of a stream of at most one document (None for no document)."""
-        get = self.get
-        if type(get()) is not yaml.StreamStartEvent:
-            raise _Unusual
-        event = get()
-        if type(event) is yaml.StreamEndEvent:  # empty, or only comments
-            return None
-        if type(event) is not yaml.DocumentStartEvent:
-            raise _Unusual
-        event = get()
-        self.positions[()] = _mark(event)
-        data = self.scalar(event, ()) if type(event) is _Scalar else self.collection(event, ())
-        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
-            raise _Unusual  # a second document: the full reader reports it
-        return data
-
-    def scalar(self, event: yaml.ScalarEvent, path: tuple) -> object:
-        if event.anchor is not None or event.tag is not None:
-            raise _Unusual
-        text = event.value
-        if not event.implicit[0] or (text and text[0] not in _RESOLVABLE_FIRST):
-            return text  # quoted, or plain text no resolver would read as anything but a string
-        tag, value = _plain(self.loader, text)
-        if tag in _PLAIN_SCALAR_TAGS:
-            self.raw[path] = text
-        return value
-
-    def collection(self, event: yaml.Event, path: tuple) -> object:
-        if len(path) >= MAX_DEPTH or event.anchor is not None or event.tag is not None:
-            raise _Unusual
-        if type(event) is yaml.MappingStartEvent:
-            return self.mapping(path)
-        if type(event) is yaml.SequenceStartEvent:
-            return self.sequence(path)
-        raise _Unusual  # an alias
-
-    def mapping(self, path: tuple) -> dict:
-        get, shallow = self.get, len(path) < SHALLOW
-        result: dict = {}
-        while True:
-            key = get()
-            if type(key) is not _Scalar:
-                if type(key) is _MappingEnd:
-                    break
-                raise _Unusual  # a list, mapping or alias as a key
-            text = key.value
-            if key.anchor is not None or key.tag is not None or text in result \
-                    or (text == "<<" and key.implicit[0]):
-                raise _Unusual  # a duplicate or merge key
-            event = get()
-            if shallow:
-                self.key_positions[path + (text,)] = _mark(key)
-                self.positions[path + (text,)] = _mark(event)
-            if type(event) is _Scalar:
-                value = event.value
-                if event.anchor is not None or event.tag is not None or event.implicit[0] and (
-                        not value or value[0] in _RESOLVABLE_FIRST):
-                    value = self.scalar(event, path + (text,))  # what may not be a plain string
-            else:
-                value = self.collection(event, path + (text,))
-            result[text] = value
-        self.nodes += len(result)
-        return result
-
-    def sequence(self, path: tuple) -> list:
-        get, shallow = self.get, len(path) < SHALLOW
-        result: list = []
-        while True:
-            event = get()
-            if type(event) is _Scalar:
-                value = event.value
-                if event.anchor is not None or event.tag is not None or event.implicit[0] and (
-                        not value or value[0] in _RESOLVABLE_FIRST):
-                    value = self.scalar(event, path + (len(result),))
-            elif type(event) is _SequenceEnd:
-                break
-            else:
-                value = self.collection(event, path + (len(result),))
-            if shallow:
-                self.positions[path + (len(result),)] = _mark(event)
-            result.append(value)
-        self.nodes += len(result)
-        return result

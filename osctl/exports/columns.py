@@ -8,6 +8,8 @@ adds columns over time and per channel.
 
 from __future__ import annotations
 
+from osctl.config.model import ExportKind
+
 SUBSCRIPTION_COLUMNS = (
     "id", "identifier", "session_count", "language", "game_version", "device_os", "device_type",
     "device_model", "tags", "last_active", "playtime", "amount_spent", "created_at", "invalid_identifier",
@@ -22,17 +24,17 @@ OUTCOME_COLUMNS = ("outcome", "aggregation", "value")
 
 def required_columns(kind: str, options: dict | None = None) -> tuple[str, ...]:
     options = options or {}
-    if kind == "subscriptions":
+    if kind == ExportKind.SUBSCRIPTIONS:
         extra = [f for f in options.get("extra_fields") or () if f != "location"]
         return SUBSCRIPTION_COLUMNS + tuple(extra)
-    if kind == "audience_activity":
+    if kind == ExportKind.AUDIENCE_ACTIVITY:
         return AUDIENCE_ACTIVITY_COLUMNS
-    if kind == "message_history":
+    if kind == ExportKind.MESSAGE_HISTORY:
         clicked = options.get("events") == "clicked"
         return MESSAGE_HISTORY_COLUMNS + (("timestamp",) if clicked else ())
-    if kind == "outcomes":
+    if kind == ExportKind.OUTCOMES:
         return OUTCOME_COLUMNS
-    raise ValueError(f"unknown export kind {kind!r}")
+    raise ValueError(f"unknown export kind '{kind}'")
 
 
 def header_problem(kind: str, options: dict | None, header: list[str] | None) -> str | None:
@@ -42,7 +44,7 @@ def header_problem(kind: str, options: dict | None, header: list[str] | None) ->
     names = [h.strip().lstrip("\ufeff") for h in header]
     present = set(names)
     missing = [c for c in required_columns(kind, options) if c not in present]
-    if kind == "subscriptions" and "location" in ((options or {}).get("extra_fields") or ()) \
+    if kind == ExportKind.SUBSCRIPTIONS and "location" in ((options or {}).get("extra_fields") or ()) \
             and not ({"lat", "long"} <= present or "location" in present):
         missing.append("lat/long (extra field location)")
     if not missing:

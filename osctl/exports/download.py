@@ -30,10 +30,11 @@ from pathlib import Path
 
 import httpx
 
-from osctl.errors import OsctlError
+from osctl.errors import DownloadFailed
 from osctl.exports import naming
 from osctl.exports.columns import header_problem
 from osctl.exports.links import mask_url
+from osctl.fileio import fsync_directory
 
 NOT_READY_STATUSES = frozenset({403, 404})  # docs/onesignal-api.md#not-ready-downloads: the file is still being made
 TEMP_SUFFIX = ".osctl-part"
@@ -41,14 +42,6 @@ CHUNK_SIZE = 1 << 16
 ROW_BATCH = 1 << 15
 # Tags can be long JSON; the csv module's default field limit (128 KiB) is too small.
 FIELD_SIZE_LIMIT = 1 << 30
-
-
-class DownloadFailed(OsctlError):
-    """The file could not be fetched or did not verify; `retryable` when fetching again may help."""
-
-    def __init__(self, message: str, *, retryable: bool):
-        self.retryable = retryable
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -252,10 +245,10 @@ def place(temp: Path, destination: Path) -> Path:
             if target.exists():
                 continue
             os.replace(temp, target)
-            _fsync_dir(target.parent)
+            fsync_directory(target.parent)
             return target
         temp.unlink()
-        _fsync_dir(target.parent)
+        fsync_directory(target.parent)
         return target
     raise AssertionError("unreachable")
 
@@ -277,19 +270,6 @@ def write_verified(destination: Path, fill: Callable[[object], Received]) -> tup
             temp.unlink()
         raise
     return final, received
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from osctl.config.model import PER_MESSAGE_KINDS, Config, Export
+from osctl.config.model import PER_MESSAGE_KINDS, Config, Export, ExportKind
 from osctl.exports.messages import Selection
 from osctl.plan.model import ExportRun
 from osctl.schedule import due, format_time
@@ -42,7 +42,7 @@ def segment_dependency(config: Config, state, export: Export, changing: Iterable
     first (so the export runs after it exists). `changing`: addresses the plan creates or
     replaces; without it, judged from config and state (declared, and not recorded with
     the declared filters)."""
-    if export.kind != "subscriptions" or not export.segment:
+    if export.kind != ExportKind.SUBSCRIPTIONS or not export.segment:
         return None
     segment = config.segment(export.app, export.segment)
     if segment is None:

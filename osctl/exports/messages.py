@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from osctl.config.model import ExportKind
 from osctl.schedule import format_time
 
 KIND_CODES = {"dashboard": 0, "api": 1, "automated": 3}  # docs/onesignal-api.md#messages
@@ -72,7 +73,7 @@ def select(export, candidates: Iterable[Candidate], done: Iterable[str], now: da
                 continue  # still sending (or never sent): picked up once delivery completed
             if candidate.completed_at > at - selector.settle_seconds:
                 continue  # not settled yet
-        if export.kind == "message_history" and candidate.sent_at < at - HISTORY_WINDOW_SECONDS:
+        if export.kind == ExportKind.MESSAGE_HISTORY and candidate.sent_at < at - HISTORY_WINDOW_SECONDS:
             too_old.append(candidate)
             continue
         chosen.append(candidate)

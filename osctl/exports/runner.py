@@ -33,6 +33,7 @@ import io
 import random
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,9 +41,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from osctl.config.model import Config, Export
+from osctl.addresses import segment_address
+from osctl.config.model import Config, Export, ExportKind
 from osctl.durations import parse_duration
-from osctl.errors import OsctlError
+from osctl.errors import DownloadFailed, ExportFailed, ExportStopped, OsctlError, describe_bug
 from osctl.exports import download as dl
 from osctl.exports import naming
 from osctl.exports.destinations import Destinations, Published
@@ -76,19 +78,12 @@ class NullObserver:
     def export_failed(self, run, error): pass
 
 
-class ExportFailed(OsctlError):
-    pass
-
-
-class ExportStopped(OsctlError):
-    """A stop was asked for (SIGINT/SIGTERM): the export ends early, its request kept in state."""
-
-
 @dataclass
 class ExportsResult:
     succeeded: list[tuple[ExportRun, str]] = field(default_factory=list)
     failed: list[tuple[ExportRun, str]] = field(default_factory=list)
     stopped: list[tuple[ExportRun, str]] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)  # of internal errors (bugs), for -v
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ok(self, run: ExportRun, detail: str) -> None:
@@ -168,9 +163,10 @@ class Runner:
             result.fail(run, str(exc))
             return
         except Exception as exc:  # a bug: report it, keep going with other exports
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = describe_bug(exc)
             self._failed(run, message)
             result.fail(run, message)
+            result.tracebacks.append(traceback.format_exc())  # for -v
             return
         self.observer.export_finished(run, detail)
         result.ok(run, detail)
@@ -193,7 +189,7 @@ class Runner:
         done = set(self.store.view(lambda s: list(_record(s, run.name).messages_done)))
         errors: list[str] = []
         files: list[FileRecord] = []
-        if export.kind == "outcomes":
+        if export.kind == ExportKind.OUTCOMES:
             files.append(self._outcomes(run, export, tick))
         elif is_per_message(export):
             for message_id in run.messages:
@@ -293,7 +289,7 @@ class Runner:
         return usable
 
     def _request(self, run, export, client, app_id, message_id, tick, deadline) -> str:
-        from osctl.onesignal.errors import AccountBusy, OutcomeUnknown
+        from osctl.errors import AccountBusy, OutcomeUnknown
 
         busy = lost = 0
         while True:
@@ -330,7 +326,7 @@ class Runner:
 
     def _send_request(self, export: Export, client, app_id: str, message_id: str | None, now: datetime) -> str:
         options = export.options or {}
-        if export.kind == "subscriptions":
+        if export.kind == ExportKind.SUBSCRIPTIONS:
             since = None
             if options.get("last_active_within"):
                 since = int(now.timestamp()) - parse_duration(options["last_active_within"])
@@ -338,12 +334,12 @@ class Runner:
             return client.request_subscriptions_export(
                 app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
                 last_active_since=since, include_unsubscribed=include if export.segment else None)
-        if export.kind == "audience_activity":
+        if export.kind == ExportKind.AUDIENCE_ACTIVITY:
             return client.request_audience_activity_export(app_id, message_id)
-        if export.kind == "message_history":
+        if export.kind == ExportKind.MESSAGE_HISTORY:
             return client.request_message_history(app_id, message_id, events=options.get("events", "sent"),
                                                   email=options.get("email"))
-        raise ExportFailed(f"export kind {export.kind!r} has no file to request")
+        raise ExportFailed(f"export kind '{export.kind}' has no file to request")
 
     def _estimate(self, export: Export, client, app_id: str, message_id: str | None) -> int | None:
         """Rows OneSignal will write, when the API tells: the message's counts, the segment's size."""
@@ -352,11 +348,11 @@ class Runner:
                 message = client.get_message(app_id, message_id)
                 if message is None:
                     return None
-                if export.kind == "message_history" and (export.options or {}).get("events") == "clicked":
+                if export.kind == ExportKind.MESSAGE_HISTORY and (export.options or {}).get("events") == "clicked":
                     return message.converted
                 return message.recipients
             if export.segment:
-                address = f"segment.{export.app}.{export.segment}"
+                address = segment_address(export.app, export.segment)
                 segment_id = self.store.view(lambda s: getattr(s.segments.get(address), "id", None))
                 if segment_id is None:
                     segment_id = next((s.id for s in client.list_segments(app_id) if s.name == export.segment), None)
@@ -386,7 +382,7 @@ class Runner:
                 self.observer.export_step(run, f"file ready after {looks} look(s); downloading")
                 try:
                     return self._fetch(run, export, url, answer, destination)
-                except dl.DownloadFailed as exc:
+                except DownloadFailed as exc:
                     broken += 1
                     if not exc.retryable or broken >= DOWNLOAD_ATTEMPTS:
                         raise ExportFailed(f"download failed {broken} time(s): {exc}") from None
@@ -431,7 +427,7 @@ class Runner:
                                  platforms=options.get("platforms"), attribution=options.get("attribution"))
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
-        published = self.destinations.publish(destination, lambda sink: dl.receive([data], sink, kind="outcomes"),
+        published = self.destinations.publish(destination, lambda sink: dl.receive([data], sink, kind=ExportKind.OUTCOMES),
                                               len(data))
         record = _file_record(published, tick, None, format_time(self.now()),
                               round(self.monotonic() - started, 3))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from osctl.addresses import export_address
 from osctl.exports.links import mask_url
 from osctl.schedule import due, format_time, next_tick, parse_time
 
@@ -48,7 +49,7 @@ def export_status(config, state, now: datetime) -> list[dict]:
         record = records[name]
         last_file = record.files[-1] if record.files else None
         rows.append({
-            "name": name, "address": f"export.{name}", "app": None, "kind": None, "declared": False,
+            "name": name, "address": export_address(name), "app": None, "kind": None, "declared": False,
             "schedule": None, "timezone": None, "due": False, "due_since": None, "next_due": None,
             "next_tick": None, "last_attempt": record.last_attempt, "last_success": record.last_success,
             "satisfied_tick": record.satisfied_tick, "last_error": record.last_error,
@@ -82,7 +83,7 @@ def render_text(rows: list[dict]) -> str:
         return "No exports are declared.\n"
     lines = []
     for row in rows:
-        head = f"export.{row['name']}"
+        head = export_address(row["name"])
         if not row["declared"]:
             lines.append(f"{head}  (in state, no longer declared)")
         else:

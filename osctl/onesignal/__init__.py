@@ -1,7 +1,6 @@
 """OneSignal REST API client: requests, retries and parsing (docs/design.md#talking-to-onesignal)."""
 
-from osctl.onesignal.client import OneSignalClient
-from osctl.onesignal.errors import (
+from osctl.errors import (
     AccountBusy,
     AuthenticationFailed,
     NotFound,
@@ -11,6 +10,7 @@ from osctl.onesignal.errors import (
     SegmentNameConflict,
     Unreachable,
 )
+from osctl.onesignal.client import OneSignalClient
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail
 

@@ -8,7 +8,6 @@ the key never appears in them (a server echoing it is redacted too).
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,7 @@ from typing import Any, NoReturn
 import httpx
 
 from osctl import __version__
-from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import (
+from osctl.errors import (
     AuthenticationFailed,
     NotFound,
     OneSignalRequestFailed,
@@ -26,6 +24,7 @@ from osctl.onesignal.errors import (
     RetriesExhausted,
     Unreachable,
 )
+from osctl.onesignal.errorbody import flatten_error_body
 from osctl.onesignal.retry import (
     PUSHBACK_STATUSES,
     Backoff,
@@ -34,8 +33,6 @@ from osctl.onesignal.retry import (
     is_retryable_status,
     parse_retry_after,
 )
-
-_httpx_log = logging.getLogger("httpx")
 
 
 @dataclass(frozen=True)
@@ -95,8 +92,6 @@ class Session:
         self._backoff = Backoff(clock)
         self._pacer = Pacer(view_interval, clock)
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        # retries=0: our policy decides, and must know whether a POST was sent
-        self._transport = httpx.HTTPTransport(retries=0, limits=limits)
         self._http = httpx.Client(
             base_url=base_url,
             headers={
@@ -107,20 +102,13 @@ class Session:
             # A wait for a free pooled connection is not a network failure: no pool timeout.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=None),
             follow_redirects=False,
-            transport=self._transport,
+            # retries=0: our policy decides, and must know whether a POST was sent
+            transport=httpx.HTTPTransport(retries=0, limits=limits),
         )
-        # httpx.Client.request parses and merges the URL three times per request (base, path,
-        # params), and Client.send adds auth, redirect and cookie machinery osctl does not use;
-        # together about a third of the client's CPU per call, which a plan viewing thousands
-        # of segments pays in wall time. So requests are built here from what the client would
-        # merge in, merged once, and sent to the transport directly (_exchange).
-        self._headers = httpx.Headers(self._http.headers)
-        self._body_headers = httpx.Headers(self._http.headers)
-        self._body_headers["Content-Type"] = "application/json"
-        self._timeout = self._http.timeout.as_dict()
-        base = self._http.base_url
-        # a base URL with user:password@ gets basic auth from the client: leave that to it
-        self._prefix = None if base.userinfo else str(base.copy_with(query=None, fragment=None)).rstrip("/")
+        # Requests get an absolute URL: httpx then parses it once, where a path relative to
+        # base_url plus params is parsed and re-parsed three times (about a fifth of the
+        # client's CPU per call, which `plan --refresh full` pays thousands of times).
+        self._base_url = str(self._http.base_url).rstrip("/")
 
     def __repr__(self) -> str:
         return "Session(<redacted>)"
@@ -216,35 +204,13 @@ class Session:
         return None, failure, sent
 
     def _exchange(self, call: Call) -> httpx.Response:
-        """What self._http.request(...) answers for `call`, read to the end: the same request
-        on the wire (tests/onesignal/test_session_wire.py compares them byte for byte) and the
-        same cookie handling, for a fraction of the CPU."""
-        headers = {"Content-Type": "application/json"} if call.method != "GET" else None
-        if self._prefix is None or self._http.cookies:  # the server set cookies: httpx adds them
-            return self._http.request(call.method, call.path, params=call.params, json=call.json, headers=headers)
-        if self._http.is_closed:
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
-        url = self._prefix + call.path
+        """One request for `call`, its answer read to the end."""
+        url = self._base_url + call.path
         if call.params:
-            url = f"{url}?{httpx.QueryParams(call.params)}"
-        request = httpx.Request(
-            call.method, url, json=call.json,
-            headers=self._headers if headers is None else self._body_headers,
-            extensions={"timeout": self._timeout},
-        )
-        response = self._transport.handle_request(request)
-        response.request = request
-        try:
-            response.read()
-        except BaseException:
-            response.close()
-            raise
-        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
-            self._http.cookies.extract_cookies(response)
-        if _httpx_log.isEnabledFor(logging.INFO):  # the line httpx.Client logs for each request
-            _httpx_log.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url,
-                            response.http_version, response.status_code, response.reason_phrase)
-        return response
+            url += f"?{httpx.QueryParams(call.params)}"
+        headers = _JSON_BODY if call.method != "GET" else None
+        request = self._http.build_request(call.method, url, json=call.json, headers=headers)
+        return self._http.send(request)
 
     def fail(self, call: Call, response: httpx.Response) -> NoReturn:
         """Raise the error that fits an unsuccessful answer."""
@@ -303,6 +269,7 @@ class _Failure:
 
 
 _MAYBE_DONE = "the request may have been carried out, but its answer was lost"
+_JSON_BODY = {"Content-Type": "application/json"}  # also on a POST without a body
 
 
 def _status_text(response: httpx.Response, errors: list[str]) -> str:

@@ -8,9 +8,10 @@ there is none and state is trusted. Only segments osctl created or imported
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from osctl import __version__
+from osctl.addresses import segment_address
 from osctl.config.model import Config, Segment
 from osctl.errors import PlanError
 from osctl.filters import filters_digest, try_canonical
@@ -25,6 +26,7 @@ from osctl.plan.model import (
     sort_changes,
 )
 from osctl.plan.safety import check_safety
+from osctl.schedule import format_time
 from osctl.shell import osctl_command
 from osctl.state.model import SegmentRecord, State
 
@@ -100,7 +102,7 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
         live_ids={alias: sorted(s.id for s in (app_live.segments or ())) for alias, app_live in live.items()
                   if app_live.segments is not None},
         refresh=options.refresh,
-        created_at=now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        created_at=format_time(now),
         osctl_version=__version__,
     )
     # due exports are added by the caller (osctl.exports.plan_exports reads messages: effects)
@@ -162,7 +164,7 @@ class _AppPlanner:
         return True if self.by_id is None else segment_id in self.by_id
 
     def _change(self, action: Action, reason: Reason, name: str, **kw) -> SegmentChange:
-        return SegmentChange(address=f"segment.{self.alias}.{name}", action=action, reason=reason,
+        return SegmentChange(address=segment_address(self.alias, name), action=action, reason=reason,
                              app=self.alias, app_id=self.app_id, name=name,
                              used_by_exports=self._exports_using(name), **kw)
 

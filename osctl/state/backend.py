@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from osctl.errors import LockHeld, StateError
+from osctl.schedule import format_time
 from osctl.state.model import State, encode_state
 
 # What `osctl force-unlock` takes instead of an id for a local lock file that cannot be read
@@ -36,7 +37,7 @@ class LockInfo:
     def for_this_process(cls, operation: str) -> LockInfo:
         return cls(id=str(uuid.uuid4()), pid=os.getpid(), host=socket.gethostname(), user=_user(),
                    operation=operation,
-                   created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
+                   created_at=format_time(datetime.now(UTC)))
 
     def to_dict(self) -> dict:
         return asdict(self)

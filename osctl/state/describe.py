@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
-from osctl.state.model import ExportRecord, SegmentRecord, mask_url
-
-_URL = re.compile(r"https?://\S+")
+from osctl.exports.links import mask_url, mask_urls_in
+from osctl.state.model import ExportRecord, SegmentRecord
 
 
 def describe_segment(record: SegmentRecord) -> str:
@@ -32,7 +30,7 @@ def describe_export(record: ExportRecord) -> str:
     lines = [record.address, *_fields([
         ("last_attempt", record.last_attempt), ("last_success", record.last_success),
         ("satisfied_tick", record.satisfied_tick),
-        ("last_error", _mask_urls_in(record.last_error) if record.last_error else None),
+        ("last_error", mask_urls_in(record.last_error) if record.last_error else None),
         ("messages_done", f"{len(done)}" + (f": {', '.join(done)}" if done else ""))])]
     lines.append(f"  files: {len(record.files)}")
     for file in record.files:
@@ -57,6 +55,3 @@ def _fields(pairs: list[tuple[str, object]], indent: int = 2) -> list[str]:
     width = max((len(key) for key, _ in present), default=0) + 1
     return [f"{' ' * indent}{key + ':':<{width}} {value}" for key, value in present]
 
-
-def _mask_urls_in(text: str) -> str:
-    return _URL.sub(lambda match: mask_url(match.group(0)), text)

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from osctl.errors import LockHeld, StateError
+from osctl.fileio import write_atomic, write_new
 from osctl.state.backend import UNREADABLE_LOCK, BackendBase, LockInfo, lock_held
 from osctl.state.model import State, decode_state
 
@@ -82,21 +83,16 @@ class LocalBackend(BackendBase):
             self.check_successor(None, lineage, serial)
         else:
             self.check_successor(self._stored_header(), lineage, serial)
-        temp = self._temp_path(self.path.name)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            identity = _write_synced(temp, document)
-            if self.path.exists():
-                self._keep_backup()
-            os.replace(temp, self.path)
-            _fsync_directory(self.path.parent)
+            # mode 0600: in-flight export URLs are bearer links
+            written = write_atomic(self.path, document, mode=0o600, before_replace=self._keep_backup)
         except OSError as exc:
             raise StateError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        finally:
-            temp.unlink(missing_ok=True)
-        self._known = (identity, lineage, serial)
+        self._known = (_identity(written), lineage, serial)
 
     def _keep_backup(self) -> None:
+        if not self.path.exists():
+            return
         temp = self._temp_path(self.backup_path.name)
         try:
             try:
@@ -126,7 +122,7 @@ class LocalBackend(BackendBase):
         # is then hard-linked to the lock path (a link, like O_EXCL, fails if the lock exists).
         temp = self._temp_path(self.lock_path.name)
         try:
-            self._lock_errors(lambda: _write_synced(temp, payload))
+            self._lock_errors(lambda: write_new(temp, payload))
             while True:
                 try:
                     self._lock_errors(lambda: self._link_lock(temp, payload))
@@ -171,19 +167,8 @@ class LocalBackend(BackendBase):
             self._place_lock_without_links(payload)
 
     def _place_lock_without_links(self, payload: bytes) -> None:
-        # A file system without hard links: create exclusively, and remove it again if
-        # writing it fails, so that a full disk leaves no empty lock behind.
-        fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            self.lock_path.unlink(missing_ok=True)
-            raise
-        os.close(fd)
+        # A file system without hard links: create exclusively (a full disk leaves no empty lock)
+        write_new(self.lock_path, payload)
 
     def _unreadable_lock_held(self, waited: float) -> LockHeld:
         waited_text = f" after waiting {waited:g}s" if waited else ""
@@ -234,28 +219,6 @@ class LocalBackend(BackendBase):
         for name in (self.path.name, self.backup_path.name):
             for leftover in self.path.parent.glob(f".{name}.[0-9]*.tmp"):
                 leftover.unlink(missing_ok=True)
-
-
-def _write_synced(path: Path, document: bytes) -> tuple:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(document)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        return _identity(os.fstat(fd))
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    if os.name != "posix":  # directories cannot be opened for fsync elsewhere
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _identity(stat: os.stat_result) -> tuple:

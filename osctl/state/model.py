@@ -19,15 +19,14 @@ import json
 import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import urlsplit
 
 from osctl import __version__
-from osctl.config.model import segment_address
+from osctl.addresses import export_address, segment_address
 from osctl.errors import StateError
+from osctl.exports.links import is_masked_url, mask_url
 
 STATE_FORMAT = 1
 SEGMENT_STATUSES = ("created", "pending_create")
-MASK = "…"  # replaces the secret part of a bearer link
 
 
 @dataclass
@@ -128,7 +127,7 @@ class ExportRecord:
 
     @property
     def address(self) -> str:
-        return f"export.{self.name}"
+        return export_address(self.name)
 
     def to_dict(self) -> dict:
         data = {"name": self.name, "last_attempt": self.last_attempt, "last_success": self.last_success,
@@ -223,21 +222,6 @@ def _copy_filters(filters: list[dict]) -> list[dict]:
     # Filter entries are flat mappings of scalars; anything nested is deep-copied.
     return [{k: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for k, v in entry.items()}
             if isinstance(entry, dict) else copy.deepcopy(entry) for entry in filters]
-
-
-def mask_url(url: str) -> str:
-    """Scheme and host of a bearer link, the rest replaced: safe to print."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        host = None
-    return f"{parts.scheme}://{host}{port}/{MASK}" if host and parts.scheme else MASK
-
-
-def is_masked_url(url: str) -> bool:
-    return url.endswith(MASK)
 
 
 def masked(state: State) -> State:

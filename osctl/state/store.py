@@ -28,10 +28,9 @@ T = TypeVar("T")
 
 
 class StateStore:
-    def __init__(self, backend: StateBackend, state: State, *, persist: bool = True):
+    def __init__(self, backend: StateBackend, state: State):
         self._backend = backend
         self._state = state
-        self._persist = persist  # False: write only on flush() (benchmark baseline)
         self._changed = threading.Condition(threading.Lock())  # guards every field below
         self._applied = 0  # sequence number of the last mutation applied in memory
         self._durable = 0  # every mutation up to this number is written
@@ -61,10 +60,9 @@ class StateStore:
             self._raise_if_failed()
             mutate(self._state)
             self._applied += 1
-            if self._persist:
-                self._start_writer()
-                if wait:
-                    self._wait_until_durable(self._applied)
+            self._start_writer()
+            if wait:
+                self._wait_until_durable(self._applied)
             return self._applied
 
     def recorded(self, sequence: int) -> bool:

@@ -141,3 +141,20 @@ def test_run_one_export_while_another_apps_per_message_export_is_due(harness):
     result = osctl(harness, "exports", "run", "adhoc")
     assert result.exit_code == 0, result.output
     assert "Exports: 1 succeeded, 0 failed." in result.stdout
+
+
+def _explode(*args, **kwargs):
+    raise RuntimeError("simulated bug")
+
+
+def test_a_bug_in_one_export_is_one_line_with_the_v_hint_and_the_traceback_with_v(harness, monkeypatch):
+    harness.write_config(NIGHTLY)
+    monkeypatch.setattr("osctl.exports.runner.Runner._run", _explode)
+    quiet = osctl(harness, "exports", "run", "adhoc")
+    assert quiet.exit_code == 1
+    assert "export.adhoc failed: internal error: RuntimeError: simulated bug" in quiet.stderr
+    assert "1 internal error above: rerun with -v for the traceback." in quiet.stderr
+    assert "Traceback" not in quiet.output
+    verbose = osctl(harness, "exports", "run", "adhoc", "-v")
+    assert verbose.exit_code == 1
+    assert "Traceback (most recent call last)" in verbose.stderr and "rerun with -v" not in verbose.stderr

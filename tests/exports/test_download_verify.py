@@ -8,8 +8,9 @@ import io
 
 import pytest
 
+from osctl.errors import DownloadFailed
 from osctl.exports.columns import AUDIENCE_ACTIVITY_COLUMNS, SUBSCRIPTION_COLUMNS
-from osctl.exports.download import DownloadFailed, place, receive, write_verified
+from osctl.exports.download import place, receive, write_verified
 from osctl.exports.links import mask_url
 
 HEADER = ",".join(AUDIENCE_ACTIVITY_COLUMNS) + "\n"

@@ -67,17 +67,6 @@ def test_fields_assigned_in_place_are_persisted(kit):
     assert stored.description == "changed" and stored.filters[0]["value"] == "CA"
 
 
-def test_without_persist_only_flush_writes(kit):
-    store = StateStore(kit.new(), stored_state(kit), persist=False)
-    for index in range(5):
-        store.update(put(segment(f"n{index}")))
-    assert kit.new().read().serial == 1
-    store.flush()
-    assert kit.new().read().serial == 2 and len(kit.new().read().segments) == 8
-    store.flush()  # nothing new: no write
-    assert kit.new().read().serial == 2
-
-
 def test_update_without_waiting_is_written_by_flush_at_the_latest(kit):
     store = StateStore(kit.new(), stored_state(kit))
     store.update(put(segment("later")), wait=False)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pickle
 import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osctl.config.source import MAX_DEPTH, Location, _read_fast, _read_full, parse_yaml
+from osctl.config.source import MAX_DEPTH, Location, parse_yaml
 
 
 def parse(text: str):
@@ -132,7 +131,7 @@ def test_empty_and_comment_only_text_is_no_data_and_no_problem():
     assert doc.data is None and problems == []
 
 
-# --- the fast reader (parser events) must read exactly what the full reader (node tree) reads ---
+# --- nothing a user writes makes the reader raise ---
 
 _SCALARS = ["012", "5.10", "yes", "No", "on", "1:30", "190:20:30", "1_000", "0x1F", "0o17", "0b101", "-0", "+5",
             "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "~", "null", "Null", "", "'q'", '"d"', "2024-01-01",
@@ -184,35 +183,16 @@ def _paths(data, prefix=()):
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(_yaml_texts(), st.text(alphabet="ab:-[]{},'\"&*!#?|>\n 01y.~", max_size=60)))
-def test_fast_reader_reads_what_the_full_reader_reads(text):
-    fast = _read_fast("c/osctl.yaml", text)
-    if fast is None:  # left to the full reader
-        return
-    full, problems = _read_full("c/osctl.yaml", text)
-    assert problems == []
-    assert repr(fast.data) == repr(full.data)  # repr: True, 1 and 1.0 are told apart
-    assert fast.raw_numbers == full.raw_numbers
-    for path in [*_paths(full.data), ("nothing",), (0, "x", 5)]:
+def test_any_text_reads_without_raising_and_every_value_has_a_place(text):
+    doc, _ = parse(text)
+    for path in [*_paths(doc.data), ("nothing",), (0, "x", 5)]:
         for key in (False, True):
-            assert fast.where(path, key=key) == full.where(path, key=key), (path, key)
+            where = doc.where(path, key=key)
+            assert where.line >= 1 and where.col >= 1, (path, key)
 
 
-def test_fast_reader_leaves_the_unusual_to_the_full_reader():
-    for text in ("a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "a: 1\n---\nb: 2\n",
-                 "a: [1\n", "when: 2024-13-45\n", "? [a]\n: 1\n", "a: =\n"):
-        assert _read_fast("c/osctl.yaml", text) is None, text
-
-
-def test_shallow_positions_need_no_node_tree():
+def test_positions_of_values_and_keys_at_any_depth():
     doc, _ = parse("osctl: 1\nsegments:\n  - name: VIP\n    filters: [{field: tag}]\n")
     assert doc.where(("segments", 0)) == Location("c/osctl.yaml", 3, 5)
     assert doc.where(("segments",), key=True) == Location("c/osctl.yaml", 2, 1)
-    assert not doc.composed
     assert doc.where(("segments", 0, "filters", 0, "field")) == Location("c/osctl.yaml", 4, 23)
-
-
-def test_a_document_pickles_without_its_node_tree():
-    doc, [problem] = parse("a: &x {k: 1}\nb: *x\nb: 2\n")  # the full reader: it has a node tree
-    copy = pickle.loads(pickle.dumps(doc))
-    assert copy == doc and copy.root is None
-    assert copy.where(("b", "k")) == doc.where(("b", "k")) == Location("c/osctl.yaml", 1, 11)

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from osctl.config.fmt import FormatError, format_yaml
+from osctl.config.fmt import format_yaml
 from osctl.config.source import MAX_DEPTH
+from osctl.errors import FormatError
 from tests.conftest import REPO
 from tests.helpers import run_osctl
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from osctl.exports.links import mask_urls_in
+
 DESTRUCTIVE = ("delete", "replace")
 STATE_ONLY = ("forget", "adopt", "update-state")
 
@@ -25,16 +27,14 @@ OUTCOME = {
 
 NO_CHANGES = "No changes. Live segments match the configuration and no export is due."
 
-# Download URLs of exports work for anyone holding them for 3 days, so they are
-# cut to their host wherever free text might carry one.
-_URL = re.compile(r"\b(https?://[^/\s?#]+)[^\s\"'<>)\]]*", re.IGNORECASE)
 _FREE_TEXT_LIMIT = 1000
 # C0 and C1 controls (ESC included) would let a segment name recolour or rewrite a terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def redact_urls(text: str) -> str:
-    return _URL.sub(lambda m: m.group(1) + "/…" if m.group(0) != m.group(1) else m.group(0), text)
+    """Download URLs of exports work for anyone holding them for 3 days: cut to their host."""
+    return mask_urls_in(text)
 
 
 def redact_plan(plan: dict) -> dict:
