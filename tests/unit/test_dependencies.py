@@ -1,4 +1,5 @@
-"""pyproject.toml's runtime dependencies are exactly what osctl imports, each with an upper bound."""
+"""pyproject.toml's runtime dependencies and extras (postgres, cloud) are exactly what osctl imports,
+each with an upper bound."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def _name(requirement: str) -> str:
 def test_runtime_dependencies_are_what_the_runtime_imports_with_upper_bounds():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     runtime = [r for r in project["dependencies"] if _name(r) not in NOT_IMPORTED]
-    postgres = project["optional-dependencies"]["postgres"]
-    declared = {MODULES.get(_name(r), _name(r)) for r in runtime + postgres}
+    extras = project["optional-dependencies"]["postgres"] + project["optional-dependencies"]["cloud"]
+    declared = {MODULES.get(_name(r), _name(r)) for r in runtime + extras}
     assert declared == _imported_modules()
-    assert [r for r in runtime + postgres if "<" not in r] == []
+    assert [r for r in runtime + extras if "<" not in r] == []
