@@ -4,6 +4,7 @@ from osctl.onesignal.client import OneSignalClient
 from osctl.onesignal.errors import (
     AccountBusy,
     AuthenticationFailed,
+    MalformedAnswer,
     NotFound,
     OneSignalRequestFailed,
     OutcomeUnknown,
@@ -18,6 +19,7 @@ __all__ = [
     "AccountBusy",
     "AuthenticationFailed",
     "LiveSegment",
+    "MalformedAnswer",
     "Message",
     "MessagePage",
     "NotFound",

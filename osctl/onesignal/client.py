@@ -9,17 +9,33 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from osctl.errors import OsctlError
 from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import AccountBusy, OneSignalRequestFailed, SegmentNameConflict
+from osctl.onesignal.errors import (
+    AccountBusy,
+    MalformedAnswer,
+    SegmentNameConflict,
+)
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
-from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail, SegmentPage
+from osctl.onesignal.types import (
+    AnswerShapeError,
+    LiveSegment,
+    Message,
+    MessagePage,
+    SegmentDetail,
+    SegmentPage,
+    created_segment_id,
+    export_url,
+    outcome_rows,
+)
+
+T = TypeVar("T")
 
 SEGMENT_PAGE_SIZE = 300  # the list's maximum (docs/onesignal-api.md#listing-segments)
 MESSAGE_PAGE_SIZE = 50  # the list's maximum (docs/onesignal-api.md#messages)
@@ -115,7 +131,8 @@ class OneSignalClient:
         response = self._session.send(call)
         if not response.is_success:  # 200 per DOC, 201 per PY/GO: both fine
             self._session.fail(call, response)
-        return SegmentPage.from_json(self._session.json(call, response), offset=offset, limit=SEGMENT_PAGE_SIZE)
+        return self._read(call, response, lambda data: SegmentPage.from_json(data, offset=offset,
+                                                                              limit=SEGMENT_PAGE_SIZE))
 
     def get_segment(self, app_id: str, segment_id: str, *, detail: bool = True) -> SegmentDetail | None:
         """The segment with its filters (include-segment-detail=true); None when it is gone.
@@ -135,7 +152,7 @@ class OneSignalClient:
             return SegmentDetail.not_supported_by_api(segment_id)
         if not response.is_success:
             self._session.fail(call, response)
-        return SegmentDetail.from_json(segment_id, self._session.json(call, response))
+        return self._read(call, response, lambda data: SegmentDetail.from_json(segment_id, data, detail=detail))
 
     def create_segment(
         self, app_id: str, name: str, filters: list[dict], description: str | None = None
@@ -166,15 +183,7 @@ class OneSignalClient:
             )
         if not response.is_success:
             self._session.fail(call, response)
-        data = self._session.json(call, response)
-        new_id = data.get("id") if isinstance(data, dict) else None
-        if not new_id:
-            errors = flatten_error_body(response.content)
-            raise OneSignalRequestFailed(
-                self._session.message(call, response, errors, detail="answered without a segment id"),
-                **self._session.details(call, status, errors),
-            )
-        return str(new_id)
+        return self._read(call, response, created_segment_id)
 
     def _find_segment_id(self, app_id: str, name: str) -> str | None:
         try:
@@ -215,7 +224,7 @@ class OneSignalClient:
         response = self._session.send(call)
         if not response.is_success:
             self._session.fail(call, response)
-        return MessagePage.from_json(self._session.json(call, response), offset=offset, limit=limit)
+        return self._read(call, response, lambda data: MessagePage.from_json(data, offset=offset, limit=limit))
 
     def iter_messages(
         self, app_id: str, *, kind: int | None = None, newer_than: int | None = None
@@ -249,7 +258,7 @@ class OneSignalClient:
             return None
         if not response.is_success:
             self._session.fail(call, response)
-        return Message.from_json(self._session.json(call, response))
+        return self._read(call, response, Message.from_json)
 
     # ---- exports --------------------------------------------------------------------
 
@@ -318,15 +327,7 @@ class OneSignalClient:
             raise AccountBusy(self._session.message(call, response, errors), **self._session.details(call, status, errors))
         if not response.is_success:
             self._session.fail(call, response)
-        data = self._session.json(call, response)
-        for key in keys:
-            url = data.get(key) if isinstance(data, dict) else None
-            if url:
-                return str(url)
-        raise OneSignalRequestFailed(
-            self._session.message(call, response, [], detail=f"answered without {' or '.join(keys)}"),
-            **self._session.details(call, status, []),
-        )
+        return self._read(call, response, lambda data: export_url(data, keys))
 
     # ---- outcomes -------------------------------------------------------------------
 
@@ -360,9 +361,21 @@ class OneSignalClient:
         response = self._session.send(call)
         if not response.is_success:
             self._session.fail(call, response)
+        return self._read(call, response, outcome_rows)
+
+    # ---- reading answers ----------------------------------------------------------------
+
+    def _read(self, call: Call, response: httpx.Response, parse: Callable[[Any], T]) -> T:
+        """`parse` applied to a successful answer's JSON; an answer it cannot read is an error
+        naming the call and what was wrong, never an empty result."""
         data = self._session.json(call, response)
-        outcomes = data.get("outcomes") if isinstance(data, dict) else None
-        return [dict(o) for o in outcomes or [] if isinstance(o, dict)]
+        try:
+            return parse(data)
+        except AnswerShapeError as exc:
+            raise MalformedAnswer(
+                self._session.message(call, response, [], detail=f"unexpected shape: {exc}"),
+                **self._session.details(call, response.status_code, []),
+            ) from None
 
 
 def _mentions(response: httpx.Response, *needles: str) -> bool:

@@ -6,6 +6,7 @@
           +-- NotFound              404 where the call has no "absent" answer of its own
           +-- SegmentNameConflict   create hit an existing name (409, or 400 "already taken")
           +-- AccountBusy           an export is already running for this account
+          +-- MalformedAnswer       a success whose body is not JSON or not of the expected shape
           +-- OutcomeUnknown        the request may have been carried out; its answer was lost
           +-- RetriesExhausted      still 429/5xx/unreachable after the policy's last attempt
           +-- Unreachable           a connection problem that retrying cannot fix (bad URL)
@@ -58,6 +59,11 @@ class SegmentNameConflict(OneSignalRequestFailed):
 
 class AccountBusy(OneSignalRequestFailed):
     """OneSignal runs one export per account at a time; wait and ask again."""
+
+
+class MalformedAnswer(OneSignalRequestFailed):
+    """OneSignal (or something in front of it) answered with success, but not in a shape osctl can
+    read. Never taken as an empty result: a plan from it would be wrong."""
 
 
 class OutcomeUnknown(OneSignalRequestFailed):
