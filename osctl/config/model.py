@@ -11,6 +11,8 @@ DEFAULT_ACCOUNT = "default"
 DEFAULT_STATE_PATH = ".osctl/state.json"
 DEFAULT_DSN_ENV = "OSCTL_STATE_DSN"
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
+# what `osctl init` writes for app_id (osctl/templates/osctl.yaml); it names no real app
+PLACEHOLDER_APP_ID = "00000000-0000-0000-0000-000000000000"
 EXPORT_KINDS = ("subscriptions", "audience_activity", "message_history", "outcomes")
 PER_MESSAGE_KINDS = ("audience_activity", "message_history")
 

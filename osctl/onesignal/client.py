@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -18,7 +18,10 @@ from osctl.errors import OsctlError
 from osctl.onesignal.errorbody import flatten_error_body
 from osctl.onesignal.errors import (
     AccountBusy,
+    AuthenticationFailed,
     MalformedAnswer,
+    OneSignalRequestFailed,
+    OutcomeUnknown,
     SegmentNameConflict,
 )
 from osctl.onesignal.retry import RetryPolicy
@@ -57,10 +60,13 @@ class OneSignalClient:
         on_retry: Callable[[str, str], None] | None = None,
         view_interval: float = VIEW_INTERVAL_SECONDS,
         wall_clock: Callable[[], float] = time.time,
+        auth_hint: str | None = None,
     ):
         """on_retry(call, reason) hears of every retry (for -v); view_interval paces the
-        message view endpoints per app; wall_clock only reads Retry-After HTTP dates."""
+        message view endpoints per app; wall_clock only reads Retry-After HTTP dates;
+        auth_hint ends the message of a refused key (which env var, which app id to check)."""
         self.base_url = base_url.rstrip("/")
+        self.auth_hint = auth_hint
         self.parallelism = max(int(parallelism), 1)
         self.policy = policy or RetryPolicy()
         self._session = Session(
@@ -128,7 +134,7 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/segments",
             params={"offset": offset, "limit": SEGMENT_PAGE_SIZE},
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:  # 200 per DOC, 201 per PY/GO: both fine
             self._session.fail(call, response)
         return self._read(call, response, lambda data: SegmentPage.from_json(data, offset=offset,
@@ -145,7 +151,7 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
             params={"include-segment-detail": "true"} if detail else None,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return None
         if response.status_code == 400 and _mentions(response, "supported via the api"):
@@ -169,7 +175,7 @@ class OneSignalClient:
             json=body,
             idempotent=False,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         status = response.status_code
         if status == 409 or (status == 400 and _mentions(response, "already taken")):
             existing = self._find_segment_id(app_id, name)
@@ -199,7 +205,7 @@ class OneSignalClient:
             "DELETE",
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return False
         if not response.is_success:
@@ -221,7 +227,7 @@ class OneSignalClient:
             params=params,
             paced_app=app_id,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:
             self._session.fail(call, response)
         return self._read(call, response, lambda data: MessagePage.from_json(data, offset=offset, limit=limit))
@@ -253,7 +259,7 @@ class OneSignalClient:
             params={"app_id": app_id},
             paced_app=app_id,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return None
         if not response.is_success:
@@ -320,7 +326,7 @@ class OneSignalClient:
         return self._export_url(call, ("destination_url", "csv_file_url"))
 
     def _export_url(self, call: Call, keys: tuple[str, ...]) -> str:
-        response = self._session.send(call)
+        response = self._send(call)
         status = response.status_code
         errors = flatten_error_body(response.content) if not response.is_success else []
         if status == 409 or (status == 400 and _export_in_progress(errors)):
@@ -358,12 +364,32 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/outcomes",
             params=params,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:
             self._session.fail(call, response)
         return self._read(call, response, outcome_rows)
 
-    # ---- reading answers ----------------------------------------------------------------
+    # ---- sending and reading answers ----------------------------------------------------
+
+    def _send(self, call: Call) -> httpx.Response:
+        """The session's answer to `call`; a refused key, or no answer at all, raised with what
+        the user must check: the key's env var and the app id, or the API base URL."""
+        try:
+            response = self._session.send(call)
+        except OneSignalRequestFailed as exc:
+            if exc.status is None:  # never got an answer: name the server it tried
+                where = "lost the connection to" if isinstance(exc, OutcomeUnknown) else "could not reach"
+                raise exc.reworded(f"{where} {shown_url(self.base_url)}: {exc}") from None
+            raise
+        status = response.status_code
+        if status in (401, 403) or (status == 400 and _mentions(response, "authorization")):
+            errors = flatten_error_body(response.content)
+            raise AuthenticationFailed(
+                self._session.message(call, response, errors, detail=self.auth_hint),
+                **self._session.details(call, status, errors),
+            )
+        return response
+
 
     def _read(self, call: Call, response: httpx.Response, parse: Callable[[Any], T]) -> T:
         """`parse` applied to a successful answer's JSON; an answer it cannot read is an error
@@ -386,6 +412,14 @@ def _mentions(response: httpx.Response, *needles: str) -> bool:
 def _export_in_progress(errors: list[str]) -> bool:
     text = " ".join(errors).lower()
     return "export" in text and ("in progress" in text or "at a time" in text or "already" in text)
+
+
+def shown_url(base_url: str) -> str:
+    """The API base URL as messages show it: no user:password@, query or fragment."""
+    parts = urlsplit(base_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else host + parts.path
+    return shown.rstrip("/")
 
 
 def _short(app_id: str) -> str:

@@ -39,6 +39,11 @@ class OneSignalRequestFailed(ApiError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, status={self.status!r})"
 
+    def reworded(self, message: str) -> OneSignalRequestFailed:
+        """The same error with a message that says more (e.g. which server could not be reached)."""
+        self.args = (message,)
+        return self
+
 
 class AuthenticationFailed(OneSignalRequestFailed):
     pass
