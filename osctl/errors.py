@@ -22,6 +22,7 @@
                +-- SegmentInUse             update refused: the segment is used by an active Journey
                +-- UpdateNotSupported       the server or the app's plan offers no segment update (PATCH)
                +-- AccountBusy              an export is already running for this account
+               +-- MalformedAnswer          a success whose body is not JSON or not of the expected shape
                +-- OutcomeUnknown           the request may have been carried out; its answer was lost
                +-- RetriesExhausted         still 429/5xx/unreachable after the policy's last attempt
                +-- Unreachable              a connection problem that retrying cannot fix (bad URL)
@@ -155,6 +156,11 @@ class OneSignalRequestFailed(ApiError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, status={self.status!r})"
 
+    def reworded(self, message: str) -> OneSignalRequestFailed:
+        """The same error with a message that says more (e.g. which server could not be reached)."""
+        self.args = (message,)
+        return self
+
 
 class AuthenticationFailed(OneSignalRequestFailed):
     pass
@@ -183,6 +189,11 @@ class UpdateNotSupported(OneSignalRequestFailed):
 
 class AccountBusy(OneSignalRequestFailed):
     """OneSignal runs one export per account at a time; wait and ask again."""
+
+
+class MalformedAnswer(OneSignalRequestFailed):
+    """OneSignal (or something in front of it) answered with success, but not in a shape osctl can
+    read. Never taken as an empty result: a plan from it would be wrong."""
 
 
 class OutcomeUnknown(OneSignalRequestFailed):

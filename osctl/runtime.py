@@ -11,7 +11,7 @@ import sys
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
-from osctl.config.model import App, Config
+from osctl.config.model import PLACEHOLDER_APP_ID, App, Config
 from osctl.errors import OsctlError, UsageError
 
 
@@ -28,11 +28,24 @@ def now() -> datetime:
 
 
 def api_key(app: App) -> str:
-    key = os.environ.get(app.api_key_env, "").strip()
+    raw = os.environ.get(app.api_key_env)
+    key = (raw or "").strip()
     if not key:
-        raise OsctlError(f"environment variable {app.api_key_env} is not set: it must hold the App API key "
+        # "empty" and "not set" need different fixes (a CI secret that expanded to nothing vs a missing export)
+        problem = "is not set" if raw is None else "is empty"
+        raise OsctlError(f"environment variable {app.api_key_env} {problem}: it must hold the App API key "
                          f"of app '{app.alias}' ({app.app_id})")
     return key
+
+
+def auth_hint(app: App) -> str:
+    """What to check when OneSignal refuses the key: the variable holding it and the app id it is for."""
+    if app.app_id == PLACEHOLDER_APP_ID:
+        return (f"app '{app.alias}' still has the placeholder app_id {PLACEHOLDER_APP_ID} that 'osctl init' "
+                f"writes: replace it with your App ID (dashboard > Settings > Keys & IDs), and check that "
+                f"{app.api_key_env} holds that app's App API key")
+    return (f"check that {app.api_key_env} holds the App API key of app '{app.alias}' and that its app_id "
+            f"{app.app_id} is right (the all-zero app_id 'osctl init' writes is a placeholder to replace)")
 
 
 def _report_retry(call: str, reason: str) -> None:
@@ -56,5 +69,6 @@ def clients(config: Config, api_url: str, *, parallelism: int = 10, apps: list[s
         for alias in apps or list(config.apps):
             app = config.apps[alias]
             made[alias] = stack.enter_context(
-                OneSignalClient(api_url, api_key(app), parallelism=parallelism, on_retry=on_retry))
+                OneSignalClient(api_url, api_key(app), parallelism=parallelism, on_retry=on_retry,
+                                auth_hint=auth_hint(app)))
         yield made

@@ -41,9 +41,11 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     from osctl import runtime
     from osctl.plan.live import gather
     from osctl.plan.planner import PlanOptions, make_plan
+    from osctl.progress import reporter_for
 
     _check_selection(config, state, flags)
-    live = gather(config, state, clients, flags.refresh, flags.parallelism)
+    with reporter_for(sys.stderr, quiet=settings.quiet) as progress:  # a hanging API must show
+        live = gather(config, state, clients, flags.refresh, flags.parallelism, progress=progress)
     options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
                           include_exports=flags.include_exports)
     now = runtime.now()
@@ -54,7 +56,9 @@ def build_plan(settings: Settings, config: Config, state, clients: dict, flags: 
     from osctl.plan.planner import selected
 
     names = [e.name for e in config.exports if selected(e.address, options)]  # no listing for the rest
-    runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
+    with reporter_for(sys.stderr, quiet=settings.quiet) as progress:
+        progress.start("Checking which exports are due")
+        runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
     runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, runs)
     # the segment changes do not depend on the exports: add the runs instead of planning again
     return dataclasses.replace(the_plan, exports=tuple(runs), warnings=the_plan.warnings + waiting)

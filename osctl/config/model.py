@@ -14,6 +14,8 @@ DEFAULT_STATE_PATH = ".osctl/state.json"
 DEFAULT_DSN_ENV = "OSCTL_STATE_DSN"
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
 SEGMENT_UPDATES = ("replace", "in_place")  # replace: delete + create (new id); in_place: PATCH (id kept)
+# what `osctl init` writes for app_id (osctl/templates/osctl.yaml); it names no real app
+PLACEHOLDER_APP_ID = "00000000-0000-0000-0000-000000000000"
 
 
 class ExportKind(StrEnum):

@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass, field
 
 from osctl import filters as grammar
-from osctl.config.model import EXPORT_KINDS, PER_MESSAGE_KINDS, ExportKind
+from osctl.config.model import EXPORT_KINDS, PER_MESSAGE_KINDS, PLACEHOLDER_APP_ID, ExportKind
 from osctl.config.schema import did_you_mean, looks_like_secret
 from osctl.config.source import Location, SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
@@ -186,6 +186,11 @@ def _check_app(item: Item, report: Report) -> None:
     if not isinstance(item.data, dict):
         return
     _check_secret_name(item, ("api_key_env",), item.data.get("api_key_env"), report)
+    if str(item.data.get("app_id", "")).lower() == PLACEHOLDER_APP_ID:
+        # valid UUID, so not an error offline; OneSignal would refuse every call with 403
+        report.warn(item, ("app_id",), "is the placeholder 'osctl init' writes, not a OneSignal app; "
+                    "plan and apply will be refused (403)",
+                    "your App ID from the OneSignal dashboard > Settings > Keys & IDs")
 
 
 def _check_secret_name(item: Item, sub: tuple, value, report: Report) -> None:

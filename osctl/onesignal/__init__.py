@@ -3,6 +3,7 @@
 from osctl.errors import (
     AccountBusy,
     AuthenticationFailed,
+    MalformedAnswer,
     NotFound,
     OneSignalRequestFailed,
     OutcomeUnknown,
@@ -18,6 +19,7 @@ __all__ = [
     "AccountBusy",
     "AuthenticationFailed",
     "LiveSegment",
+    "MalformedAnswer",
     "Message",
     "MessagePage",
     "NotFound",

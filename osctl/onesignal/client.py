@@ -9,8 +9,8 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -18,14 +18,29 @@ from osctl.errors import OsctlError
 from osctl.onesignal.errorbody import flatten_error_body
 from osctl.onesignal.errors import (
     AccountBusy,
+    AuthenticationFailed,
+    MalformedAnswer,
     OneSignalRequestFailed,
+    OutcomeUnknown,
     SegmentInUse,
     SegmentNameConflict,
     UpdateNotSupported,
 )
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
-from osctl.onesignal.types import LiveSegment, Message, MessagePage, SegmentDetail, SegmentPage
+from osctl.onesignal.types import (
+    AnswerShapeError,
+    LiveSegment,
+    Message,
+    MessagePage,
+    SegmentDetail,
+    SegmentPage,
+    created_segment_id,
+    export_url,
+    outcome_rows,
+)
+
+T = TypeVar("T")
 
 SEGMENT_PAGE_SIZE = 300  # the list's maximum (docs/onesignal-api.md#listing-segments)
 MESSAGE_PAGE_SIZE = 50  # the list's maximum (docs/onesignal-api.md#messages)
@@ -47,10 +62,13 @@ class OneSignalClient:
         on_retry: Callable[[str, str], None] | None = None,
         view_interval: float = VIEW_INTERVAL_SECONDS,
         wall_clock: Callable[[], float] = time.time,
+        auth_hint: str | None = None,
     ):
         """on_retry(call, reason) hears of every retry (for -v); view_interval paces the
-        message view endpoints per app; wall_clock only reads Retry-After HTTP dates."""
+        message view endpoints per app; wall_clock only reads Retry-After HTTP dates;
+        auth_hint ends the message of a refused key (which env var, which app id to check)."""
         self.base_url = base_url.rstrip("/")
+        self.auth_hint = auth_hint
         self.parallelism = max(int(parallelism), 1)
         self.policy = policy or RetryPolicy()
         self._session = Session(
@@ -118,10 +136,11 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/segments",
             params={"offset": offset, "limit": SEGMENT_PAGE_SIZE},
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:  # 200 per DOC, 201 per PY/GO: both fine
             self._session.fail(call, response)
-        return SegmentPage.from_json(self._session.json(call, response), offset=offset, limit=SEGMENT_PAGE_SIZE)
+        return self._read(call, response, lambda data: SegmentPage.from_json(data, offset=offset,
+                                                                              limit=SEGMENT_PAGE_SIZE))
 
     def get_segment(self, app_id: str, segment_id: str, *, detail: bool = True) -> SegmentDetail | None:
         """The segment with its filters (include-segment-detail=true); None when it is gone.
@@ -134,14 +153,14 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
             params={"include-segment-detail": "true"} if detail else None,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return None
         if response.status_code == 400 and _mentions(response, "supported via the api"):
             return SegmentDetail.not_supported_by_api(segment_id)
         if not response.is_success:
             self._session.fail(call, response)
-        return SegmentDetail.from_json(segment_id, self._session.json(call, response))
+        return self._read(call, response, lambda data: SegmentDetail.from_json(segment_id, data, detail=detail))
 
     def create_segment(
         self, app_id: str, name: str, filters: list[dict], description: str | None = None
@@ -158,7 +177,7 @@ class OneSignalClient:
             json=body,
             idempotent=False,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         status = response.status_code
         if status == 409 or (status == 400 and _mentions(response, "already taken")):
             existing = self._find_segment_id(app_id, name)
@@ -172,15 +191,7 @@ class OneSignalClient:
             )
         if not response.is_success:
             self._session.fail(call, response)
-        data = self._session.json(call, response)
-        new_id = data.get("id") if isinstance(data, dict) else None
-        if not new_id:
-            errors = flatten_error_body(response.content)
-            raise OneSignalRequestFailed(
-                self._session.message(call, response, errors, detail="answered without a segment id"),
-                **self._session.details(call, status, errors),
-            )
-        return str(new_id)
+        return self._read(call, response, created_segment_id)
 
     def _find_segment_id(self, app_id: str, name: str) -> str | None:
         try:
@@ -228,7 +239,7 @@ class OneSignalClient:
             "DELETE",
             f"/apps/{_q(app_id)}/segments/{_q(segment_id)}",
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return False
         if not response.is_success:
@@ -250,10 +261,10 @@ class OneSignalClient:
             params=params,
             paced_app=app_id,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:
             self._session.fail(call, response)
-        return MessagePage.from_json(self._session.json(call, response), offset=offset, limit=limit)
+        return self._read(call, response, lambda data: MessagePage.from_json(data, offset=offset, limit=limit))
 
     def iter_messages(
         self, app_id: str, *, kind: int | None = None, newer_than: int | None = None
@@ -282,12 +293,12 @@ class OneSignalClient:
             params={"app_id": app_id},
             paced_app=app_id,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if response.status_code == 404:
             return None
         if not response.is_success:
             self._session.fail(call, response)
-        return Message.from_json(self._session.json(call, response))
+        return self._read(call, response, Message.from_json)
 
     # ---- exports --------------------------------------------------------------------
 
@@ -349,22 +360,14 @@ class OneSignalClient:
         return self._export_url(call, ("destination_url", "csv_file_url"))
 
     def _export_url(self, call: Call, keys: tuple[str, ...]) -> str:
-        response = self._session.send(call)
+        response = self._send(call)
         status = response.status_code
         errors = flatten_error_body(response.content) if not response.is_success else []
         if status == 409 or (status == 400 and _export_in_progress(errors)):
             raise AccountBusy(self._session.message(call, response, errors), **self._session.details(call, status, errors))
         if not response.is_success:
             self._session.fail(call, response)
-        data = self._session.json(call, response)
-        for key in keys:
-            url = data.get(key) if isinstance(data, dict) else None
-            if url:
-                return str(url)
-        raise OneSignalRequestFailed(
-            self._session.message(call, response, [], detail=f"answered without {' or '.join(keys)}"),
-            **self._session.details(call, status, []),
-        )
+        return self._read(call, response, lambda data: export_url(data, keys))
 
     # ---- outcomes -------------------------------------------------------------------
 
@@ -395,12 +398,44 @@ class OneSignalClient:
             f"/apps/{_q(app_id)}/outcomes",
             params=params,
         )
-        response = self._session.send(call)
+        response = self._send(call)
         if not response.is_success:
             self._session.fail(call, response)
+        return self._read(call, response, outcome_rows)
+
+    # ---- sending and reading answers ----------------------------------------------------
+
+    def _send(self, call: Call) -> httpx.Response:
+        """The session's answer to `call`; a refused key, or no answer at all, raised with what
+        the user must check: the key's env var and the app id, or the API base URL."""
+        try:
+            response = self._session.send(call)
+        except OneSignalRequestFailed as exc:
+            if exc.status is None:  # never got an answer: name the server it tried
+                where = "lost the connection to" if isinstance(exc, OutcomeUnknown) else "could not reach"
+                raise exc.reworded(f"{where} {shown_url(self.base_url)}: {exc}") from None
+            raise
+        status = response.status_code
+        if status in (401, 403) or (status == 400 and _mentions(response, "authorization")):
+            errors = flatten_error_body(response.content)
+            raise AuthenticationFailed(
+                self._session.message(call, response, errors, detail=self.auth_hint),
+                **self._session.details(call, status, errors),
+            )
+        return response
+
+
+    def _read(self, call: Call, response: httpx.Response, parse: Callable[[Any], T]) -> T:
+        """`parse` applied to a successful answer's JSON; an answer it cannot read is an error
+        naming the call and what was wrong, never an empty result."""
         data = self._session.json(call, response)
-        outcomes = data.get("outcomes") if isinstance(data, dict) else None
-        return [dict(o) for o in outcomes or [] if isinstance(o, dict)]
+        try:
+            return parse(data)
+        except AnswerShapeError as exc:
+            raise MalformedAnswer(
+                self._session.message(call, response, [], detail=f"unexpected shape: {exc}"),
+                **self._session.details(call, response.status_code, []),
+            ) from None
 
 
 def _mentions(response: httpx.Response, *needles: str) -> bool:
@@ -411,6 +446,14 @@ def _mentions(response: httpx.Response, *needles: str) -> bool:
 def _export_in_progress(errors: list[str]) -> bool:
     text = " ".join(errors).lower()
     return "export" in text and ("in progress" in text or "at a time" in text or "already" in text)
+
+
+def shown_url(base_url: str) -> str:
+    """The API base URL as messages show it: no user:password@, query or fragment."""
+    parts = urlsplit(base_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else host + parts.path
+    return shown.rstrip("/")
 
 
 def _short(app_id: str) -> str:

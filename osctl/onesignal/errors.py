@@ -7,6 +7,7 @@ from osctl.errors import (  # noqa: F401
     AccountBusy,
     ApiError,
     AuthenticationFailed,
+    MalformedAnswer,
     NotFound,
     OneSignalRequestFailed,
     OutcomeUnknown,

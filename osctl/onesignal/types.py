@@ -1,10 +1,16 @@
-"""OneSignal answers parsed into frozen dataclasses. Pure and tolerant: optional fields may be
-missing or null (docs/onesignal-api.md notes fields the sources disagree on)."""
+"""OneSignal answers parsed into frozen dataclasses. Pure. Optional fields may be missing or null
+(docs/onesignal-api.md notes fields the sources disagree on); an answer of the wrong shape
+raises AnswerShapeError (osctl.onesignal.shapes) rather than being read as empty."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from osctl.onesignal.shapes import AnswerShapeError, check
+
+__all__ = ["AnswerShapeError", "LiveSegment", "Message", "MessagePage", "SegmentDetail", "SegmentPage",
+           "created_segment_id", "export_url", "outcome_rows"]
 
 
 @dataclass(frozen=True)
@@ -52,9 +58,11 @@ class SegmentDetail:
     created_at: int | None = None  # unix seconds (the view sends an int, unlike the list)
 
     @classmethod
-    def from_json(cls, segment_id: str, data: dict[str, Any]) -> SegmentDetail:
+    def from_json(cls, segment_id: str, data: dict[str, Any], *, detail: bool = False) -> SegmentDetail:
+        """`detail`: include-segment-detail was asked for, so the payload and its filters must be there."""
+        check("segment view with detail" if detail else "segment view", data)
         payload = data.get("payload") or {}
-        filters = [f for f in payload.get("filters") or [] if isinstance(f, dict)]
+        filters = list(payload.get("filters") or [])
         return cls(
             id=str(payload.get("id") or segment_id),
             name=payload.get("name"),
@@ -102,6 +110,7 @@ class Message:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
+        check("message", data)
         return cls(
             id=str(data["id"]),
             app_id=data.get("app_id"),
@@ -133,7 +142,8 @@ class MessagePage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, offset: int, limit: int) -> MessagePage:
-        messages = [Message.from_json(m) for m in data.get("notifications") or []]
+        check("message list", data)
+        messages = [Message.from_json(m) for m in data["notifications"]]
         return cls(
             total_count=_opt_int(data.get("total_count")) or 0,
             offset=_opt_int(data.get("offset")) if data.get("offset") is not None else offset,
@@ -154,12 +164,34 @@ class SegmentPage:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, offset: int, limit: int) -> SegmentPage:
+        check("segment list", data)
         return cls(
             total_count=_opt_int(data.get("total_count")),
             offset=offset,
             limit=limit,
-            segments=[LiveSegment.from_json(s) for s in data.get("segments") or []],
+            segments=[LiveSegment.from_json(s) for s in data["segments"]],
         )
+
+
+def created_segment_id(data: Any) -> str:
+    """The id in create's `{"success": true, "id": "..."}`."""
+    check("segment created", data)
+    return data["id"]
+
+
+def export_url(data: Any, keys: tuple[str, ...]) -> str:
+    """The first of `keys` the export answer holds (history may answer with either name)."""
+    check("export requested", data)
+    for key in keys:
+        if data.get(key):
+            return data[key]
+    raise AnswerShapeError(f"the answer has no {' or '.join(repr(k) for k in keys)}")
+
+
+def outcome_rows(data: Any) -> list[dict]:
+    """[{"id", "value", "aggregation"}, ...] from `{"outcomes": [...]}`."""
+    check("outcomes", data)
+    return [dict(row) for row in data["outcomes"]]
 
 
 def _opt_int(value: Any) -> int | None:

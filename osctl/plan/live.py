@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from osctl.config.model import Config
 from osctl.plan.planner import AppLive
+from osctl.progress import NO_PROGRESS, Progress
 from osctl.state.model import State
 
 REFRESH_MODES = ("full", "list", "none")
@@ -46,24 +47,35 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     return wanted
 
 
-def _view_all(client, app_id: str, ids: list[str], parallelism: int) -> dict:
+def _view_all(client, app_id: str, ids: list[str], parallelism: int, progress: Progress) -> dict:
     if not ids:
         return {}
+
+    def view(segment_id: str):
+        detail = client.get_segment(app_id, segment_id, detail=True)
+        progress.advance()
+        return detail
+
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        views = list(pool.map(lambda sid: client.get_segment(app_id, sid, detail=True), ids))
+        views = list(pool.map(view, ids))
     return {sid: view for sid, view in zip(ids, views, strict=True) if view is not None}
 
 
 def gather(config: Config, state: State | None, clients: dict, refresh: str, parallelism: int = 10,
-           apps: list[str] | None = None) -> dict[str, AppLive]:
-    """AppLive for every app (or just `apps`); clients maps app alias -> OneSignalClient."""
+           apps: list[str] | None = None, progress: Progress = NO_PROGRESS) -> dict[str, AppLive]:
+    """AppLive for every app (or just `apps`); clients maps app alias -> OneSignalClient.
+    `progress` hears what is being waited for (a hanging API must not look like a hung osctl)."""
     if refresh == "none":
         return {alias: AppLive(None) for alias in config.apps}
     result: dict[str, AppLive] = {}
     for alias in apps or list(config.apps):
         app = config.apps[alias]
         client = clients[alias]
+        progress.start(f"Listing segments of {alias}")
         listed = tuple(client.list_segments(app.app_id))
         wanted = _ids_to_view(config, state, alias, listed, refresh)
-        result[alias] = AppLive(segments=listed, details=_view_all(client, app.app_id, wanted, parallelism))
+        if wanted:
+            progress.start(f"Reading segments of {alias}", len(wanted))
+        details = _view_all(client, app.app_id, wanted, parallelism, progress)
+        result[alias] = AppLive(segments=listed, details=details)
     return result

@@ -19,6 +19,8 @@ def test_init_writes_a_config_that_validates_and_is_canonical(tmp_path):
     validated = run_osctl("validate", "-c", str(target))  # osctl.schema.json beside it is not config
     assert validated.exit_code == 0, validated.output
     assert "1 app(s), 1 segment(s), 0 export(s)" in validated.stdout
+    # the starter's app_id is a placeholder: a warning, not an error
+    assert "warning: apps.main.app_id: is the placeholder 'osctl init' writes" in validated.stderr
     assert run_osctl("fmt", "--check", "-c", str(target)).exit_code == 0
 
 

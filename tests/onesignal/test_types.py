@@ -80,3 +80,97 @@ def test_message_page():
     )
     assert (page.total_count, page.offset, page.limit) == (120, 50, 50)
     assert page.messages[0].queued_at == 5
+
+
+# -- answers of the wrong shape are errors, never empty results ------------------------------
+
+import pytest  # noqa: E402
+
+from osctl.onesignal.types import AnswerShapeError, created_segment_id, export_url, outcome_rows  # noqa: E402
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"segments": "nope"}, "segments is a string, expected a list"),
+    ([{"id": "a", "name": "A"}], "the answer is a list, expected an object"),
+    ({"total_count": 3}, "the answer has no 'segments'"),
+    ({"segments": [{"id": None, "name": "A"}]}, "segments[0].id is null, expected a string"),
+    ({"segments": [{"id": "a", "name": "A"}, {"id": "b", "name": 7}]}, "segments[1].name is a number, expected a string"),
+    ({"segments": [{"id": "", "name": "A"}]}, "segments[0].id is empty"),
+    ({"segments": [{"id": "a", "name": "A", "read_only": "false"}]},
+     "segments[0].read_only is a string, expected true or false"),
+])
+def test_a_segment_list_of_the_wrong_shape_is_an_error(body, problem):
+    with pytest.raises(AnswerShapeError) as caught:
+        SegmentPage.from_json(body, offset=0, limit=300)
+    assert str(caught.value) == problem
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"subscriber_count": 3}, "the answer has no 'payload'"),
+    ({"payload": {"id": "s", "name": "N"}}, "payload has no 'filters'"),
+    ({"payload": {"id": "s", "filters": {"field": "country"}}}, "payload.filters is an object, expected a list"),
+    ({"payload": {"id": "s", "filters": ["country"]}}, "payload.filters[0] is a string, expected an object"),
+    ({"subscriber_count": "many", "payload": {"id": "s", "filters": []}}, "subscriber_count is not a whole number"),
+])
+def test_a_segment_view_asked_for_detail_must_carry_its_filters(body, problem):
+    with pytest.raises(AnswerShapeError) as caught:
+        SegmentDetail.from_json("s", body, detail=True)
+    assert str(caught.value) == problem
+
+
+def test_a_view_without_detail_needs_no_payload_but_must_still_be_an_object():
+    assert SegmentDetail.from_json("s", {"subscriber_count": 7}).subscriber_count == 7
+    with pytest.raises(AnswerShapeError, match="^the answer is a list, expected an object$"):
+        SegmentDetail.from_json("s", [])
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"notifications": None}, "notifications is null, expected a list"),
+    ({"total_count": 0}, "the answer has no 'notifications'"),
+    ({"notifications": [{"name": "no id"}]}, "notifications[0] has no 'id'"),
+    ({"notifications": [{"id": "m", "queued_at": "soon"}]}, "notifications[0].queued_at is not a whole number"),
+    ({"notifications": [{"id": "m", "included_segments": "All"}]},
+     "notifications[0].included_segments is a string, expected a list"),
+])
+def test_a_message_list_of_the_wrong_shape_is_an_error(body, problem):
+    with pytest.raises(AnswerShapeError) as caught:
+        MessagePage.from_json(body, offset=0, limit=50)
+    assert str(caught.value) == problem
+
+
+def test_a_message_of_the_wrong_shape_is_an_error():
+    with pytest.raises(AnswerShapeError, match=r"^successful is an object, expected a whole number$"):
+        Message.from_json({"id": "m", "successful": {}})
+
+
+def test_export_answers_must_hold_a_link():
+    assert export_url({"csv_file_url": "https://x.invalid/a.csv.gz"}, ("csv_file_url",)) == "https://x.invalid/a.csv.gz"
+    assert export_url({"destination_url": None, "csv_file_url": "http://h/f"}, ("destination_url", "csv_file_url"))
+    for body, problem in [
+        ({"csv_file_url": 5}, "csv_file_url is a number, expected an http(s) URL"),
+        ({"csv_file_url": "s3://bucket/key"}, "csv_file_url is not an http(s) URL"),
+        ({"success": True}, "the answer has no 'csv_file_url'"),
+        (["https://x.invalid/a.csv.gz"], "the answer is a list, expected an object"),
+    ]:
+        with pytest.raises(AnswerShapeError) as caught:
+            export_url(body, ("csv_file_url",))
+        assert str(caught.value) == problem
+        assert "s3://" not in str(caught.value)  # values are never quoted: links are bearer secrets
+
+
+def test_create_and_outcome_answers():
+    assert created_segment_id({"success": True, "id": "new"}) == "new"
+    with pytest.raises(AnswerShapeError, match="^id is null, expected a string$"):
+        created_segment_id({"success": True, "id": None})
+    rows = [{"id": "os__click", "value": 3, "aggregation": "count"}]
+    assert outcome_rows({"outcomes": rows}) == rows
+    for body, problem in [
+        ({}, "the answer has no 'outcomes'"),
+        ({"outcomes": [{"id": "os__click", "value": "3", "aggregation": "count"}]},
+         "outcomes[0].value is a string, expected a number"),
+        ({"outcomes": [{"id": "os__click", "value": 3, "aggregation": "avg"}]},
+         "outcomes[0].aggregation is not one of count, sum"),
+    ]:
+        with pytest.raises(AnswerShapeError) as caught:
+            outcome_rows(body)
+        assert str(caught.value) == problem
