@@ -212,7 +212,8 @@ class OneSignalClient:
             json={"name": name, "filters": filters},  # name is always required
             idempotent=False,
         )
-        response = self._session.send(call)
+        # a 403 here may mean the app's plan has no update API, not a wrong key: see below
+        response = self._send(call, plan_refusal="not available")
         status = response.status_code
         if response.is_success:
             return True
@@ -405,9 +406,10 @@ class OneSignalClient:
 
     # ---- sending and reading answers ----------------------------------------------------
 
-    def _send(self, call: Call) -> httpx.Response:
+    def _send(self, call: Call, *, plan_refusal: str | None = None) -> httpx.Response:
         """The session's answer to `call`; a refused key, or no answer at all, raised with what
-        the user must check: the key's env var and the app id, or the API base URL."""
+        the user must check: the key's env var and the app id, or the API base URL. A 403
+        mentioning `plan_refusal` is the caller's to explain (a feature the app's plan lacks)."""
         try:
             response = self._session.send(call)
         except OneSignalRequestFailed as exc:
@@ -416,6 +418,8 @@ class OneSignalClient:
                 raise exc.reworded(f"{where} {shown_url(self.base_url)}: {exc}") from None
             raise
         status = response.status_code
+        if status == 403 and plan_refusal and _mentions(response, plan_refusal):
+            return response
         if status in (401, 403) or (status == 400 and _mentions(response, "authorization")):
             errors = flatten_error_body(response.content)
             raise AuthenticationFailed(
