@@ -1,4 +1,4 @@
-"""Users, aliases and subscriptions (docs/onesignal-api.md, "Users, aliases and subscriptions").
+"""Users, aliases and subscriptions (docs/onesignal-api.md#users-and-subscriptions).
 
 Writes are answered 202 (201 for a new user or subscription) and go through
 `Users.later`, so a write delay set through the control API makes them visible

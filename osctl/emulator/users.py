@@ -1,5 +1,4 @@
-"""Users, their aliases and subscriptions, as OneSignal's user model has them (docs/onesignal-api.md,
-"Users, aliases and subscriptions").
+"""Users, their aliases and subscriptions, as OneSignal's user model has them (docs/onesignal-api.md#users-and-subscriptions).
 
 A user is identified by aliases (`external_id` and up to 20 custom labels) and its
 assigned `onesignal_id`; it owns up to 20 subscriptions (push devices, email
