@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from osctl.config.source import Location
+from osctl.users.guards import GuardRails
+from osctl.users.model import DeclaredUser
 
 DEFAULT_API_KEY_ENV = "ONESIGNAL_API_KEY"
 DEFAULT_ACCOUNT = "default"
@@ -21,6 +23,7 @@ class App:
     app_id: str
     api_key_env: str = DEFAULT_API_KEY_ENV
     account: str = DEFAULT_ACCOUNT
+    test_users: GuardRails | None = None  # guard rails; required before any test user of the app
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Config:
     state: StateSettings
     segments: tuple[Segment, ...]
     exports: tuple[Export, ...]
+    test_users: tuple[DeclaredUser, ...] = ()
     digest: str = ""  # sha256 over the canonical content, for saved plans
     # non-secret options of remote destinations by URL scheme ("s3", "az"), as declared
     storage: dict = field(default_factory=dict, compare=False, hash=False)
@@ -103,6 +107,9 @@ class Config:
             if s.app == app and s.name == name:
                 return s
         return None
+
+    def test_user(self, app: str, external_id: str) -> DeclaredUser | None:
+        return next((u for u in self.test_users if u.app == app and u.external_id == external_id), None)
 
     def export(self, name: str) -> Export | None:
         for e in self.exports:

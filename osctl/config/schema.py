@@ -81,7 +81,7 @@ def _quick(collection: str | None = None):
     return compile_schema(schema if collection is None else schema["properties"][collection]["items"], _search)
 
 
-_LISTS = ("segments", "exports")
+_LISTS = ("segments", "exports", "test_users")
 
 
 def _errors(data):

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from osctl.users.guards import GUARDED_TYPES
 
 RESERVED_ALIAS_LABELS = ("external_id", "onesignal_id")
+# Tag keys OneSignal keeps for its own template variables (docs/onesignal-api.md#users-and-subscriptions)
+RESERVED_TAG_KEYS = ("message", "notification", "subscription", "user", "template", "app", "org",
+                     "dynamic_content", "data_feed", "journey", "custom_data")
+MAX_ALIASES = 20  # custom labels per user
+MAX_SUBSCRIPTIONS = 20  # per user, push devices included
 
 
 @dataclass(frozen=True)
