@@ -9,6 +9,7 @@
           +-- OutcomeUnknown        the request may have been carried out; its answer was lost
           +-- RetriesExhausted      still 429/5xx/unreachable after the policy's last attempt
           +-- Unreachable           a connection problem that retrying cannot fix (bad URL)
+          +-- UserIdentityConflict  a user's aliases belong to another user (409)
 
 Texts name the call, method, path, status and OneSignal's own messages; never the key,
 never a request's headers (httpx exceptions are described, not chained).
@@ -74,3 +75,11 @@ class RetriesExhausted(OneSignalRequestFailed):
 
 class Unreachable(OneSignalRequestFailed):
     pass
+
+
+class UserIdentityConflict(OneSignalRequestFailed):
+    """`conflicting_aliases` (label -> id) are held by another user, when OneSignal says which."""
+
+    def __init__(self, message: str, *, conflicting_aliases: dict[str, str], **kwargs):
+        self.conflicting_aliases = conflicting_aliases
+        super().__init__(message, **kwargs)
