@@ -22,7 +22,7 @@ EXAMPLES = sorted((REPO / "examples").glob("*/*.yaml"))
 
 # The canonical orders as docs/commands.md and the fmt issue state them, written out independently of osctl.
 ORDERS = {
-    (): ["osctl", "apps", "state", "segments", "test_users", "exports"],
+    (): ["osctl", "apps", "storage", "state", "segments", "test_users", "exports"],
     ("apps", "*"): ["app_id", "api_key_env", "account", "test_users"],
     ("apps", "*", "test_users"): ["external_id_prefix", "email_domains", "sms_numbers"],
     ("test_users", "*"): ["external_id", "app", "aliases", "tags", "language", "timezone_id", "subscriptions",
