@@ -38,13 +38,18 @@ class DeclaredUser:
         return f"user.{self.app}.{self.external_id}"
 
     def create_body(self) -> dict:
-        """The body of POST /apps/{app_id}/users for this user."""
+        """The body of POST /apps/{app_id}/users for this user.
+
+        The identity is the external_id alone: OneSignal looks a create's aliases up, so an
+        alias another user holds would turn the create into an update of that user (a real
+        person, outside the prefix). The custom aliases follow the create through the
+        identity endpoint, which answers 409 when another user holds one."""
         properties: dict = {"tags": dict(self.tags)}
         if self.language:
             properties["language"] = self.language
         if self.timezone_id:
             properties["timezone_id"] = self.timezone_id
-        return {"identity": {"external_id": self.external_id, **self.aliases}, "properties": properties,
+        return {"identity": {"external_id": self.external_id}, "properties": properties,
                 "subscriptions": [{"type": kind, "token": token} for kind, token in self.subscriptions]}
 
 

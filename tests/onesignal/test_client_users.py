@@ -29,6 +29,7 @@ def _create(client, external_id: str, **body):
 def test_a_created_user_is_viewed_with_everything_declared(client):
     created = client.create_user(APP_ID, ALICE.create_body())
     assert not created.accepted_only and created.identity["external_id"] == "qa-alice"
+    client.upsert_aliases(APP_ID, "qa-alice", dict(ALICE.aliases))
     live = client.get_user(APP_ID, "qa-alice")
     assert live.onesignal_id == created.onesignal_id and live.external_id == "qa-alice"
     assert live.aliases == {"crm_id": "qa-12345"}
@@ -36,6 +37,18 @@ def test_a_created_user_is_viewed_with_everything_declared(client):
     assert [(s.type, s.token) for s in live.subscriptions] == [("Email", "alice+qa@example.com"),
                                                                 ("SMS", "+15555550100")]
     assert all(s.id for s in live.subscriptions)
+
+
+def test_a_create_never_reaches_a_customer_who_holds_a_declared_alias(client):
+    """OneSignal looks a create's aliases up: an alias sent with it would update that person."""
+    _create(client, "customer-17", identity={"external_id": "customer-17", "crm_id": "qa-12345"})
+    created = client.create_user(APP_ID, ALICE.create_body())
+    customer = client.get_user(APP_ID, "customer-17")
+    assert customer.external_id == "customer-17" and customer.tags == {} and customer.subscriptions == ()
+    assert created.onesignal_id != customer.onesignal_id
+    with pytest.raises(UserIdentityConflict) as caught:
+        client.upsert_aliases(APP_ID, "qa-alice", dict(ALICE.aliases))
+    assert caught.value.conflicting_aliases == {"crm_id": "qa-12345"}
 
 
 def test_a_user_that_does_not_exist_is_none(client):
