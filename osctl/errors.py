@@ -26,6 +26,7 @@
                +-- OutcomeUnknown           the request may have been carried out; its answer was lost
                +-- RetriesExhausted         still 429/5xx/unreachable after the policy's last attempt
                +-- Unreachable              a connection problem that retrying cannot fix (bad URL)
+               +-- UserIdentityConflict     a user's aliases belong to another user (409)
 
 Anything else is a bug (describe_bug): at the CLI boundary one line, exit 1, the
 traceback with -v; where apply or an export run keeps going with independent work,
@@ -210,3 +211,11 @@ class RetriesExhausted(OneSignalRequestFailed):
 
 class Unreachable(OneSignalRequestFailed):
     pass
+
+
+class UserIdentityConflict(OneSignalRequestFailed):
+    """`conflicting_aliases` (label -> id) are held by another user, when OneSignal says which."""
+
+    def __init__(self, message: str, *, conflicting_aliases: dict[str, str], **kwargs):
+        self.conflicting_aliases = conflicting_aliases
+        super().__init__(message, **kwargs)

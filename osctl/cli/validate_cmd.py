@@ -37,6 +37,7 @@ def validate(settings: Settings, fmt: str) -> int:
     for diagnostic in analysis.diagnostics:  # warnings only at this point
         click.echo(diagnostic.format(), err=True)
     config = analysis.config
+    users = f", {len(config.test_users)} test user(s)" if config.test_users else ""
     click.echo(f"Configuration is valid: {len(config.apps)} app(s), {len(config.segments)} segment(s), "
-               f"{len(config.exports)} export(s).")
+               f"{len(config.exports)} export(s){users}.")
     return 0

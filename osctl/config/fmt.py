@@ -46,12 +46,16 @@ KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {
-    (): ("osctl", "apps", "storage", "state", "segments", "exports"),
-    ("apps", "*"): ("app_id", "api_key_env", "account", "segment_updates"),
+    (): ("osctl", "apps", "storage", "state", "segments", "test_users", "exports"),
+    ("apps", "*"): ("app_id", "api_key_env", "account", "segment_updates", "test_users"),
+    ("apps", "*", "test_users"): ("external_id_prefix", "email_domains", "sms_numbers"),
     ("state",): ("backend", "path", "dsn_env", "workspace"),
     ("segments", "*"): ("name", "app", "description", "prevent_destroy", "update", "renamed_from", "filters"),
     ("segments", "*", "filters", "*"): (
         "operator", "field", "key", "relation", "value", "hours_ago", "radius", "lat", "long"),
+    ("test_users", "*"): (
+        "external_id", "app", "aliases", "tags", "language", "timezone_id", "subscriptions", "devices"),
+    ("test_users", "*", "subscriptions", "*"): ("type", "token"),
     ("exports", "*"): (
         "name", "app", "kind", "schedule", "timezone", "destination", "keep", "timeout", *KIND_BLOCKS),
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from osctl import filters as grammar
-from osctl.config import semantic
+from osctl.config import semantic, test_users
 from osctl.config.model import (
     DEFAULT_ACCOUNT,
     DEFAULT_API_KEY_ENV,
@@ -173,7 +173,8 @@ def build(merged: semantic.Merged) -> Config:
         alias: App(alias=alias, app_id=item.data["app_id"].lower(),
                    api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
                    account=item.data.get("account", DEFAULT_ACCOUNT),
-                   segment_updates=item.data.get("segment_updates", "replace"))
+                   segment_updates=item.data.get("segment_updates", "replace"),
+                   test_users=test_users.rails_of(item.data))
         for alias, item in merged.apps.items()
     }
     default_app = next(iter(apps)) if len(apps) == 1 else None
@@ -190,8 +191,10 @@ def build(merged: semantic.Merged) -> Config:
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
     storage = dict(merged.storages[0].data) if merged.storages else {}
+    users = tuple(test_users.declared_user(item.data, item.data.get("app", default_app))
+                  for item in merged.test_users)
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
-                    exports=tuple(exports), storage=storage)
+                    exports=tuple(exports), storage=storage, test_users=users)
     return Config(**{**config.__dict__, "digest": config_digest(config)})
 
 
@@ -252,5 +255,11 @@ def config_digest(config: Config) -> str:
     }
     if config.storage:  # only when declared: digests of older configs stay as they were
         content["storage"] = config.storage
+    # only when declared, so the digest of a config without test users stays what older osctl saved
+    rails = {a: x.test_users.__dict__ for a, x in sorted(config.apps.items()) if x.test_users}
+    if rails:
+        content["test_user_rails"] = rails
+    if config.test_users:
+        content["test_users"] = sorted([u.address, u.__dict__] for u in config.test_users)
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from osctl.addresses import export_address, segment_address
 from osctl.config.source import Location
+from osctl.users.guards import GuardRails
+from osctl.users.model import DeclaredUser
 
 DEFAULT_API_KEY_ENV = "ONESIGNAL_API_KEY"
 DEFAULT_ACCOUNT = "default"
@@ -40,6 +42,7 @@ class App:
     api_key_env: str = DEFAULT_API_KEY_ENV
     account: str = DEFAULT_ACCOUNT
     segment_updates: str = "replace"
+    test_users: GuardRails | None = None  # guard rails; required before any test user of the app
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Config:
     state: StateSettings
     segments: tuple[Segment, ...]
     exports: tuple[Export, ...]
+    test_users: tuple[DeclaredUser, ...] = ()
     digest: str = ""  # sha256 over the canonical content, for saved plans
     # non-secret options of remote destinations by URL scheme ("s3", "az"), as declared
     storage: dict = field(default_factory=dict, compare=False, hash=False)
@@ -129,6 +133,9 @@ class Config:
         """replace or in_place: the segment's own `update`, else its app's `segment_updates`."""
         app = self.apps.get(segment.app)
         return segment.update or (app.segment_updates if app else "replace")
+
+    def test_user(self, app: str, external_id: str) -> DeclaredUser | None:
+        return next((u for u in self.test_users if u.app == app and u.external_id == external_id), None)
 
     def export(self, name: str) -> Export | None:
         for e in self.exports:

@@ -57,6 +57,7 @@ class Merged:
     storages: list[Item] = field(default_factory=list)
     segments: list[Item] = field(default_factory=list)
     exports: list[Item] = field(default_factory=list)
+    test_users: list[Item] = field(default_factory=list)
     files: list[SourceDoc] = field(default_factory=list)
     # some file could not be read: what seems missing may be in it, so
     # "missing" and "unknown reference" checks would only add noise
@@ -101,7 +102,7 @@ def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: 
             merged.states.append(Item(doc, ("state",), data["state"]))
         if isinstance(data.get("storage"), dict):
             merged.storages.append(Item(doc, ("storage",), data["storage"]))
-        for collection in ("segments", "exports"):
+        for collection in ("segments", "exports", "test_users"):
             entries = data.get(collection)
             if isinstance(entries, list):
                 target = getattr(merged, collection)
@@ -131,6 +132,9 @@ def check(merged: Merged, report: Report) -> None:
     declared = _check_segments(merged, default_app, report)
     _check_renames(declared, report)
     _check_exports(merged, default_app, declared, report)
+    from osctl.config import test_users  # it builds on this module's Item and Report
+
+    test_users.check(merged, default_app, report)
 
 
 def _whole_config(merged: Merged) -> tuple[str, int, int]:

@@ -11,8 +11,9 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
-from osctl.emulator import api_exports, api_messages, api_outcomes, api_segments
+from osctl.emulator import api_exports, api_messages, api_outcomes, api_segments, api_users
 from osctl.emulator.core import (
     ACCESS_DENIED,
     APP_ID_NOT_FOUND,
@@ -58,6 +59,20 @@ ROUTES = [
            True),
     _route("POST", f"/notifications/{ID}/history", "message_history", "body", api_exports.history, True),
     _route("GET", f"/apps/{ID}/outcomes", "outcomes", "path", api_outcomes.outcomes),
+    _route("POST", f"/apps/{ID}/users", "user_write", "path", api_users.create_user),
+    _route("GET", f"/apps/{ID}/users/by/{ID}/{ID}", "user_view", "path", api_users.view_user),
+    _route("PATCH", f"/apps/{ID}/users/by/{ID}/{ID}", "user_write", "path", api_users.update_user),
+    _route("DELETE", f"/apps/{ID}/users/by/{ID}/{ID}", "user_write", "path", api_users.delete_user),
+    _route("GET", f"/apps/{ID}/users/by/{ID}/{ID}/identity", "user_view", "path", api_users.view_identity),
+    _route("PATCH", f"/apps/{ID}/users/by/{ID}/{ID}/identity", "user_write", "path", api_users.upsert_identity),
+    _route("DELETE", f"/apps/{ID}/users/by/{ID}/{ID}/identity/{ID}", "user_write", "path",
+           api_users.delete_alias),
+    _route("POST", f"/apps/{ID}/users/by/{ID}/{ID}/subscriptions", "user_write", "path",
+           api_users.add_subscription),
+    _route("PATCH", f"/apps/{ID}/subscriptions/{ID}", "user_write", "path", api_users.update_subscription),
+    _route("DELETE", f"/apps/{ID}/subscriptions/{ID}", "user_write", "path", api_users.delete_subscription),
+    _route("PATCH", f"/apps/{ID}/subscriptions/{ID}/owner", "user_write", "path",
+           api_users.transfer_subscription),
 ]
 
 
@@ -68,8 +83,8 @@ def match(method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
     for route in ROUTES:
         if route.method == method or (method == "HEAD" and route.method == "GET"):
             found = route.pattern.match(path)
-            if found:
-                return route, found.groups()
+            if found:  # path parts arrive percent-encoded: an external_id may hold any character
+                return route, tuple(unquote(part) for part in found.groups())
     return None
 
 

@@ -71,7 +71,7 @@ def subscriptions(core: Core, request: Request, app: App, fallback_url: str) -> 
         raise fail(409, BUSY)  # answer at once rather than after counting a large audience
 
     def selected():
-        for s in app.audience:
+        for s in app.subscriptions():
             if after is not None and s.last_session <= after:
                 continue
             # a segment export has subscribed rows only unless asked otherwise
@@ -79,7 +79,8 @@ def subscriptions(core: Core, request: Request, app: App, fallback_url: str) -> 
                 continue
             yield s
 
-    rows = len(app.audience) if match is None and after is None else sum(1 for _ in selected())
+    rows = (len(app.audience) + app.users.row_count() if match is None and after is None
+            else sum(1 for _ in selected()))
     job = core.exports.start(
         kind=KIND_SUBSCRIPTIONS, app_id=app.app_id, account=app.account, rows=rows, now=now,
         filename=f"{app.app_id}_users_export_{stamp(now)}_{uuid.uuid4().hex[:12]}.csv.gz",

@@ -11,7 +11,8 @@
   GET/PUT/DELETE /_emulator/faults        PUT {"seed": N, "faults": [rule, ...]} (see faults.py)
   GET/PUT /_emulator/rate_limits          PUT {"limits": {endpoint: {"per_second", "burst"} | null}}
   GET/POST /_emulator/clock               POST {"advance": seconds} or {"now": unix seconds | ISO time}
-  PUT    /_emulator/settings              {"export_rate"?: records/s, "latency_ms"?: ms}
+  PUT    /_emulator/settings              {"export_rate"?: records/s, "latency_ms"?: ms,
+                                           "user_write_delay"?: s (user writes become visible this late)}
   GET    /_emulator/requests?since=SEQ    the request log (Authorization values as sha256 digests)
   DELETE /_emulator/requests
   GET    /_emulator/exports               export jobs: kind, rows, ready/expiry times, downloads
@@ -184,6 +185,8 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
             emu.set_export_rate(_number(body, "export_rate", high=1e12))
         if "latency_ms" in body:
             emu.latency_ms = _integer(body, "latency_ms", 0, high=MAX_LATENCY_MS)
+        if "user_write_delay" in body:
+            emu.set_user_write_delay(_number(body, "user_write_delay", low=0.0, high=86_400.0 * 365))
         return json_response(200, emu.describe())
     if path == "/requests":
         if method == "GET":

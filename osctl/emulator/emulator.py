@@ -207,6 +207,13 @@ class Emulator:
         if self.exports is not None:
             self.exports.rate = records_per_second
 
+    def set_user_write_delay(self, seconds: float) -> None:
+        """Make user writes (answered 202) visible only after `seconds` of the emulator clock."""
+        if seconds < 0:
+            raise ValueError("user_write_delay must not be negative")
+        assert self.world is not None, "start the emulator first"
+        self.world.set_user_write_delay(seconds)
+
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         return self.log.entries(since)
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 DEFAULT_LIMITS: dict[str, tuple[float, int]] = {
     "messages_list": (1.0, 3),
     "message_view": (1.0, 3),
+    "user_view": (1.0, 3),
 }
 
 ENDPOINTS = (
     "segments_list", "segment_create", "segment_view", "segment_update", "segment_delete",
     "messages_list", "message_view", "subscriptions_export", "export_events", "message_history",
-    "outcomes",
+    "outcomes", "user_view", "user_write",
 )
 
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import random
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from osctl.emulator.audience import DAY, Audience
+from osctl.emulator.audience import DAY, Audience, Subscription
 from osctl.emulator.clock import iso
 from osctl.emulator.filtering import Predicate, compile_filters
 from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD, Message
+from osctl.emulator.users import Users
 
 
 def seeded_random(*parts: object) -> random.Random:
@@ -78,8 +81,13 @@ class App:
     segments: dict[str, Segment] = field(default_factory=dict)   # kept in created_at order
     messages: list[Message] = field(default_factory=list)
     seeded_messages: int = 0
+    users: Users = field(default_factory=lambda: Users(_random_id))  # World.add_app seeds it
     _counts: dict = field(default_factory=dict, repr=False)
     _by_name: dict[str, Segment] = field(default_factory=dict, repr=False)
+
+    def subscriptions(self) -> Iterator[Subscription]:
+        """The whole audience segments and the subscriptions export see: synthetic rows, then users'."""
+        return itertools.chain(self.audience, self.users.audience_rows(self.audience.anchor))
 
     def segment_by_name(self, name: str) -> Segment | None:
         return self._by_name.get(name)
@@ -103,11 +111,11 @@ class App:
     def members(self, segment: Segment, now: float):
         """Subscribed subscriptions the segment's filters select at `now`."""
         match = segment.predicate
-        return (s for s in self.audience if s.subscribed and match(s, now))
+        return (s for s in self.subscriptions() if s.subscribed and match(s, now))
 
     def subscriber_count(self, segment: Segment, now: float) -> int:
-        # cached per second: views come in bursts and the audience never changes
-        key = (segment.id, segment.version, int(now))
+        # cached per second: views come in bursts; only users change the audience
+        key = (segment.id, segment.version, self.users.version, int(now))
         if key not in self._counts:
             if len(self._counts) > 4096:
                 self._counts.clear()
@@ -181,6 +189,10 @@ def add_message(app: App, rng: random.Random, *, name: str, kind: int, channel: 
     return message
 
 
+def _random_id() -> str:
+    return str(uuid.uuid4())
+
+
 class World:
     """All apps, guarded by one lock (requests are short; contention is low)."""
 
@@ -190,6 +202,13 @@ class World:
         self.apps: dict[str, App] = {}
         self.lock = threading.RLock()
         self.ids = seeded_random(seed, "ids")
+        self.user_write_delay = 0.0
+
+    def set_user_write_delay(self, seconds: float) -> None:
+        with self.lock:
+            self.user_write_delay = seconds
+            for app in self.apps.values():
+                app.users.write_delay = seconds
 
     def add_app(self, app_id: str, api_key: str, account: str, audience: int, messages: int,
                 subscriptions: list[dict] | None = None) -> App:
@@ -197,6 +216,8 @@ class World:
             if app_id in self.apps:
                 raise ValueError(f"app {app_id} already exists")
             app = build_app(self.seed, app_id, api_key, account, audience, messages, self.anchor, subscriptions)
+            app.users = Users(self.new_id)
+            app.users.write_delay = self.user_write_delay
             self.apps[app_id] = app
             return app
 

@@ -1,5 +1,5 @@
 """The OneSignal API as osctl uses it (docs/design.md#talking-to-onesignal, docs/onesignal-api.md): segments, messages,
-export requests and outcomes. Methods build a Call and read the answer; sending, retries,
+export requests, outcomes and (test) users. Methods build a Call and read the answer; sending, retries,
 backoff, pacing and error texts live in session.py. Safe to share between threads.
 """
 
@@ -25,6 +25,7 @@ from osctl.onesignal.errors import (
     SegmentInUse,
     SegmentNameConflict,
     UpdateNotSupported,
+    UserIdentityConflict,
 )
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
@@ -39,11 +40,20 @@ from osctl.onesignal.types import (
     export_url,
     outcome_rows,
 )
+from osctl.onesignal.user_types import (
+    CreatedUser,
+    LiveUser,
+    added_subscription,
+    created_user,
+    identity,
+)
+from osctl.users.model import LiveSubscription
 
 T = TypeVar("T")
 
 SEGMENT_PAGE_SIZE = 300  # the list's maximum (docs/onesignal-api.md#listing-segments)
 MESSAGE_PAGE_SIZE = 50  # the list's maximum (docs/onesignal-api.md#messages)
+_USER_VIEWS = "users of "  # user views have their own ~1/s limit, apart from message views: their own pacing key
 VIEW_INTERVAL_SECONDS = 1.0  # view endpoints: ~1 request/s per app (docs/onesignal-api.md#rate-limits-and-retries)
 
 
@@ -246,6 +256,107 @@ class OneSignalClient:
         if not response.is_success:
             self._session.fail(call, response)
         return True
+
+    # ---- users (test users) ------------------------------------------------------------
+    # Users are addressed by external_id. Writes are answered 202 when OneSignal applies them
+    # later; the caller verifies by viewing. Creates and adds are safe to repeat: create looks
+    # the user up by its external_id, and adding a token the user holds already changes nothing.
+
+    def get_user(self, app_id: str, external_id: str) -> LiveUser | None:
+        """The user with this external_id; None when there is none. Paced: ~1 view per second per app."""
+        call = Call(
+            f"read user {external_id!r} of app {_short(app_id)}",
+            "GET",
+            _user_path(app_id, external_id),
+            paced_app=_USER_VIEWS + app_id,
+        )
+        response = self._session.send(call)
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            self._session.fail(call, response)
+        return self._read(call, response, LiveUser.from_json)
+
+    def get_users(
+        self, app_id: str, external_ids: Iterable[str], *, on_each: Callable[[str], None] | None = None
+    ) -> dict[str, LiveUser | None]:
+        """get_user for each, one after another (the view limit is per app, so running them side by
+        side gains nothing); on_each(external_id) hears of every one done, for progress."""
+        found: dict[str, LiveUser | None] = {}
+        for external_id in external_ids:
+            found[external_id] = self.get_user(app_id, external_id)
+            if on_each is not None:
+                on_each(external_id)
+        return found
+
+    def create_user(self, app_id: str, body: dict) -> CreatedUser:
+        """POST a user ({"identity", "properties", "subscriptions"}); 409 when its aliases belong to others."""
+        external_id = (body.get("identity") or {}).get("external_id")
+        call = Call(f"create user {external_id!r} in app {_short(app_id)}", "POST",
+                    f"/apps/{_q(app_id)}/users", json=body)
+        response = self._user_write(call)
+        return self._read(call, response, lambda data: created_user(data, status=response.status_code))
+
+    def update_user_properties(self, app_id: str, external_id: str, properties: dict) -> None:
+        """PATCH tags (merged; "" removes a tag), language, timezone_id."""
+        call = Call(f"update user {external_id!r} of app {_short(app_id)}", "PATCH",
+                    _user_path(app_id, external_id), json={"properties": properties})
+        self._user_write(call)
+
+    def delete_user(self, app_id: str, external_id: str) -> bool:
+        """True when deleted, False when there was no such user (404)."""
+        call = Call(f"delete user {external_id!r} of app {_short(app_id)}", "DELETE",
+                    _user_path(app_id, external_id))
+        return self._user_write(call, absent_ok=True) is not None
+
+    def upsert_aliases(self, app_id: str, external_id: str, aliases: dict[str, str]) -> dict[str, str]:
+        """Add or change aliases; the user's identity as answered. 409 when another user holds one."""
+        call = Call(f"set aliases {', '.join(sorted(aliases))} of user {external_id!r} in app {_short(app_id)}",
+                    "PATCH", _user_path(app_id, external_id) + "/identity", json={"identity": aliases})
+        response = self._user_write(call)
+        return self._read(call, response, identity)
+
+    def delete_alias(self, app_id: str, external_id: str, label: str) -> bool:
+        call = Call(f"remove alias {label} of user {external_id!r} in app {_short(app_id)}", "DELETE",
+                    f"{_user_path(app_id, external_id)}/identity/{_q(label)}")
+        return self._user_write(call, absent_ok=True) is not None
+
+    def add_subscription(self, app_id: str, external_id: str, kind: str, token: str) -> LiveSubscription | None:
+        """The new subscription, or None when the 202 answer does not carry its id yet.
+
+        OneSignal moves a token another user holds to this one without a word: callers check first."""
+        call = Call(f"add {kind} subscription to user {external_id!r} in app {_short(app_id)}", "POST",
+                    f"{_user_path(app_id, external_id)}/subscriptions",
+                    json={"subscription": {"type": kind, "token": token}})
+        response = self._user_write(call)
+        return self._read(call, response, added_subscription)
+
+    def delete_subscription(self, app_id: str, subscription_id: str) -> bool:
+        call = Call(f"delete subscription {subscription_id} of app {_short(app_id)}", "DELETE",
+                    f"/apps/{_q(app_id)}/subscriptions/{_q(subscription_id)}")
+        return self._user_write(call, absent_ok=True) is not None
+
+    def transfer_subscription(self, app_id: str, subscription_id: str, external_id: str) -> dict[str, str]:
+        """Move a subscription (a push device) to the user with this external_id; its identity as answered."""
+        call = Call(f"move subscription {subscription_id} to user {external_id!r} in app {_short(app_id)}",
+                    "PATCH", f"/apps/{_q(app_id)}/subscriptions/{_q(subscription_id)}/owner",
+                    json={"identity": {"external_id": external_id}})
+        response = self._user_write(call)
+        return self._read(call, response, identity)
+
+    def _user_write(self, call: Call, *, absent_ok: bool = False) -> httpx.Response | None:
+        response = self._session.send(call)
+        status = response.status_code
+        if status == 404 and absent_ok:
+            return None
+        if status == 409:
+            errors = flatten_error_body(response.content)
+            raise UserIdentityConflict(self._session.message(call, response, errors),
+                                       conflicting_aliases=_conflicting_aliases(response),
+                                       **self._session.details(call, status, errors))
+        if not response.is_success:
+            self._session.fail(call, response)
+        return response
 
     # ---- messages -------------------------------------------------------------------
 
@@ -466,3 +577,21 @@ def _short(app_id: str) -> str:
 
 def _q(part: str) -> str:
     return quote(str(part), safe="")
+
+
+def _user_path(app_id: str, external_id: str) -> str:
+    return f"/apps/{_q(app_id)}/users/by/external_id/{_q(external_id)}"
+
+
+def _conflicting_aliases(response: httpx.Response) -> dict[str, str]:
+    """meta.conflicting_aliases of a 409 (CreateUserConflictResponse), when the answer has it."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    for error in errors if isinstance(errors, list) else ():
+        meta = error.get("meta") if isinstance(error, dict) else None
+        aliases = meta.get("conflicting_aliases") if isinstance(meta, dict) else None
+        if isinstance(aliases, dict):
+            return {str(k): str(v) for k, v in aliases.items()}
+    return {}

@@ -16,4 +16,5 @@ from osctl.errors import (  # noqa: F401
     SegmentNameConflict,
     Unreachable,
     UpdateNotSupported,
+    UserIdentityConflict,
 )

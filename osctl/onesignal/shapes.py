@@ -101,6 +101,12 @@ SCHEMAS: dict[str, dict] = {
 }
 
 
+def _all_schemas() -> dict[str, dict]:
+    from osctl.onesignal.user_types import USER_SCHEMAS
+
+    return {**SCHEMAS, **USER_SCHEMAS}
+
+
 class AnswerShapeError(ValueError):
     """An answer osctl cannot read; the text says where, e.g. "segments[3].id is null, expected a string"."""
 
@@ -122,7 +128,7 @@ def explain(kind: str, data: object) -> str | None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
-    error = best_match(Draft202012Validator(SCHEMAS[kind]).iter_errors(data))
+    error = best_match(Draft202012Validator(_all_schemas()[kind]).iter_errors(data))
     return None if error is None else _describe(error)
 
 
@@ -131,7 +137,7 @@ def _quick(kind: str):
     """The compiled yes/no check of one answer kind, built once per process."""
     import fastjsonschema  # late: keeps `osctl --help` fast
 
-    return fastjsonschema.compile(SCHEMAS[kind])
+    return fastjsonschema.compile(_all_schemas()[kind])
 
 
 _JSON_KINDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",

@@ -1,7 +1,11 @@
 """The state document: what osctl manages and what it has done. Pure: no I/O.
 
     {"format": 1, "lineage": "<uuid>", "serial": N, "osctl_version": "...",
-     "segments": {"segment.<app>.<name>": {...}}, "exports": {"<name>": {...}}}
+     "segments": {"segment.<app>.<name>": {...}}, "exports": {"<name>": {...}},
+     "users": {"user.<app>.<external_id>": {...}}}
+
+`users` (test users) is written only when there are some, so a state without test users
+keeps the shape older osctl wrote and read.
 
 `lineage` is fixed when a state is created and never changes; `serial` grows by
 one on every write, so a saved plan can tell whether state moved under it.
@@ -27,6 +31,7 @@ from osctl.exports.links import is_masked_url, mask_url
 
 STATE_FORMAT = 1
 SEGMENT_STATUSES = ("created", "pending_create")
+USER_STATUSES = SEGMENT_STATUSES
 
 
 @dataclass
@@ -66,6 +71,44 @@ class SegmentRecord:
         twin.__dict__.update(self.__dict__)  # the cached encoding too: equal content, same JSON
         twin.__dict__["filters"] = _copy_filters(self.filters)
         return twin
+
+
+@dataclass
+class UserSubscriptionRecord:
+    type: str  # Email | SMS
+    token: str  # the address or number osctl added
+    id: str | None = None  # OneSignal's subscription id, once known (a 202 may not give it yet)
+
+
+@dataclass
+class UserRecord:
+    """A test user osctl created or adopted, and what it last applied to it."""
+
+    app: str  # app alias
+    app_id: str
+    external_id: str
+    onesignal_id: str | None  # None until OneSignal has named the user
+    tags: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
+    timezone_id: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)  # custom labels only
+    subscriptions: list[UserSubscriptionRecord] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)  # push subscription ids osctl attached
+    created_at: str | None = None  # ISO 8601 UTC when osctl created or imported it
+    status: str = "created"  # "pending_create": intent recorded before the request was sent
+
+    @property
+    def address(self) -> str:
+        return user_address(self.app, self.external_id)
+
+    def to_dict(self) -> dict:
+        plain = _plain(self)
+        plain["subscriptions"] = [_plain(s) for s in self.subscriptions]
+        return plain
+
+
+def user_address(app: str, external_id: str) -> str:
+    return f"user.{app}.{external_id}"
 
 
 @dataclass
@@ -146,16 +189,20 @@ class State:
     osctl_version: str
     segments: dict[str, SegmentRecord] = field(default_factory=dict)  # by address
     exports: dict[str, ExportRecord] = field(default_factory=dict)  # by export name
+    users: dict[str, UserRecord] = field(default_factory=dict)  # test users, by address
 
     @classmethod
     def new(cls) -> State:
         return cls(lineage=str(uuid.uuid4()), serial=0, osctl_version=__version__)
 
     def to_dict(self) -> dict:
-        return {"format": STATE_FORMAT, "lineage": self.lineage, "serial": self.serial,
+        data = {"format": STATE_FORMAT, "lineage": self.lineage, "serial": self.serial,
                 "osctl_version": self.osctl_version,
                 "segments": {address: self.segments[address].to_dict() for address in sorted(self.segments)},
                 "exports": {name: self.exports[name].to_dict() for name in sorted(self.exports)}}
+        if self.users:
+            data["users"] = {address: self.users[address].to_dict() for address in sorted(self.users)}
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> State:
@@ -164,7 +211,8 @@ class State:
     def copy(self) -> State:
         return State(self.lineage, self.serial, self.osctl_version,
                      {address: record.copy() for address, record in self.segments.items()},
-                     {name: copy.deepcopy(record) for name, record in self.exports.items()})
+                     {name: copy.deepcopy(record) for name, record in self.exports.items()},
+                     {address: copy.deepcopy(record) for address, record in self.users.items()})
 
 
 def encode_state(state: State) -> bytes:
@@ -180,6 +228,9 @@ def encode_state(state: State) -> bytes:
     _add_lines(pieces, [_segment_line(address, state.segments[address]) for address in sorted(state.segments)])
     pieces.append(b'},\n"exports": {')
     _add_lines(pieces, [_line(name, state.exports[name].to_dict()) for name in sorted(state.exports)])
+    if state.users:  # test users are few: serialised afresh, like exports
+        pieces.append(b'},\n"users": {')
+        _add_lines(pieces, [_line(address, state.users[address].to_dict()) for address in sorted(state.users)])
     pieces.append(b"}}\n")
     return b"".join(pieces)  # one copy of the megabytes, not one per nesting level
 
@@ -264,11 +315,12 @@ def _parse_state(data: Any) -> State:
     segments = {address: _parse_segment(address, raw)
                 for address, raw in reader.mapping(data, "segments").items()}
     exports = {name: _parse_export(name, raw) for name, raw in reader.mapping(data, "exports").items()}
+    users = {address: _parse_user(address, raw) for address, raw in reader.mapping(data, "users").items()}
     if not lineage:
         raise StateError("state is malformed: \"lineage\" is empty")
     if serial < 0:
         raise StateError("state is malformed: \"serial\" is negative")
-    return State(lineage, serial, version, segments, exports)
+    return State(lineage, serial, version, segments, exports, users)
 
 
 def _parse_segment(address: str, raw: Any) -> SegmentRecord:
@@ -290,6 +342,32 @@ def _parse_segment(address: str, raw: Any) -> SegmentRecord:
         raise StateError(f"state is malformed: {reader.where} holds {record.address}")
     if record.status == "created" and record.id is None:
         raise reader.fail("id", "is missing for a created segment")
+    return record
+
+
+def _parse_user(address: str, raw: Any) -> UserRecord:
+    reader = _Reader(f"users[{json.dumps(address)}]")
+    raw = reader.require_object(raw)
+    subscriptions = []
+    for index, item in enumerate(reader.array(raw, "subscriptions", optional=True)):
+        nested = reader.nested("subscriptions", index)
+        item = nested.require_object(item)
+        subscriptions.append(UserSubscriptionRecord(type=nested.text(item, "type"), token=nested.text(item, "token"),
+                                                    id=nested.text(item, "id", optional=True)))
+    devices = reader.array(raw, "devices", optional=True)
+    if not all(isinstance(d, str) for d in devices):
+        raise reader.fail("devices", "must be a list of strings")
+    record = UserRecord(
+        app=reader.text(raw, "app"), app_id=reader.text(raw, "app_id"),
+        external_id=reader.text(raw, "external_id"), onesignal_id=reader.text(raw, "onesignal_id", optional=True),
+        tags=reader.strings(raw, "tags"), language=reader.text(raw, "language", optional=True),
+        timezone_id=reader.text(raw, "timezone_id", optional=True), aliases=reader.strings(raw, "aliases"),
+        subscriptions=subscriptions, devices=devices, created_at=reader.text(raw, "created_at", optional=True),
+        status=reader.text(raw, "status", optional=True) or "created")
+    if record.status not in USER_STATUSES:
+        raise reader.fail("status", f"must be one of {', '.join(USER_STATUSES)}")
+    if record.address != address:
+        raise StateError(f"state is malformed: {reader.where} holds {record.address}")
     return record
 
 
@@ -381,6 +459,13 @@ class _Reader:
         if not isinstance(value, list):
             raise self.fail(key, "is missing" if value is None else "must be a list")
         return value
+
+    def strings(self, raw: dict, key: str) -> dict[str, str]:
+        """An optional object of string values (tags, aliases)."""
+        value = self.mapping(raw, key)
+        if not all(isinstance(v, str) for v in value.values()):
+            raise self.fail(key, "must map names to strings")
+        return dict(value)
 
     def mapping(self, raw: dict, key: str) -> dict:
         value = raw.get(key, {})

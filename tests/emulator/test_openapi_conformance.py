@@ -47,6 +47,15 @@ OPERATIONS = [
     ("POST", "/notifications/{notification_id}/export_events"),
     ("POST", "/notifications/{notification_id}/history"),
     ("GET", "/apps/{app_id}/outcomes"),
+    ("POST", "/apps/{app_id}/users"),
+    ("GET", "/apps/{app_id}/users/by/{alias_label}/{alias_id}"),
+    ("PATCH", "/apps/{app_id}/users/by/{alias_label}/{alias_id}"),
+    ("DELETE", "/apps/{app_id}/users/by/{alias_label}/{alias_id}"),
+    ("PATCH", "/apps/{app_id}/users/by/{alias_label}/{alias_id}/identity"),
+    ("DELETE", "/apps/{app_id}/users/by/{alias_label}/{alias_id}/identity/{alias_label_to_delete}"),
+    ("POST", "/apps/{app_id}/users/by/{alias_label}/{alias_id}/subscriptions"),
+    ("DELETE", "/apps/{app_id}/subscriptions/{subscription_id}"),
+    ("PATCH", "/apps/{app_id}/subscriptions/{subscription_id}/owner"),
 ]
 
 
@@ -127,6 +136,7 @@ def fresh(emulator):
     """The emulator with the view endpoints' rate limit lifted, so every answer is a real one."""
     emulator.set_rate_limit("messages_list", None)
     emulator.set_rate_limit("message_view", None)
+    emulator.set_rate_limit("user_view", None)
     return emulator
 
 
@@ -197,6 +207,47 @@ def test_export_operations_conform(fresh, api, checker, message_id):
     checker(api.post("/players/csv_export", params={"app_id": app}))
     assert checker(api.post(f"/notifications/{message_id}/export_events",
                             params={"app_id": app})).status_code == 409  # export-busy-409
+
+
+def test_user_operations_conform(fresh, api, checker):
+    users = f"/apps/{fresh.app_id}/users"
+    alice = {"identity": {"external_id": "qa-alice"}, "properties": {"tags": {"qa": "1"}, "language": "en"},
+             "subscriptions": [{"type": "Email", "token": "alice+qa@example.com"}]}
+    assert checker(api.post(users, json=alice)).status_code == 201
+    assert checker(api.post(users, json={"identity": {"external_id": "someone"}, "subscriptions": [
+        {"type": "AndroidPush", "token": "push-1"}]})).status_code == 201
+    assert checker(api.post(users, json=alice)).status_code == 200  # found by its external_id
+    assert checker(api.post(users, json={"identity": {"external_id": "qa-alice", "onesignal_id": "x"}})
+                   ).status_code == 400
+    by_id = f"{users}/by/external_id/qa-alice"
+    viewed = checker(api.get(by_id))
+    assert viewed.status_code == 200 and viewed.json()["properties"]["tags"] == {"qa": "1"}
+    assert checker(api.get(f"{users}/by/external_id/nobody")).status_code == 404
+    assert checker(api.patch(by_id, json={"properties": {"tags": {"qa": ""}}})).status_code == 202
+    assert checker(api.patch(by_id, json={"properties": {"tags": ["qa"]}})).status_code == 400
+    assert checker(api.patch(f"{by_id}/identity", json={"identity": {"crm_id": "qa-1"}})).status_code == 200
+    assert checker(api.patch(f"{users}/by/external_id/someone/identity",
+                             json={"identity": {"crm_id": "qa-1"}})).status_code == 409
+    assert checker(api.delete(f"{by_id}/identity/crm_id")).status_code == 200
+    added = checker(api.post(f"{by_id}/subscriptions", json={"subscription": {"type": "SMS", "token": "+15555550100"}}))
+    assert added.status_code == 201
+    assert checker(api.post(f"{users}/by/external_id/nobody/subscriptions",
+                            json={"subscription": {"type": "SMS", "token": "+15555550100"}})).status_code == 404
+    device = api.get(f"{users}/by/external_id/someone").json()["subscriptions"][0]["id"]
+    owner = checker(api.patch(f"/apps/{fresh.app_id}/subscriptions/{device}/owner",
+                              json={"identity": {"external_id": "qa-alice"}}))
+    assert owner.status_code == 200 and owner.json()["identity"]["external_id"] == "qa-alice"
+    assert checker(api.patch(f"/apps/{fresh.app_id}/subscriptions/{MISSING}/owner",
+                             json={"identity": {"external_id": "qa-alice"}})).status_code == 404
+    subscription = added.json()["subscription"]["id"]
+    assert checker(api.delete(f"/apps/{fresh.app_id}/subscriptions/{subscription}")).status_code == 202
+    assert checker(api.delete(f"/apps/{fresh.app_id}/subscriptions/{MISSING}")).status_code == 404
+    fresh.set_user_write_delay(60)
+    assert checker(api.post(users, json={"identity": {"external_id": "qa-bob"}})).status_code == 202
+    assert checker(api.delete(by_id)).status_code == 200
+    fresh.set_rate_limit("user_view", 0.001, 1)
+    api.get(by_id)
+    assert checker(api.get(by_id)).status_code == 429
 
 
 def test_a_wrong_key_is_403_everywhere_it_is_documented(fresh, anon, checker):

@@ -16,8 +16,15 @@ from onesignal.model.export_subscriptions_request_body import ExportSubscription
 from onesignal.model.filter import Filter
 from onesignal.model.get_notification_history_request_body import GetNotificationHistoryRequestBody
 from onesignal.model.operator import Operator
+from onesignal.model.properties_object import PropertiesObject
 from onesignal.model.segment import Segment
+from onesignal.model.subscription import Subscription
+from onesignal.model.subscription_body import SubscriptionBody
+from onesignal.model.transfer_subscription_request_body import TransferSubscriptionRequestBody
 from onesignal.model.update_segment_request import UpdateSegmentRequest
+from onesignal.model.update_user_request import UpdateUserRequest
+from onesignal.model.user import User
+from onesignal.model.user_identity_body import UserIdentityBody
 
 from tests.emulator.conftest import read_csv_gz
 
@@ -159,3 +166,45 @@ def test_outcomes(emulator, sdk):
     with pytest.raises(onesignal.ApiException) as bad:
         sdk.get_outcomes(emulator.app_id, "purchase")
     assert bad.value.error_messages == ["Add .sum or .count to every requested outcome id"]
+
+
+def test_user_create_view_update_aliases_subscriptions_and_delete(emulator, sdk):
+    """The SDK's user calls (typed models throughout) on a test user."""
+    emulator.set_rate_limit("user_view", None)
+    app = emulator.app_id
+    created = sdk.create_user(app, User(
+        identity={"external_id": "qa-alice"},
+        properties=PropertiesObject(tags={"qa": "1", "cohort": "spring"}, language="en", timezone_id="Europe/Berlin"),
+        subscriptions=[Subscription(type="Email", token="alice+qa@example.com")]))
+    assert created.identity["external_id"] == "qa-alice" and created.identity["onesignal_id"]
+    viewed = sdk.get_user(app, "external_id", "qa-alice")
+    assert viewed.properties.tags == {"qa": "1", "cohort": "spring"} and viewed.properties.language == "en"
+    assert [(s.type, s.token) for s in viewed.subscriptions] == [("Email", "alice+qa@example.com")]
+
+    sdk.update_user(app, "external_id", "qa-alice", UpdateUserRequest(
+        properties=PropertiesObject(tags={"cohort": "summer", "qa": ""})))
+    assert sdk.get_user(app, "external_id", "qa-alice").properties.tags == {"cohort": "summer"}
+
+    aliases = sdk.create_alias(app, "external_id", "qa-alice", UserIdentityBody(identity={"crm_id": "qa-12345"}))
+    assert aliases.identity["crm_id"] == "qa-12345"
+    assert sdk.get_user(app, "crm_id", "qa-12345").identity["external_id"] == "qa-alice"
+    sdk.delete_alias(app, "external_id", "qa-alice", "crm_id")
+    assert "crm_id" not in sdk.get_user(app, "external_id", "qa-alice").identity
+
+    added = sdk.create_subscription(app, "external_id", "qa-alice", SubscriptionBody(
+        subscription=Subscription(type="SMS", token="+15555550100")))
+    sms = added.subscription.id
+    sdk.delete_subscription(app, sms)
+    assert [s.type for s in sdk.get_user(app, "external_id", "qa-alice").subscriptions] == ["Email"]
+
+    sdk.create_user(app, User(identity={"external_id": "qa-device-owner"},
+                              subscriptions=[Subscription(type="AndroidPush", token="push-token-1")]))
+    device = sdk.get_user(app, "external_id", "qa-device-owner").subscriptions[0].id
+    moved = sdk.transfer_subscription(app, device, TransferSubscriptionRequestBody(identity={"external_id": "qa-alice"}))
+    assert moved.identity["external_id"] == "qa-alice"
+    assert device in [s.id for s in sdk.get_user(app, "external_id", "qa-alice").subscriptions]
+
+    sdk.delete_user(app, "external_id", "qa-alice")
+    with pytest.raises(onesignal.ApiException) as gone:
+        sdk.get_user(app, "external_id", "qa-alice")
+    assert gone.value.status == 404

@@ -32,13 +32,14 @@ def property_names(node) -> set[str]:
     return names
 
 
-def yaml_keys(node, inside_apps: bool = False) -> set[str]:
+def yaml_keys(node, named_by_user: bool = False) -> set[str]:
+    """Config keys used, not the names users choose (app aliases, tag keys, alias labels)."""
     keys = set()
     if isinstance(node, dict):
         for key, value in node.items():
-            if not inside_apps:
+            if not named_by_user:
                 keys.add(key)
-            keys |= yaml_keys(value, inside_apps=(key == "apps"))
+            keys |= yaml_keys(value, named_by_user=(key in ("apps", "tags", "aliases")))
     elif isinstance(node, list):
         for value in node:
             keys |= yaml_keys(value)

@@ -188,7 +188,7 @@ def test_quiet_hides_warnings_and_the_summary_but_not_errors():
     assert failing.exit_code == 1 and "the hour field '24' is not valid" in failing.stderr
 
 
-@pytest.mark.parametrize("example", ["quickstart", "multi-app"])
+@pytest.mark.parametrize("example", ["quickstart", "multi-app", "qa-users"])
 def test_examples_are_valid(example: str):
     result = run_osctl("validate", "-c", str(EXAMPLES / example))
     assert result.exit_code == 0, result.output

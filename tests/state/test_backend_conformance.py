@@ -10,7 +10,7 @@ import time
 import pytest
 
 from osctl.errors import LockHeld, StateError
-from osctl.state.model import encode_state
+from osctl.state.model import UserRecord, UserSubscriptionRecord, encode_state
 from tests.state.processes import holding_lock, start
 from tests.state.samples import sample_state, segment
 
@@ -23,6 +23,16 @@ def test_nothing_stored_reads_as_none(kit):
 
 def test_round_trip_keeps_every_field(kit):
     state = sample_state(serial=1)
+    kit.new().write(state)
+    assert kit.new().read() == state
+
+
+def test_round_trip_keeps_test_users(kit):
+    state = sample_state(serial=1)
+    state.users["user.prod.qa-alice"] = UserRecord(
+        app="prod", app_id="5eb5a37e-b458-11e3-ac11-000c2940e62c", external_id="qa-alice",
+        onesignal_id="a3f1c2d4-0000-4000-8000-00000000000a", tags={"qa": "1"},
+        subscriptions=[UserSubscriptionRecord("Email", "alice+qa@example.com", "sub-1")])
     kit.new().write(state)
     assert kit.new().read() == state
 

@@ -15,6 +15,8 @@ from osctl.state.model import (
     PrunedFile,
     SegmentRecord,
     State,
+    UserRecord,
+    UserSubscriptionRecord,
     decode_state,
     drop_masked_in_flight,
     encode_state,
@@ -186,3 +188,55 @@ def test_remote_file_records_and_pruned_files_round_trip():
                                    sha256="c" * 64, tick="2026-11-23T03:00:00Z", etag='"abc"', version="v1"))
     again = decode_state(encode_state(state))
     assert again.exports["nightly"] == record
+
+
+# -- test users -----------------------------------------------------------------------
+
+
+def _alice(**changes) -> UserRecord:
+    fields = {"app": "prod", "app_id": "5eb5a37e-b458-11e3-ac11-000c2940e62c", "external_id": "qa-alice",
+              "onesignal_id": "a3f1c2d4-0000-4000-8000-00000000000a", "tags": {"qa": "1", "cohort": "spring"},
+              "language": "en", "timezone_id": "Europe/Berlin", "aliases": {"crm_id": "qa-12345"},
+              "subscriptions": [UserSubscriptionRecord("Email", "alice+qa@example.com", "sub-1"),
+                                UserSubscriptionRecord("SMS", "+15555550100")],
+              "devices": ["5f0c1111-2222-4333-8444-555566667777"], "created_at": "2026-11-23T03:00:00Z"}
+    return UserRecord(**{**fields, **changes})
+
+
+def test_a_state_written_before_test_users_loads_and_round_trips_unchanged():
+    """Written by osctl before test users: no "users" key, and none is added on write."""
+    document = (FIXTURES / "state-before-test-users.json").read_bytes()
+    state = decode_state(document)
+    assert state.users == {} and list(state.segments) == ["segment.prod.QA testers"]
+    assert json.loads(encode_state(state)) == json.loads(document)
+    assert "users" not in state.to_dict()
+    assert decode_state(encode_state(state)) == state
+
+
+def test_user_records_round_trip_and_are_kept_under_their_address():
+    state = decode_state((FIXTURES / "state-before-test-users.json").read_bytes())
+    pending = _alice(external_id="qa-bob", onesignal_id=None, status="pending_create", subscriptions=[],
+                     devices=[], aliases={}, created_at=None)
+    state.users = {"user.prod.qa-alice": _alice(), "user.prod.qa-bob": pending}
+    document = encode_state(state)
+    assert json.loads(document) == state.to_dict()
+    again = decode_state(document)
+    assert again == state and again.users["user.prod.qa-alice"].subscriptions[1].id is None
+    assert json.loads(document)["users"]["user.prod.qa-alice"]["subscriptions"][0] == {
+        "type": "Email", "token": "alice+qa@example.com", "id": "sub-1"}
+    twin = state.copy()
+    twin.users["user.prod.qa-alice"].tags["cohort"] = "summer"
+    assert state.users["user.prod.qa-alice"].tags["cohort"] == "spring"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"tags": {"qa": 1}}, r'users\["user.prod.qa-alice"\].tags must map names to strings$'),
+    ({"external_id": "qa-bob"}, r'users\["user.prod.qa-alice"\] holds user.prod.qa-bob$'),
+    ({"status": "deleted"}, r'users\["user.prod.qa-alice"\].status must be one of created, pending_create$'),
+    ({"subscriptions": [{"type": "Email"}]}, r'users\["user.prod.qa-alice"\].subscriptions\[0\].token is missing$'),
+    ({"devices": [7]}, r'users\["user.prod.qa-alice"\].devices must be a list of strings$'),
+])
+def test_a_broken_user_record_is_named(change, message):
+    data = document(users={"user.prod.qa-alice": {**_alice().to_dict(), **change}})
+    with pytest.raises(StateError, match="^state is malformed: " + message):
+        State.from_dict(data)

@@ -23,8 +23,12 @@ EXAMPLES = sorted((REPO / "examples").glob("*/*.yaml"))
 
 # The canonical orders as docs/commands.md and the fmt issue state them, written out independently of osctl.
 ORDERS = {
-    (): ["osctl", "apps", "state", "segments", "exports"],
-    ("apps", "*"): ["app_id", "api_key_env", "account"],
+    (): ["osctl", "apps", "storage", "state", "segments", "test_users", "exports"],
+    ("apps", "*"): ["app_id", "api_key_env", "account", "test_users"],
+    ("apps", "*", "test_users"): ["external_id_prefix", "email_domains", "sms_numbers"],
+    ("test_users", "*"): ["external_id", "app", "aliases", "tags", "language", "timezone_id", "subscriptions",
+                          "devices"],
+    ("test_users", "*", "subscriptions", "*"): ["type", "token"],
     ("segments", "*"): ["name", "app", "description", "prevent_destroy", "filters"],
     ("segments", "*", "filters", "*"): ["field", "key", "relation", "value", "hours_ago", "radius", "lat", "long"],
     ("exports", "*"): ["name", "app", "kind", "schedule", "timezone", "destination", "timeout",

@@ -1,0 +1,140 @@
+"""A declared test user and how it differs from the live one. Pure.
+
+What osctl manages of a test user: its aliases, tags, language and timezone, its Email
+and SMS subscriptions (the declared set is the whole set: others are removed), and the
+push devices it should own (attached when missing; other push subscriptions the app's
+SDK gave the user are left alone, since they come from real devices logging in).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from osctl.users.guards import GUARDED_TYPES
+
+RESERVED_ALIAS_LABELS = ("external_id", "onesignal_id")
+# Tag keys OneSignal keeps for its own template variables (docs/onesignal-api.md#users-and-subscriptions)
+RESERVED_TAG_KEYS = ("message", "notification", "subscription", "user", "template", "app", "org",
+                     "dynamic_content", "data_feed", "journey", "custom_data")
+MAX_ALIASES = 20  # custom labels per user
+MAX_SUBSCRIPTIONS = 20  # per user, push devices included
+
+
+@dataclass(frozen=True)
+class DeclaredUser:
+    app: str
+    external_id: str
+    aliases: Mapping[str, str] = field(default_factory=dict)  # custom labels only
+    tags: Mapping[str, str] = field(default_factory=dict)
+    language: str | None = None
+    timezone_id: str | None = None
+    subscriptions: tuple[tuple[str, str], ...] = ()  # (type, token): Email and SMS
+    devices: tuple[str, ...] = ()  # ids of existing push subscriptions to attach
+
+    @property
+    def address(self) -> str:
+        return f"user.{self.app}.{self.external_id}"
+
+    def create_body(self) -> dict:
+        """The body of POST /apps/{app_id}/users for this user.
+
+        The identity is the external_id alone: OneSignal looks a create's aliases up, so an
+        alias another user holds would turn the create into an update of that user (a real
+        person, outside the prefix). The custom aliases follow the create through the
+        identity endpoint, which answers 409 when another user holds one."""
+        properties: dict = {"tags": dict(self.tags)}
+        if self.language:
+            properties["language"] = self.language
+        if self.timezone_id:
+            properties["timezone_id"] = self.timezone_id
+        return {"identity": {"external_id": self.external_id}, "properties": properties,
+                "subscriptions": [{"type": kind, "token": token} for kind, token in self.subscriptions]}
+
+
+@dataclass(frozen=True)
+class LiveSubscription:
+    id: str
+    type: str
+    token: str
+
+
+@dataclass(frozen=True)
+class UserDiff:
+    tags_set: Mapping[str, tuple[str | None, str]] = field(default_factory=dict)  # key -> (old, new)
+    tags_removed: Mapping[str, str] = field(default_factory=dict)  # key -> old value
+    language: tuple[str | None, str] | None = None
+    timezone_id: tuple[str | None, str] | None = None
+    aliases_set: Mapping[str, tuple[str | None, str]] = field(default_factory=dict)
+    aliases_removed: Mapping[str, str] = field(default_factory=dict)
+    subscriptions_added: tuple[tuple[str, str], ...] = ()
+    subscriptions_removed: tuple[LiveSubscription, ...] = ()
+    devices_attached: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.tags_set or self.tags_removed or self.language or self.timezone_id or self.aliases_set
+                    or self.aliases_removed or self.subscriptions_added or self.subscriptions_removed
+                    or self.devices_attached)
+
+    def properties_patch(self) -> dict | None:
+        """The body of PATCH .../users/by/external_id/{id} (a removed tag is sent as ""), or None."""
+        properties: dict = {}
+        tags = {k: new for k, (_, new) in self.tags_set.items()} | {k: "" for k in self.tags_removed}
+        if tags:
+            properties["tags"] = tags
+        if self.language:
+            properties["language"] = self.language[1]
+        if self.timezone_id:
+            properties["timezone_id"] = self.timezone_id[1]
+        return {"properties": properties} if properties else None
+
+    def lines(self) -> list[str]:
+        """What changes, one line each, as plans show it: `tags.cohort: "spring" → "summer"`."""
+        out = [f"tags.{k}: {_show(old)} → {_show(new)}" for k, (old, new) in sorted(self.tags_set.items())]
+        out += [f"tags.{k}: {_show(old)} → (removed)" for k, old in sorted(self.tags_removed.items())]
+        for name, change in (("language", self.language), ("timezone_id", self.timezone_id)):
+            if change:
+                out.append(f"{name}: {_show(change[0])} → {_show(change[1])}")
+        out += [f"aliases.{k}: {_show(old)} → {_show(new)}" for k, (old, new) in sorted(self.aliases_set.items())]
+        out += [f"aliases.{k}: {_show(old)} → (removed)" for k, old in sorted(self.aliases_removed.items())]
+        out += [f"+ subscription {kind} {token}" for kind, token in self.subscriptions_added]
+        out += [f"- subscription {s.type} {s.token} (id {s.id})" for s in self.subscriptions_removed]
+        out += [f"+ device {device}" for device in self.devices_attached]
+        return out
+
+
+def _show(value: str | None) -> str:
+    return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def diff(declared: DeclaredUser, live: Mapping) -> UserDiff:
+    """What must change for the live user (the JSON of GET .../users/by/external_id/{id}) to be `declared`."""
+    properties = live.get("properties") or {}
+    live_tags = {str(k): str(v) for k, v in (properties.get("tags") or {}).items()}
+    identity = {k: str(v) for k, v in (live.get("identity") or {}).items() if k not in RESERVED_ALIAS_LABELS}
+    subscriptions = [LiveSubscription(str(s.get("id")), str(s.get("type")), str(s.get("token")))
+                     for s in live.get("subscriptions") or () if isinstance(s, dict)]
+    guarded = [s for s in subscriptions if s.type in GUARDED_TYPES]
+    have = {(s.type, s.token) for s in guarded}
+    wanted = set(declared.subscriptions)
+    owned_ids = {s.id for s in subscriptions}
+    return UserDiff(
+        tags_set={k: (live_tags.get(k), v) for k, v in declared.tags.items() if live_tags.get(k) != v},
+        tags_removed={k: v for k, v in live_tags.items() if k not in declared.tags},
+        language=_changed(properties.get("language"), declared.language),
+        timezone_id=_changed(properties.get("timezone_id"), declared.timezone_id),
+        aliases_set={k: (identity.get(k), v) for k, v in declared.aliases.items() if identity.get(k) != v},
+        aliases_removed={k: v for k, v in identity.items() if k not in declared.aliases},
+        subscriptions_added=tuple(s for s in declared.subscriptions if s not in have),
+        subscriptions_removed=tuple(s for s in guarded if (s.type, s.token) not in wanted),
+        devices_attached=tuple(d for d in declared.devices if d not in owned_ids),
+    )
+
+
+def _changed(live: object, declared: str | None) -> tuple[str | None, str] | None:
+    """(old, new) when a declared value differs; an undeclared one is left as it is."""
+    if declared is None or live == declared:
+        return None
+    return (None if live is None else str(live), declared)

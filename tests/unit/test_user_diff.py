@@ -1,0 +1,58 @@
+"""How a declared test user differs from the live one, and what osctl sends for it."""
+
+from __future__ import annotations
+
+from osctl.users.model import DeclaredUser, LiveSubscription, diff
+
+ALICE = DeclaredUser(app="prod", external_id="qa-alice", aliases={"crm_id": "qa-12345"},
+                     tags={"qa": "1", "cohort": "summer"}, language="en", timezone_id="Europe/Berlin",
+                     subscriptions=(("Email", "alice+qa@example.com"), ("SMS", "+15555550100")),
+                     devices=("dev-1",))
+LIVE = {
+    "identity": {"external_id": "qa-alice", "onesignal_id": "os-1", "crm_id": "old", "legacy": "x"},
+    "properties": {"tags": {"qa": "1", "cohort": "spring", "stale": "yes"}, "language": "de"},
+    "subscriptions": [{"id": "s1", "type": "Email", "token": "alice+qa@example.com"},
+                      {"id": "s2", "type": "Email", "token": "old@example.com"},
+                      {"id": "p1", "type": "AndroidPush", "token": "push-token"}],
+}
+
+
+def test_every_difference_is_found_and_shown_as_plans_show_it():
+    change = diff(ALICE, LIVE)
+    assert change.lines() == [
+        'tags.cohort: "spring" → "summer"',
+        'tags.stale: "yes" → (removed)',
+        'language: "de" → "en"',
+        'timezone_id: (none) → "Europe/Berlin"',
+        'aliases.crm_id: "old" → "qa-12345"',
+        'aliases.legacy: "x" → (removed)',
+        "+ subscription SMS +15555550100",
+        "- subscription Email old@example.com (id s2)",
+        "+ device dev-1",
+    ]
+    assert change.subscriptions_removed == (LiveSubscription("s2", "Email", "old@example.com"),)
+    # a removed tag is sent as "", as the API expects; untouched keys are not sent
+    assert change.properties_patch() == {"properties": {
+        "tags": {"cohort": "summer", "stale": ""}, "language": "en", "timezone_id": "Europe/Berlin"}}
+
+
+def test_a_user_as_declared_has_no_diff_and_push_devices_from_the_sdk_stay():
+    live = {"identity": {"external_id": "qa-alice", "onesignal_id": "os-1", "crm_id": "qa-12345"},
+            "properties": {"tags": {"qa": "1", "cohort": "summer"}, "language": "en",
+                           "timezone_id": "Europe/Berlin"},
+            "subscriptions": [{"id": "e", "type": "Email", "token": "alice+qa@example.com"},
+                              {"id": "s", "type": "SMS", "token": "+15555550100"},
+                              {"id": "dev-1", "type": "iOSPush", "token": "t1"},
+                              {"id": "dev-9", "type": "iOSPush", "token": "t9"}]}
+    change = diff(ALICE, live)
+    assert change.empty and change.lines() == [] and change.properties_patch() is None
+
+
+def test_create_body_holds_the_external_id_properties_and_subscriptions_but_no_alias_to_look_up():
+    assert ALICE.create_body() == {
+        "identity": {"external_id": "qa-alice"},  # aliases follow through the identity endpoint
+        "properties": {"tags": {"qa": "1", "cohort": "summer"}, "language": "en", "timezone_id": "Europe/Berlin"},
+        "subscriptions": [{"type": "Email", "token": "alice+qa@example.com"},
+                          {"type": "SMS", "token": "+15555550100"}],
+    }
+    assert ALICE.address == "user.prod.qa-alice"
