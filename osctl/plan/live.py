@@ -37,7 +37,8 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     return wanted
 
 
-def _view_all(client, app_id: str, ids: list[str], parallelism: int) -> dict:
+def view_segments(client, app_id: str, ids: list[str], parallelism: int) -> dict:
+    """{segment id: SegmentDetail} for the ids still live, `parallelism` views at a time."""
     if not ids:
         return {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
@@ -56,5 +57,5 @@ def gather(config: Config, state: State | None, clients: dict, refresh: str, par
         client = clients[alias]
         listed = tuple(client.list_segments(app.app_id))
         wanted = _ids_to_view(config, state, alias, listed, refresh)
-        result[alias] = AppLive(segments=listed, details=_view_all(client, app.app_id, wanted, parallelism))
+        result[alias] = AppLive(segments=listed, details=view_segments(client, app.app_id, wanted, parallelism))
     return result
