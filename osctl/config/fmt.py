@@ -44,12 +44,13 @@ KIND_BLOCKS = ("subscriptions", "audience_activity", "message_history", "outcome
 
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {
-    (): ("osctl", "apps", "state", "segments", "exports"),
+    (): ("osctl", "apps", "state", "segments", "imports", "exports"),
     ("apps", "*"): ("app_id", "api_key_env", "account"),
     ("state",): ("backend", "path", "dsn_env", "workspace"),
     ("segments", "*"): ("name", "app", "description", "prevent_destroy", "filters"),
     ("segments", "*", "filters", "*"): (
         "operator", "field", "key", "relation", "value", "hours_ago", "radius", "lat", "long"),
+    ("imports", "*"): ("segment", "app", "id"),
     ("exports", "*"): (
         "name", "app", "kind", "schedule", "timezone", "destination", "timeout", *KIND_BLOCKS),
 }

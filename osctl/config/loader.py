@@ -24,6 +24,7 @@ from osctl.config.model import (
     App,
     Config,
     Export,
+    Import,
     MessageSelector,
     Segment,
     StateSettings,
@@ -252,8 +253,10 @@ def build(merged: semantic.Merged, filters: dict[tuple[int, int], tuple[tuple, s
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
         ))
     exports = [_build_export(item.data, default_app, item) for item in merged.exports]
+    imports = [Import(app=item.data.get("app", default_app), segment=item.data["segment"],
+                      id=item.data["id"].lower(), location=item.where()) for item in merged.imports]
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
-                    exports=tuple(exports))
+                    exports=tuple(exports), imports=tuple(imports))
     return Config(**{**config.__dict__, "digest": config_digest(config)})
 
 
@@ -297,5 +300,7 @@ def config_digest(config: Config) -> str:
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
              json.dumps(e.options, sort_keys=True, default=str)] for e in config.exports),
     }
+    if config.imports:  # only when present, so configs without imports keep their digest
+        content["imports"] = sorted([i.app, i.segment, i.id] for i in config.imports)
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -47,6 +47,20 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Import:
+    """An `imports:` block: adopt the live segment `id` as the declared segment (app, segment)."""
+
+    app: str
+    segment: str
+    id: str
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> str:
+        return segment_address(self.app, self.segment)
+
+
+@dataclass(frozen=True)
 class MessageSelector:
     ids: tuple[str, ...] = ()
     sent_within_seconds: int | None = None
@@ -81,6 +95,7 @@ class Config:
     state: StateSettings
     segments: tuple[Segment, ...]
     exports: tuple[Export, ...]
+    imports: tuple[Import, ...] = ()
     digest: str = ""  # sha256 over the canonical content, for saved plans
 
     def segment(self, app: str, name: str) -> Segment | None:

@@ -55,6 +55,7 @@ class Merged:
     states: list[Item] = field(default_factory=list)
     segments: list[Item] = field(default_factory=list)
     exports: list[Item] = field(default_factory=list)
+    imports: list[Item] = field(default_factory=list)
     files: list[SourceDoc] = field(default_factory=list)
     # some file could not be read: what seems missing may be in it, so
     # "missing" and "unknown reference" checks would only add noise
@@ -97,7 +98,7 @@ def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: 
                 merged.apps[alias] = item
         if "state" in data:
             merged.states.append(Item(doc, ("state",), data["state"]))
-        for collection in ("segments", "exports"):
+        for collection in ("segments", "exports", "imports"):
             entries = data.get(collection)
             if isinstance(entries, list):
                 target = getattr(merged, collection)
@@ -126,6 +127,7 @@ def check(merged: Merged, report: Report) -> None:
     default_app = next(iter(merged.apps)) if len(merged.apps) == 1 else None
     declared = _check_segments(merged, default_app, report)
     _check_exports(merged, default_app, declared, report)
+    _check_imports(merged, default_app, declared, report)
 
 
 def _whole_config(merged: Merged) -> tuple[str, int, int]:
@@ -220,6 +222,34 @@ def _check_segments(merged: Merged, default_app: str | None, report: Report) -> 
             else:
                 declared[(app, name)] = item
     return declared
+
+
+def _check_imports(merged: Merged, default_app: str | None, declared: dict, report: Report) -> None:
+    """Each import block names a declared segment, and no segment or id is imported twice."""
+    by_segment: dict[tuple, Item] = {}
+    by_id: dict[str, Item] = {}
+    for item in merged.imports:
+        if not isinstance(item.data, dict):
+            continue
+        app = _resolve_app(item, merged, default_app, report)
+        name, segment_id = item.data.get("segment"), item.data.get("id")
+        if not app or not isinstance(name, str) or not isinstance(segment_id, str):
+            continue
+        if (app, name) not in declared and not merged.incomplete:
+            report.add(item, ("segment",), f"segment '{name}' of app '{app}' is imported but not declared",
+                       "a segments: entry with this name (osctl generate writes both)")
+        if (app, name) in by_segment:
+            first = by_segment[(app, name)].where("segment")
+            report.add(item, ("segment",), f"segment '{name}' of app '{app}' is already imported in "
+                       f"{first.file}:{first.line}", "one import block per segment")
+        else:
+            by_segment[(app, name)] = item
+        if segment_id.lower() in by_id:
+            first = by_id[segment_id.lower()].where("id")
+            report.add(item, ("id",), f"segment id {segment_id} is already imported in {first.file}:{first.line}",
+                       "each live segment imported once")
+        else:
+            by_id[segment_id.lower()] = item
 
 
 def check_filters(item: Item, entries: list, report: Report) -> None:
