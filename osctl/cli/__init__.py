@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("osctl.cli.plan_cmd", "plan", "Show what apply would change."),
     "apply": ("osctl.cli.apply_cmd", "apply", "Carry out a plan (or a saved plan file)."),
     "show": ("osctl.cli.show_cmd", "show", "Render a saved plan."),
+    "generate": ("osctl.cli.generate_cmd", "generate",
+                 "Write declarations and import blocks for unmanaged live segments."),
     "import": ("osctl.cli.import_cmd", "import_segment", "Start managing an existing segment."),
     "demo": ("osctl.cli.demo_cmd", "demo", "Narrated plan/apply walkthrough against a built-in emulator."),
     "exports": ("osctl.cli.exports_cmd", "exports", "Scheduled exports: status, and run them now."),

@@ -46,7 +46,7 @@ KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 
 # Path pattern (mapping keys, "*" for any key or list index) -> canonical key order.
 KEY_ORDER: dict[tuple, tuple[str, ...]] = {
-    (): ("osctl", "apps", "storage", "state", "segments", "test_users", "exports"),
+    (): ("osctl", "apps", "storage", "state", "segments", "imports", "test_users", "exports"),
     ("apps", "*"): ("app_id", "api_key_env", "account", "segment_updates", "test_users"),
     ("apps", "*", "test_users"): ("external_id_prefix", "email_domains", "sms_numbers"),
     ("state",): ("backend", "path", "dsn_env", "workspace"),
@@ -56,6 +56,7 @@ KEY_ORDER: dict[tuple, tuple[str, ...]] = {
     ("test_users", "*"): (
         "external_id", "app", "aliases", "tags", "language", "timezone_id", "subscriptions", "devices"),
     ("test_users", "*", "subscriptions", "*"): ("type", "token"),
+    ("imports", "*"): ("segment", "app", "id"),
     ("exports", "*"): (
         "name", "app", "kind", "schedule", "timezone", "destination", "keep", "timeout", *KIND_BLOCKS),
 }

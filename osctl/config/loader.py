@@ -22,6 +22,7 @@ from osctl.config.model import (
     Config,
     Export,
     ExportKind,
+    Import,
     MessageSelector,
     Segment,
     StateSettings,
@@ -193,8 +194,10 @@ def build(merged: semantic.Merged) -> Config:
     storage = dict(merged.storages[0].data) if merged.storages else {}
     users = tuple(test_users.declared_user(item.data, item.data.get("app", default_app))
                   for item in merged.test_users)
+    imports = tuple(Import(app=item.data.get("app", default_app), segment=item.data["segment"],
+                           id=item.data["id"].lower(), location=item.where()) for item in merged.imports)
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
-                    exports=tuple(exports), storage=storage, test_users=users)
+                    exports=tuple(exports), storage=storage, test_users=users, imports=imports)
     return Config(**{**config.__dict__, "digest": config_digest(config)})
 
 
@@ -261,5 +264,7 @@ def config_digest(config: Config) -> str:
         content["test_user_rails"] = rails
     if config.test_users:
         content["test_users"] = sorted([u.address, u.__dict__] for u in config.test_users)
+    if config.imports:  # only when present, so configs without imports keep their digest
+        content["imports"] = sorted([i.app, i.segment, i.id] for i in config.imports)
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -71,6 +71,20 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Import:
+    """An `imports:` block: adopt the live segment `id` as the declared segment (app, segment)."""
+
+    app: str
+    segment: str
+    id: str
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def address(self) -> str:
+        return segment_address(self.app, self.segment)
+
+
+@dataclass(frozen=True)
 class MessageSelector:
     ids: tuple[str, ...] = ()
     sent_within_seconds: int | None = None
@@ -119,6 +133,7 @@ class Config:
     segments: tuple[Segment, ...]
     exports: tuple[Export, ...]
     test_users: tuple[DeclaredUser, ...] = ()
+    imports: tuple[Import, ...] = ()
     digest: str = ""  # sha256 over the canonical content, for saved plans
     # non-secret options of remote destinations by URL scheme ("s3", "az"), as declared
     storage: dict = field(default_factory=dict, compare=False, hash=False)

@@ -58,6 +58,7 @@ class Merged:
     segments: list[Item] = field(default_factory=list)
     exports: list[Item] = field(default_factory=list)
     test_users: list[Item] = field(default_factory=list)
+    imports: list[Item] = field(default_factory=list)
     files: list[SourceDoc] = field(default_factory=list)
     # some file could not be read: what seems missing may be in it, so
     # "missing" and "unknown reference" checks would only add noise
@@ -102,7 +103,7 @@ def merge(directory: str, docs: list[SourceDoc], report: Report, *, incomplete: 
             merged.states.append(Item(doc, ("state",), data["state"]))
         if isinstance(data.get("storage"), dict):
             merged.storages.append(Item(doc, ("storage",), data["storage"]))
-        for collection in ("segments", "exports", "test_users"):
+        for collection in ("segments", "exports", "test_users", "imports"):
             entries = data.get(collection)
             if isinstance(entries, list):
                 target = getattr(merged, collection)
@@ -132,6 +133,7 @@ def check(merged: Merged, report: Report) -> None:
     declared = _check_segments(merged, default_app, report)
     _check_renames(declared, report)
     _check_exports(merged, default_app, declared, report)
+    _check_imports(merged, default_app, declared, report)
     from osctl.config import test_users  # it builds on this module's Item and Report
 
     test_users.check(merged, default_app, report)
@@ -286,6 +288,34 @@ def _check_renames(declared: dict[tuple, Item], report: Report) -> None:
                            f"({first.file}:{first.line})", "each earlier name in one segment's renamed_from")
             else:
                 claimed[(app, old_name)] = item
+
+
+def _check_imports(merged: Merged, default_app: str | None, declared: dict, report: Report) -> None:
+    """Each import block names a declared segment, and no segment or id is imported twice."""
+    by_segment: dict[tuple, Item] = {}
+    by_id: dict[str, Item] = {}
+    for item in merged.imports:
+        if not isinstance(item.data, dict):
+            continue
+        app = _resolve_app(item, merged, default_app, report)
+        name, segment_id = item.data.get("segment"), item.data.get("id")
+        if not app or not isinstance(name, str) or not isinstance(segment_id, str):
+            continue
+        if (app, name) not in declared and not merged.incomplete:
+            report.add(item, ("segment",), f"segment '{name}' of app '{app}' is imported but not declared",
+                       "a segments: entry with this name (osctl generate writes both)")
+        if (app, name) in by_segment:
+            first = by_segment[(app, name)].where("segment")
+            report.add(item, ("segment",), f"segment '{name}' of app '{app}' is already imported in "
+                       f"{first.file}:{first.line}", "one import block per segment")
+        else:
+            by_segment[(app, name)] = item
+        if segment_id.lower() in by_id:
+            first = by_id[segment_id.lower()].where("id")
+            report.add(item, ("id",), f"segment id {segment_id} is already imported in {first.file}:{first.line}",
+                       "each live segment imported once")
+        else:
+            by_id[segment_id.lower()] = item
 
 
 def check_filters(item: Item, entries: list, report: Report) -> None:

@@ -47,7 +47,9 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     return wanted
 
 
-def _view_all(client, app_id: str, ids: list[str], parallelism: int, progress: Progress) -> dict:
+def view_segments(client, app_id: str, ids: list[str], parallelism: int,
+                  progress: Progress = NO_PROGRESS) -> dict:
+    """{segment id: SegmentDetail} for the ids still live, `parallelism` views at a time."""
     if not ids:
         return {}
 
@@ -76,6 +78,6 @@ def gather(config: Config, state: State | None, clients: dict, refresh: str, par
         wanted = _ids_to_view(config, state, alias, listed, refresh)
         if wanted:
             progress.start(f"Reading segments of {alias}", len(wanted))
-        details = _view_all(client, app.app_id, wanted, parallelism, progress)
+        details = view_segments(client, app.app_id, wanted, parallelism, progress)
         result[alias] = AppLive(segments=listed, details=details)
     return result
