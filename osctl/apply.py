@@ -100,7 +100,7 @@ class Executor:
 
     def run(self, plan: Plan) -> ApplyResult:
         result = ApplyResult()
-        changes = list(plan.changes)
+        changes = self._import(list(plan.changes), result)
         deletes = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
         deleted_ok: set[str] = set()
         self._parallel(deletes, self._unless_stopped(result, lambda c: self._delete(c, result, deleted_ok)))
@@ -144,6 +144,31 @@ class Executor:
                 change)
         self._settle(result)
         return result
+
+    def _import(self, changes: list[SegmentChange], result: ApplyResult) -> list[SegmentChange]:
+        """Record every segment an imports: block adopts, in one durable write before any request:
+        an update or replace of one runs only once state says osctl manages it. Returns the
+        changes still to carry out."""
+        imports = [c for c in changes if c.importing]
+        if not imports:
+            return changes
+        reason = self.stop_reason()
+        problem = f"not imported: {reason}" if reason else None
+        if problem is None:
+            stamp = self._stamp()
+            try:
+                self.store.update(lambda s: [_put(s, _imported(c, stamp)) for c in imports])
+            except StateError as exc:
+                problem = f"not imported: recording it in state failed: {exc}"
+        if problem is not None:
+            result.stopped = result.stopped or reason
+            for change in imports:
+                result.skip(change, problem)
+            return [c for c in changes if not c.importing]
+        for change in imports:
+            if change.action == Action.IMPORT:
+                self._guard(change, "import", result, lambda c=change: f"imported id={c.importing}")
+        return [c for c in changes if c.action != Action.IMPORT]
 
     def _unless_stopped(self, result: ApplyResult, work, *, old_deleted: bool = False):
         """`work(change)`, unless a stop was asked for: then the change is listed as not
@@ -279,7 +304,7 @@ class Executor:
                 # plan mistakes that segment for the one this create was meant to make
                 self.store.update(lambda s: _drop_intent(s, change.address))
                 raise ApiError(in_the_way(change.address, change.name, [existing] if existing else [],
-                                          "the create was refused because the name is taken"),
+                                          "the create was refused because the name is taken", app=change.app),
                                status=exc.status) from None
             except OutcomeUnknown:
                 existing = self._find_by_name(change)
@@ -351,7 +376,8 @@ class Executor:
                     status=exc.status) from None
             except SegmentNameConflict as exc:
                 raise ApiError(in_the_way(change.address, change.name, [exc.existing_id] if exc.existing_id else [],
-                                          "osctl cannot give its segment that name"), status=exc.status) from None
+                                          "osctl cannot give its segment that name", app=change.app),
+                               status=exc.status) from None
             if not found:
                 raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
                                f"the next plan creates it again", status=404)
@@ -393,6 +419,14 @@ def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:
     return SegmentRecord(app=change.app, app_id=change.app_id, name=change.name, id=None,
                          filters=list(change.after or []), digest=change.after_digest or "",
                          description=change.description, created_at=stamp, status="pending_create")
+
+
+def _imported(change: SegmentChange, stamp: str) -> SegmentRecord:
+    """The record of a segment an imports: block adopts: its live filters, as found."""
+    live = list(change.before or [])
+    return SegmentRecord(app=change.app, app_id=change.app_id, name=change.name, id=change.importing,
+                         filters=live, digest=filters_digest(live), description=change.description,
+                         created_at=stamp, status="created")
 
 
 def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecord:

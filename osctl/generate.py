@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 
 import yaml
 
+from osctl.config.names import look_alike_key, name_problem
 from osctl.filters import try_canonical
 from osctl.onesignal.types import LiveSegment, SegmentDetail
 
@@ -69,6 +70,9 @@ def choose(app: str, listed: Iterable[LiveSegment], managed_ids: set[str], decla
 
 def why_not(candidate: Candidate, detail: SegmentDetail | None) -> str | None:
     """Why osctl cannot manage this segment, or None if it can."""
+    problem = name_problem(candidate.segment.name) if not candidate.declared else None
+    if problem is not None:
+        return f"{problem}, which a configuration cannot declare; rename it in the dashboard first"
     if candidate.segment.read_only:
         return "read-only: made and kept by OneSignal"
     if detail is None:
@@ -81,16 +85,23 @@ def why_not(candidate: Candidate, detail: SegmentDetail | None) -> str | None:
 
 
 def render(candidates: Sequence[Candidate], details: dict[tuple[str, str], SegmentDetail | None],
-           several_apps: bool, header: Sequence[str] = ()) -> Generated:
-    """The YAML text for `candidates`; `details` maps (app, segment id) to its view."""
+           several_apps: bool, header: Sequence[str] = (),
+           declared: dict[str, set[str]] | None = None) -> Generated:
+    """The YAML text for `candidates`; `details` maps (app, segment id) to its view, `declared`
+    an app to the names its configuration declares already (a new name must not look like one)."""
     declarations: list[str] = []
     imports: list[str] = []
     skipped: list[Skipped] = []
     written = 0
+    looks = {(app, look_alike_key(name)): name for app, names in (declared or {}).items() for name in names}
     for candidate in candidates:
         segment = candidate.segment
         detail = details.get((candidate.app, segment.id))
         reason = why_not(candidate, detail)
+        key = (candidate.app, look_alike_key(segment.name))
+        if reason is None and not candidate.declared and key in looks:
+            reason = (f"it looks the same as {scalar(looks[key])} (names are compared ignoring letter case, "
+                      "Unicode form and repeated spaces), so both cannot be declared; rename one")
         if reason is not None:
             skipped.append(Skipped(candidate.app, segment.name, segment.id, reason))
             continue
@@ -99,6 +110,7 @@ def render(candidates: Sequence[Candidate], details: dict[tuple[str, str], Segme
                        f"id: {scalar(segment.id)}}}")
         if not candidate.declared:
             declarations.extend(_declaration(candidate, detail, several_apps))
+            looks[key] = segment.name
             written += 1
     lines = [f"# {line}" if line else "#" for line in header]
     if declarations:

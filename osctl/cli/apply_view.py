@@ -13,6 +13,7 @@ _VERBS = {  # step -> (start, done)
     "create": ("Creating...", "Creation complete"),
     "update": ("Updating in place...", "Update complete"),
     "state": ("Updating state...", "State updated"),
+    "import": ("Importing...", "Imported"),
 }
 
 
@@ -77,7 +78,7 @@ def result_lines(result) -> list[str]:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1
     words = {"create": "created", "update": "updated in place", "replace": "replaced", "delete": "deleted",
              "forget": "forgotten",
-             "adopt": "adopted", "update-state": "updated in state"}
+             "adopt": "adopted", "update-state": "updated in state", "import": "imported"}
     parts = [f"{counts.get(a, 0)} {w}" for a, w in words.items() if counts.get(a) or a in ("create", "replace", "delete")]
     lines.append("")
     lines.append("Apply complete! Segments: " + ", ".join(parts) + ".")

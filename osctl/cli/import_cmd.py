@@ -17,8 +17,10 @@ from osctl.shell import osctl_command
 def import_segment(settings: Settings, address: str, segment_id: str, lock_timeout: float) -> int:
     """Start managing the existing segment SEGMENT_ID as ADDRESS (segment.APP.NAME).
 
-    The live filters are recorded in state; the next plan shows a replace only
-    if they differ from the declared ones.
+    The live filters are recorded in state; the next plan shows a change only
+    if they differ from the declared ones. For adoption through review, prefer an
+    imports: block in the configuration (osctl generate writes them): the plan
+    shows the import and apply records it.
     """
     from osctl import runtime
     from osctl.addresses import parse_segment_address

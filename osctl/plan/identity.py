@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from osctl.generate import scalar
 from osctl.shell import osctl_command
 
 # OneSignal's clock and ours differ a little, and the list shows created_at to the
@@ -45,8 +46,9 @@ def import_command(address: str, segment_id: str) -> str:
     return osctl_command("import", address, segment_id)
 
 
-def in_the_way(address: str, name: str, segment_ids: list[str], why: str = "") -> str:
-    """The "unmanaged segment in the way" message, with the command that imports it."""
+def in_the_way(address: str, name: str, segment_ids: list[str], why: str = "", *, app: str | None = None) -> str:
+    """The "unmanaged segment in the way" message, with the import block to paste and the
+    command that imports it."""
     ids = f" (id {', '.join(segment_ids)})" if segment_ids else ""
     text = (f"{address}: unmanaged segment in the way: OneSignal already has a segment named {name!r}"
             f"{ids} that osctl did not create or import")
@@ -54,7 +56,9 @@ def in_the_way(address: str, name: str, segment_ids: list[str], why: str = "") -
         text += f"; {why}"
     text += ". osctl leaves it alone. "
     if segment_ids:
-        text += (f"To manage it with this configuration, run: {import_command(address, segment_ids[0])} "
+        block = f"{{segment: {scalar(name)}, " + (f"app: {scalar(app)}, " if app else "") + f"id: {segment_ids[0]}}}"
+        text += (f"To manage it with this configuration, add to it: imports: [{block}] "
+                 f"(reviewed in the next plan), or run: {import_command(address, segment_ids[0])} "
                  f"(then plan again); or give yours another name")
     else:
         text += "Import it with 'osctl import ADDRESS SEGMENT_ID', or give yours another name"

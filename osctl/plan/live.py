@@ -44,6 +44,9 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     # an unmanaged segment in the way of a declared one: the plan says whether it could be imported
     recorded = {r.name for r in records}
     wanted += [by_name[name] for name in declared_by_name if name in by_name and name not in recorded]
+    # the segments imports: blocks adopt: the plan compares their filters with the declarations
+    seen = set(wanted)
+    wanted += [i.id for i in config.imports if i.app == alias and i.id in live_ids and i.id not in seen]
     return wanted
 
 

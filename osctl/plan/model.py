@@ -21,10 +21,11 @@ class Action(StrEnum):
     FORGET = "forget"  # state only: the segment is already gone
     ADOPT = "adopt"  # state only: record a segment whose create answer was lost
     UPDATE_STATE = "update-state"  # state only: description changed (never sent)
+    IMPORT = "import"  # state only: an `imports:` block adopts a live segment that matches its declaration
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "delete": "-", "replace": "-/+"}.get(self.value, "~")
+        return {"create": "+", "delete": "-", "replace": "-/+", "import": "<="}.get(self.value, "~")
 
     @property
     def is_destructive(self) -> bool:
@@ -46,6 +47,7 @@ class Reason(StrEnum):
     DESCRIPTION_CHANGED = "description_changed"
     RENAMED_OUTSIDE = "renamed_outside"
     RENAMED_FROM = "renamed_from"
+    IMPORT_BLOCK = "import_block"
 
     @property
     def text(self) -> str:
@@ -59,6 +61,7 @@ class Reason(StrEnum):
             "description_changed": "description changed (kept in state only, never sent)",
             "renamed_outside": "the segment was renamed outside osctl (drift)",
             "renamed_from": "renamed in the configuration (renamed_from)",
+            "import_block": "an imports: block adopts this existing segment",
         }[self.value]
 
 
@@ -81,6 +84,7 @@ class SegmentChange:
     prevent_destroy: bool = False
     live_name: str | None = None  # the name it has in OneSignal now, when that is not `name`
     moved_from: str | None = None  # the state address it was managed under (renamed_from), if another
+    importing: str | None = None  # an imports: block adopts this live id first (then any update/replace)
 
     def to_dict(self) -> dict:
         # not asdict(): its generic deep copy was most of the cost of rendering a large plan
@@ -171,6 +175,7 @@ class Plan:
     def summary(self) -> dict:
         count = {a: sum(1 for c in self.changes if c.action == a) for a in Action}
         return {
+            "import": sum(1 for c in self.changes if c.importing),
             "create": count[Action.CREATE],
             "update": count[Action.UPDATE],
             "replace": count[Action.REPLACE],
@@ -215,7 +220,7 @@ def _copy_filters(filters: list | None) -> list | None:
 
 
 ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3, Action.ADOPT: 4,
-                Action.UPDATE_STATE: 5, Action.FORGET: 6}
+                Action.UPDATE_STATE: 5, Action.FORGET: 6, Action.IMPORT: 7}
 
 
 def sort_changes(changes) -> tuple[SegmentChange, ...]:

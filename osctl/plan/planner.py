@@ -12,7 +12,7 @@ from datetime import datetime
 
 from osctl import __version__
 from osctl.addresses import segment_address
-from osctl.config.model import Config, Segment
+from osctl.config.model import Config, Import, Segment
 from osctl.errors import PlanError
 from osctl.filters import filters_digest, try_canonical
 from osctl.plan.filterdiff import diff_lines
@@ -64,12 +64,13 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
     warnings: list[str] = []
     dropped: list[str] = []  # unfinished creates whose name another segment holds
     records = state.segments if state else {}
+    managed_ids = {r.id: r.address for r in records.values() if r.id}
     changes: list[SegmentChange] = []
     for alias, app in config.apps.items():
         app_live = live.get(alias, AppLive(None))
         declared = {s.name: s for s in config.segments if s.app == alias}
         managed = {r.name: r for r in records.values() if r.app == alias}
-        planner = _AppPlanner(config, alias, app.app_id, app_live, problems, dropped)
+        planner = _AppPlanner(config, alias, app.app_id, app_live, problems, dropped, managed_ids)
         moved = _renames(declared, managed, problems, warnings)
         for name, segment in declared.items():
             change = planner.declared(segment, managed.get(name) or moved.get(name))
@@ -135,9 +136,11 @@ def _renames(declared: dict[str, Segment], managed: dict[str, SegmentRecord], pr
 
 class _AppPlanner:
     def __init__(self, config: Config, alias: str, app_id: str, live: AppLive, problems: list[str],
-                 dropped: list[str]):
+                 dropped: list[str], managed_ids: dict[str, str]):
         self.config, self.alias, self.app_id, self.live, self.problems = config, alias, app_id, live, problems
         self.dropped = dropped
+        self.managed_ids = managed_ids  # segment id -> the address state manages it under
+        self.imports = {i.segment: i for i in config.imports if i.app == alias}
         listed = live.segments
         self.by_id = {s.id: s for s in listed} if listed is not None else None
         self.by_name: dict[str, list] = {}
@@ -169,13 +172,14 @@ class _AppPlanner:
                              used_by_exports=self._exports_using(name), **kw)
 
     def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE,
-                live_name: str | None = None, moved_from: str | None = None):
+                live_name: str | None = None, moved_from: str | None = None, importing: str | None = None):
         return self._change(
             action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
             after_digest=segment.digest, description=segment.description,
             filter_diff=diff_lines(before, list(segment.filters)) if before is not None else (),
             subscriber_count=self._count(segment_id) if action.is_destructive else None,
-            prevent_destroy=segment.prevent_destroy, live_name=live_name, moved_from=moved_from)
+            prevent_destroy=segment.prevent_destroy, live_name=live_name, moved_from=moved_from,
+            importing=importing)
 
     def _live_name(self, record: SegmentRecord) -> str:
         """The name OneSignal shows for a managed id; state's when the app was not listed."""
@@ -187,7 +191,7 @@ class _AppPlanner:
         others = [s.id for s in self.by_name.get(segment.name, []) if s.id != own_id]
         if others:
             self.problems.append(in_the_way(segment.address, segment.name, others,
-                                            "osctl cannot give its segment that name back"))
+                                            "osctl cannot give its segment that name back", app=self.alias))
         return bool(others)
 
     # -- the table in docs/design.md#planning-a-segment ----------------------------------
@@ -195,12 +199,21 @@ class _AppPlanner:
         moved_from = record.address if record is not None and record.name != segment.name else None
         if record is None or (record.id is None and record.status == "pending_create"):
             return self._unrecorded(segment, record)
+        block = self.imports.get(segment.name)
+        if block is not None and block.id != record.id:
+            self.problems.append(
+                f"{_where(block)}{segment.address}: the imports: block names segment {block.id}, but osctl "
+                f"already manages "
+                f"this segment as {record.id}; remove the block (or first: "
+                f"{osctl_command('state', 'rm', record.address)})")
+            return None
         if not self._is_live(record.id):
             found = self.by_name.get(segment.name, [])
             if found:  # deleted outside, and another segment took the name since
                 self.problems.append(in_the_way(
                     segment.address, segment.name, [s.id for s in found],
-                    f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl"))
+                    f"the segment osctl managed under that name (id {record.id}) was deleted outside osctl",
+                    app=self.alias))
                 return None
             return self._create(segment, Reason.DELETED_OUTSIDE, moved_from=moved_from)
         # a change to the segment itself is an update: in place (PATCH) or by replace, as configured
@@ -232,11 +245,13 @@ class _AppPlanner:
         """Declared but not (or only as an unfinished intent) in state."""
         found = self.by_name.get(segment.name, []) if self.by_id is not None else []
         if record is None:
+            if segment.name in self.imports:
+                return self._imported(segment, self.imports[segment.name])
             if found and self._unmanageable(segment, found[0]):
                 return None
             if found:
-                # (an `imports:` block naming this segment would be planned here as an import)
-                self.problems.append(in_the_way(segment.address, segment.name, [s.id for s in found]))
+                self.problems.append(in_the_way(segment.address, segment.name, [s.id for s in found],
+                                                app=self.alias))
                 return None
             return self._create(segment, Reason.NEW)
         # an intent without an answer: the create may or may not have happened
@@ -249,12 +264,54 @@ class _AppPlanner:
                 segment.address, segment.name, [s.id for s in found],
                 "an earlier create by osctl did not finish, but that segment is not the one it sent (other "
                 "filters, or created before osctl tried): osctl drops its unfinished create and never "
-                "adopts a segment it cannot prove it made"))
+                "adopts a segment it cannot prove it made", app=self.alias))
             return None
         # record what was sent; a configuration changed since then shows in the next plan
         return self._change(Action.ADOPT, Reason.CREATE_INTERRUPTED, segment.name, segment_id=ours.id,
                             after=list(record.filters), after_digest=record.digest,
                             description=segment.description)
+
+    def _imported(self, segment: Segment, block: Import) -> SegmentChange | None:
+        """An imports: block adopts a live segment as `segment`: recorded in state without a
+        write request, then updated (or replaced) if its filters differ."""
+        segment_id = block.id
+
+        def refuse(why: str) -> None:
+            self.problems.append(f"{_where(block)}{segment.address}: the imports: block cannot adopt "
+                                 f"segment {segment_id}: {why}")
+
+        if self.by_id is None:
+            refuse("imports need the live app; plan without --refresh none")
+            return None
+        managed_as = self.managed_ids.get(segment_id)
+        if managed_as is not None:
+            refuse(f"it is already managed as {managed_as}")
+            return None
+        live = self.by_id.get(segment_id)
+        if live is None:
+            refuse(f"app '{self.alias}' has no segment with that id")
+            return None
+        if live.name != segment.name:
+            refuse(f"it is named {live.name!r} in OneSignal, not {segment.name!r}; declare it under its name "
+                   f"(and rename it afterwards with renamed_from)")
+            return None
+        from osctl.plan.unmanageable import why_unmanageable
+
+        reason = why_unmanageable(live, self.live.details.get(segment_id))
+        if reason is not None:
+            refuse(f"it {reason}; osctl never manages such a segment: remove the block and rename yours")
+            return None
+        live_filters = self._live_filters(segment_id)
+        if live_filters is None:
+            refuse("its filters could not be read")
+            return None
+        if filters_digest(live_filters) == segment.digest:
+            return self._change(Action.IMPORT, Reason.IMPORT_BLOCK, segment.name, segment_id=segment_id,
+                                before=live_filters, after=list(segment.filters), after_digest=segment.digest,
+                                description=segment.description, importing=segment_id)
+        change = Action.UPDATE if self.config.update_strategy(segment) == "in_place" else Action.REPLACE
+        return self._create(segment, Reason.IMPORT_BLOCK, before=live_filters, segment_id=segment_id,
+                            action=change, importing=segment_id)
 
     def _unmanageable(self, segment: Segment, live) -> bool:
         """A read-only or dashboard-only segment in the way: importing it cannot work."""
@@ -294,6 +351,11 @@ class _AppPlanner:
         return self._change(Action.DELETE, Reason.NOT_DECLARED, record.name, segment_id=segment_id,
                             before=list(record.filters), subscriber_count=self._count(segment_id),
                             description=record.description, live_name=live_name)
+
+
+def _where(block: Import) -> str:
+    """`file:line: ` of an imports: block, for messages about it."""
+    return f"{block.location.file}:{block.location.line}: " if block.location else ""
 
 
 def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:

@@ -22,7 +22,7 @@ KINDS = [
                {"field": "first_session", "relation": ">", "hours_ago": "48"}],
     lambda i: [{"field": "tag", "key": "beta", "relation": "not_exists"}],
 ]
-ODD_NAMES = ["Café: VIP #1", "- dash first", "2024", "yes", "quote \"this\"", "  "[1:] + "x y"]
+ODD_NAMES = ["Café: VIP #1", "- dash first", "2024", "yes", "quote \"this\"", "x:y z"]
 
 
 def seed_segments(ws: Workspace, count: int = 60) -> dict[str, str]:
@@ -35,6 +35,11 @@ def seed_segments(ws: Workspace, count: int = 60) -> dict[str, str]:
     return made
 
 
+def last_seq(ws: Workspace) -> int:
+    """The request log's newest sequence number: requests after it are the test's."""
+    return max((r["seq"] for r in ws.emulator.requests()), default=0)
+
+
 def writes(ws: Workspace, since: int) -> list[dict]:
     return [r for r in ws.emulator.requests(since) if r["method"] != "GET" and not r["path"].startswith("/_")]
 
@@ -42,7 +47,7 @@ def writes(ws: Workspace, since: int) -> list[dict]:
 def test_generate_writes_canonical_declarations_and_imports_for_every_unmanaged_segment(ws):
     made = seed_segments(ws)
     ws.write({})
-    mark = len(ws.emulator.requests())
+    mark = last_seq(ws)
     result = ws.osctl("generate", "--out", str(ws.dir / "adopted.yaml"))
     assert result.exit_code == 0, result.output
     assert writes(ws, mark) == []  # read-only: not one write request
@@ -107,3 +112,15 @@ def test_unknown_app_is_a_clear_error(ws):
     result = ws.osctl("generate", "--app", "staging")
     assert result.exit_code == 1
     assert "no app 'staging' in the configuration; apps: prod" in result.stderr
+
+
+def test_names_a_config_cannot_declare_are_skipped_with_the_reason(ws):
+    for name in (" Padded", "Case Test", "CASE  TEST"):
+        assert ws.api("POST", f"/apps/{ws.app_id}/segments", json={"name": name, "filters": KINDS[4](0)}).status_code == 201
+    ws.write({})
+    result = ws.osctl("generate", "--match", "*[Pp]added", "--match", "*[Tt][Ee][Ss][Tt]")
+    assert result.exit_code == 0, result.output
+    assert [s["name"] for s in yaml.safe_load(result.stdout)["segments"]] == ["CASE  TEST"]
+    assert "segment name starts with a space, which a configuration cannot declare" in result.stderr
+    assert 'skipped Case Test in app prod' in result.stderr and 'looks the same as "CASE  TEST"' in result.stderr
+    assert ws.osctl("validate").exit_code == 0  # what was generated is declarable (written to stdout here)

@@ -44,7 +44,7 @@ CASES = sorted(p.parent.name for p in GOLDEN.glob("*/plan.json"))
 OUTPUTS = {"plan.txt": ("text", False), "plan.md": ("markdown", False), "plan.out.json": ("json", False)}
 COLOR_CASE = "replace_filters_changed"
 ESC = "\x1b"
-SUMMARY = re.compile(r"^Plan: (\d+) to create(?:, (\d+) to update in place)?, (\d+) to replace, (\d+) to delete"
+SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to create(?:, (\d+) to update in place)?, (\d+) to replace, (\d+) to delete"
                      r"(?:, (\d+) state-only)?; (\d+) exports? due\.$")
 
 
@@ -67,7 +67,7 @@ def test_golden_cases_are_present():
     expected = {"no_changes", "creates_only", "replace_filters_changed", "drift_edited_outside",
                 "drift_deleted_outside", "delete_not_declared", "forget", "adopt", "update_state",
                 "violation_mass_destroy", "violation_prevent_destroy", "exports_due", "drift_renamed_outside",
-                "update_in_place", "renamed_from"}
+                "update_in_place", "renamed_from", "imports"}
     assert expected <= set(CASES)
 
 
@@ -165,9 +165,10 @@ def test_text_ends_with_the_summary_line(case):
     match = SUMMARY.match(last)
     assert match, last
     s = data["summary"]
-    create, update, replace, delete, state_only, exports = match.groups()
+    imports, create, update, replace, delete, state_only, exports = match.groups()
     assert (int(create), int(replace), int(delete), int(exports)) == (
         s["create"], s["replace"], s["delete"], s["exports_due"])
+    assert int(imports or 0) == s["import"] and (imports is None) == (s["import"] == 0)
     assert int(state_only or 0) == s["state_only"]
     assert (state_only is None) == (s["state_only"] == 0)
     assert int(update or 0) == s["update"]
@@ -406,7 +407,10 @@ def _plans(draw):
             description=draw(st.none() | _NAMES),
             subscriber_count=draw(st.none() | st.integers(0, 10**7)) if action.is_destructive else None,
             used_by_exports=tuple(draw(st.lists(_NAMES, max_size=2))),
-            prevent_destroy=draw(st.booleans())))
+            prevent_destroy=draw(st.booleans()),
+            # an import always names its id; an update or replace may follow one
+            importing="seg-1" if action == Action.IMPORT or (
+                action in (Action.UPDATE, Action.REPLACE) and draw(st.booleans())) else None))
     exports = tuple(ExportRun(address=f"export.{n}", name=n, app="prod", kind="outcomes", reason="forced",
                               messages=tuple(draw(st.lists(st.uuids().map(str), max_size=3))),
                               warnings=tuple(draw(st.lists(_NAMES, max_size=2))))

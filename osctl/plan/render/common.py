@@ -23,7 +23,16 @@ OUTCOME = {
     "forget": "will be forgotten (state only)",
     "adopt": "will be adopted (state only)",
     "update-state": "will be updated in state",
+    "import": "will be imported",
 }
+
+
+def outcome(change: dict) -> str:
+    """`will be replaced`; for a segment an imports: block adopts first, `will be imported, then replaced`."""
+    action = change["action"]
+    if change.get("importing") and action != "import":
+        return "will be imported, then " + OUTCOME[action].removeprefix("will be ")
+    return OUTCOME[action]
 
 NO_CHANGES = "No changes. Live segments match the configuration and no export is due."
 
@@ -80,10 +89,11 @@ def has_actions(plan: dict) -> bool:
 
 
 def summary_line(summary: dict) -> str:
-    """`Plan: 2 to create, 1 to replace, 0 to delete; 3 exports due.` (update and state-only counts only
-    when non-zero: `Plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete; ...`)."""
+    """`Plan: 2 to create, 1 to replace, 0 to delete; 3 exports due.` (import, update and state-only
+    counts only when non-zero: `Plan: 3 to import, 0 to create, 2 to update in place, ...`)."""
     updates = f", {summary['update']} to update in place" if summary.get("update") else ""
-    counts = (f"{summary['create']} to create{updates}, {summary['replace']} to replace, "
+    imports = f"{summary['import']} to import, " if summary.get("import") else ""
+    counts = (f"{imports}{summary['create']} to create{updates}, {summary['replace']} to replace, "
               f"{summary['delete']} to delete")
     if summary.get("state_only"):
         counts += f", {summary['state_only']} state-only"
@@ -133,6 +143,9 @@ def identity_notes(change: dict) -> list[str]:
     """Which live segment a change is about, and its description."""
     action, segment_id = change["action"], change.get("segment_id")
     notes: list[str] = []
+    if change.get("importing"):
+        notes.append(f"imported: segment id {change['importing']} (an imports: block), recorded in state "
+                     "without calling OneSignal" + ("" if action == "import" else ", before the change below"))
     if action == "replace":
         notes.append(f"forces replacement: new segment id (old id {segment_id})")
     elif action == "update":

@@ -16,7 +16,6 @@ from osctl.plan.filterdiff import describe_entry, describe_filters
 from osctl.plan.render.common import (
     DESTRUCTIVE,
     NO_CHANGES,
-    OUTCOME,
     STATE_ONLY,
     affected_phrase,
     clip,
@@ -27,6 +26,7 @@ from osctl.plan.render.common import (
     impact_notes,
     live_name_suffix,
     number,
+    outcome,
     override_phrase,
     plural,
     printable,
@@ -75,6 +75,7 @@ def render_markdown(plan: dict, *, limit: int = MARKDOWN_LIMIT) -> str:
     blocks = [(None, _change_details(c)) for c in destructive]
     blocks += [("Updates in place (id kept)", _change_details(c)) for c in plan["changes"] if c["action"] == "update"]
     blocks += [("Creates", _change_details(c)) for c in plan["changes"] if c["action"] == "create"]
+    blocks += [("Imports (state only)", _change_details(c)) for c in plan["changes"] if c["action"] == "import"]
     blocks += [("State only", _change_details(c)) for c in plan["changes"] if c["action"] in STATE_ONLY]
     blocks += [("Exports due", _export_item(run)) for run in plan["exports"]]
     room = limit - len(head) - len(footer) - _NOTE_RESERVE
@@ -98,6 +99,8 @@ def _head(plan: dict) -> str:
         out += f"| `+` create | {number(summary['create'])} |\n"
         if summary.get("update"):
             out += f"| `~` update in place (id kept) | {number(summary['update'])} |\n"
+        if summary.get("import"):
+            out += f"| `<=` import (state only) | {number(summary['import'])} |\n"
         out += f"| `-/+` replace (new segment id) | {number(summary['replace'])} |\n"
         out += f"| `-` delete | {number(summary['delete'])} |\n"
         out += f"| `~` state only | {number(summary['state_only'])} |\n"
@@ -134,7 +137,7 @@ def _destructive_table(changes: list[dict], room: int) -> str:
 def _change_details(change: dict) -> str:
     action = change["action"]
     summary = (f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'] + live_name_suffix(change))} "
-               f"{OUTCOME[action]}")
+               f"{outcome(change)}")
     if action in DESTRUCTIVE and change.get("subscriber_count") is not None:
         summary += f" · {plural(change['subscriber_count'], 'subscriber')}"
     bullets = [f"because {change['reason_text']}"] + identity_notes(change) + impact_notes(change)

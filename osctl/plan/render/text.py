@@ -8,7 +8,6 @@ from osctl.plan.filterdiff import describe_filters
 from osctl.plan.render.common import (
     DESTRUCTIVE,
     NO_CHANGES,
-    OUTCOME,
     affected_phrase,
     export_context,
     export_timing,
@@ -16,6 +15,7 @@ from osctl.plan.render.common import (
     identity_notes,
     impact_notes,
     live_name_suffix,
+    outcome,
     override_phrase,
     printable,
     redact_plan,
@@ -24,7 +24,7 @@ from osctl.plan.render.common import (
 )
 
 _ANSI = {"green": "32", "red": "31", "yellow": "33", "cyan": "36", "bold": "1"}
-_SYMBOL_COLOR = {"+": "green", "-": "red", "-/+": "yellow", "~": "yellow", ">": "cyan"}
+_SYMBOL_COLOR = {"+": "green", "-": "red", "-/+": "yellow", "~": "yellow", ">": "cyan", "<=": "cyan"}
 _BODY = " " * 6  # body lines sit under the segment name, as in Terraform
 _MAX_LISTED = 10
 
@@ -68,7 +68,7 @@ def render_text(plan: dict, *, color: bool = False) -> str:
 def _change_block(change: dict, paint: _Paint) -> list[str]:
     action = change["action"]
     lines = [
-        paint("bold", f"  # {printable(change['address'])} {OUTCOME[action]}"),
+        paint("bold", f"  # {printable(change['address'])} {outcome(change)}"),
         f"  # because {change['reason_text']}",
         f"{paint.symbol(change['symbol'])} segment {_quoted(change['name'])}{printable(live_name_suffix(change))} "
         f"(app {printable(change['app'])}) {{",
