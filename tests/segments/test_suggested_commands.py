@@ -16,9 +16,9 @@ def test_import_hint_for_a_name_with_spaces_is_quoted(ws):
     ws.write({"Loyal Users": US})
     plan = ws.osctl("plan", "--no-exports")
     assert plan.exit_code == 1
-    assert ("To manage it with this configuration, run: "
-            f"osctl import 'segment.prod.Loyal Users' {seg_id} (then plan again)") in plan.stderr
-    words = _suggested(plan.stderr, "configuration, run: ", until=" (then plan again)")
+    assert (f"(reviewed in the next plan), or run: osctl import 'segment.prod.Loyal Users' {seg_id} "
+            "(then plan again)") in plan.stderr
+    words = _suggested(plan.stderr, "(reviewed in the next plan), or run: ", until=" (then plan again)")
     assert words == ["osctl", "import", "segment.prod.Loyal Users", seg_id]
     assert ws.osctl(*words[1:]).exit_code == 0
 
