@@ -18,6 +18,11 @@ from fnmatch import fnmatchcase
 
 import yaml
 
+try:  # the config loader's own (libyaml) reading, so plain text is judged as validate reads it
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader
+
 from osctl.config.names import look_alike_key, name_problem
 from osctl.filters import try_canonical
 from osctl.onesignal.types import LiveSegment, SegmentDetail
@@ -150,7 +155,7 @@ def scalar(value: object) -> str:
     if isinstance(value, float):
         return yaml.safe_dump(value).split("\n")[0]  # YAML 1.1 spelling: 1.0e-05, not 1e-05
     text = str(value)
-    if _PLAIN.fullmatch(text) and yaml.safe_load(text) == text:
+    if _PLAIN.fullmatch(text) and yaml.load(text, Loader=_Loader) == text:
         return text
     return '"' + "".join(_escaped(ch) for ch in text) + '"'
 
