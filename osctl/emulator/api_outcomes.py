@@ -33,7 +33,7 @@ class OutcomeQuery:
 
     @classmethod
     def parse(cls, request: Request, default_range: str = "1h") -> OutcomeQuery:
-        raw = []
+        raw: list[str] = []
         for value in request.query.get("outcome_names", []):
             raw.extend(v for v in value.split(",") if v)
         raw.extend(v for v in request.query.get("outcome_names[]", []) if v)
@@ -51,9 +51,8 @@ class OutcomeQuery:
         if time_range not in TIME_RANGES:
             raise fail(400, "outcome_time_range must be 1h, 1d or 1mo")
         platforms = None
-        if request.arg("outcome_platforms"):
-            platforms = {parse_int(p.strip(), 0, INT32_MAX)
-                         for p in request.arg("outcome_platforms").split(",") if p.strip()}
+        if platform_list := request.arg("outcome_platforms"):
+            platforms = {parse_int(p.strip(), 0, INT32_MAX) for p in platform_list.split(",") if p.strip()}
             if None in platforms:
                 raise fail(400, "outcome_platforms must be a comma-separated list of device types")
         attribution = request.arg("outcome_attribution") or "total"

@@ -14,6 +14,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 # Audiences up to this size are kept in memory after the first pass.
 CACHE_LIMIT = 20_000
@@ -67,8 +68,39 @@ class Subscription:
         "device_os", "device_model", "amount_spent", "purchases", "subscribed",
         "unsubscribed_at", "rooted", "ip", "badge_count", "u", "tags_json",
     )
+    # The slots' types (annotations only: a class value would clash with the slot).
+    index: int
+    id: str
+    onesignal_id: str
+    identifier: str
+    device_type: int
+    external_id: str | None
+    email: str | None
+    country: str | None
+    language: str
+    timezone: int
+    timezone_id: str
+    lat: float | None
+    long: float | None
+    tags: dict[str, str]
+    session_count: int
+    session_time: int
+    first_session: float  # unix seconds; whole for generated rows
+    last_session: float
+    app_version: str
+    device_os: str
+    device_model: str
+    amount_spent: float
+    purchases: dict[str, float]
+    subscribed: bool
+    unsubscribed_at: float | None
+    rooted: bool
+    ip: str
+    badge_count: int
+    u: float  # a stable random number in [0, 1) per subscription
+    tags_json: str  # the CSV export's tags column
 
-    def __init__(self, **fields):
+    def __init__(self, **fields: Any) -> None:
         for name in self.__slots__:
             setattr(self, name, fields.get(name))
 
@@ -173,7 +205,7 @@ def _check_types(data: dict) -> None:
 
 def from_dict(index: int, data: dict, anchor: float) -> Subscription:
     """A hand-written subscription (control API); unspecified fields get plain defaults."""
-    defaults = dict(
+    defaults: dict[str, Any] = dict(
         id=data.get("id") or f"00000000-0000-4000-8000-{index:012d}", onesignal_id=None,
         identifier=f"token-{index}", device_type=1, external_id=None, email=None, country=None,
         language="en", timezone=0, timezone_id="UTC", lat=None, long=None, tags={},

@@ -148,6 +148,7 @@ class Emulator:
         return {"ONESIGNAL_API_URL": self.url, "ONESIGNAL_API_KEY": self.api_key}
 
     def _build(self) -> None:
+        assert self._tmp is not None, "start() makes the export directory first"
         self.world = World(self.seed, self._anchor)
         if self.exports is not None:
             self.exports.clear()
@@ -158,6 +159,7 @@ class Emulator:
             self._add_to_world(spec)
 
     def _add_to_world(self, spec: _AppSpec) -> None:
+        assert self.world is not None, "start the emulator first"
         self.world.add_app(spec.app_id, spec.api_key, spec.account, spec.audience, spec.messages,
                            spec.subscriptions)
 
@@ -285,13 +287,14 @@ class Emulator:
         if delay:
             time.sleep(delay / 1000)
         kind = fault.kind if fault else None
+        retry_after = fault.retry_after if fault else None
         response: Response | None = None
         if kind in ("503_empty", "503_html"):
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             response = (Response(503, b"", None, headers) if kind == "503_empty"
                         else Response(503, PROXY_503, "text/html", headers))
         elif kind == "429":
-            response = json_response(429, {"errors": [RATE_LIMITED]}, {"Retry-After": str(fault.retry_after)})
+            response = json_response(429, {"errors": [RATE_LIMITED]}, {"Retry-After": str(retry_after)})
         elif kind != "drop":
             response = self._answer(request)
         outcome = DROP if kind in ("drop", "lost_answer") else response
@@ -303,6 +306,7 @@ class Emulator:
         return outcome
 
     def _answer(self, request: Request) -> Response:
+        assert self.exports is not None and self._core is not None, "a started emulator answers"
         try:
             if request.path.startswith("/_files/"):
                 parts = request.path.split("/")

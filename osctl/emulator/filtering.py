@@ -128,7 +128,7 @@ def _check_filter(i: int, entry: dict) -> list[str]:
             errors.append(f"{where}: 'lat' must be between -90 and 90")
         if numbers["long"] is not None and not -180 <= numbers["long"] <= 180:
             errors.append(f"{where}: 'long' must be between -180 and 180")
-    elif value is not None:
+    elif value is not None and relation is not None:  # a non-location relation: one of `relations`
         if (field in NUMERIC_VALUE_FIELDS or relation.startswith("time_elapsed")) and _number(value) is None:
             errors.append(f"{where}: 'value' must be a number written as a string")
         elif field == "country" and not _COUNTRY.match(value):
@@ -200,7 +200,7 @@ def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def _tag_predicate(key: str, relation: str, value: str | None) -> Predicate:
+def _tag_predicate(key: str, relation: str, value: str) -> Predicate:
     if relation == "exists":
         return lambda s, now: key in s.tags
     if relation == "not_exists":
@@ -225,7 +225,8 @@ def _tag_predicate(key: str, relation: str, value: str | None) -> Predicate:
 
 
 def _predicate(entry: dict) -> Predicate:
-    field, relation, value = entry.get("field"), entry.get("relation"), entry.get("value")
+    # validated: "" stands for a key the field and relation do not take
+    field, relation, value = entry["field"], entry.get("relation", ""), entry.get("value", "")
     if field == "tag":
         return _tag_predicate(entry["key"], relation, value)
     if field in ("last_session", "first_session"):

@@ -101,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "osctl-emulator"
     sys_version = ""
+    server: _Server  # the one server class that makes these handlers
 
     def setup(self) -> None:
         super().setup()
@@ -117,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
             super().handle()
         except CLIENT_GONE as exc:
             self.close_connection = True
-            self.server.client_gone(self.client_address, self.in_flight, type(exc).__name__)  # type: ignore[attr-defined]
+            self.server.client_gone(self.client_address, self.in_flight, type(exc).__name__)
 
     def _serve(self) -> None:
         path = urlsplit(self.path).path
@@ -146,20 +147,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         if len(body) < length:  # the client went away before sending its whole body: nothing to do
             self.close_connection = True
-            self.server.client_gone(self.client_address, self.in_flight, "end of stream")  # type: ignore[attr-defined]
+            self.server.client_gone(self.client_address, self.in_flight, "end of stream")
             return
         parts = urlsplit(self.path)
         request = Request(
             method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
             headers=self.headers, body=body, client_ip=self.client_address[0], raw_query=parts.query,
         )
-        outcome = self.server.application(request)  # type: ignore[attr-defined]
+        outcome = self.server.application(request)
         if outcome is DROP:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self._write(outcome)  # type: ignore[arg-type]
+        assert isinstance(outcome, Response), outcome  # an application answers a Response or DROP
+        self._write(outcome)
 
     def _refuse_body(self, length: int, limit: int) -> None:
         """413 for a body over the limit; read and dropped first, so the client sees the answer."""
@@ -227,7 +229,8 @@ class HttpServer:
     def __init__(self, application: Application, host: str, port: int, verbose: bool = False,
                  body_limit: BodyLimit | None = None) -> None:
         self._server = _Server((host, port), application, verbose, body_limit)
-        self.host, self.port = self._server.server_address[:2]
+        # the bound (host, port), port 0 having picked a free one; getsockname() gives the host as str
+        self.host, self.port = self._server.socket.getsockname()[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="osctl-emulator", daemon=True)
 

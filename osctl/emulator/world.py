@@ -127,7 +127,7 @@ class App:
 
 
 # name, filters, source, read_only, age in days: what a fresh OneSignal app shows
-BUILTIN_SEGMENTS = [
+BUILTIN_SEGMENTS: list[tuple[str, list[dict[str, Any]], str, bool, int]] = [
     ("Subscribed Users", [], "default", True, 400),
     ("Active Users", [{"field": "last_session", "relation": "<", "hours_ago": "24"}], "default", False, 400),
     ("Engaged Users", [{"field": "session_count", "relation": ">", "value": "10"}], "default", False, 400),
