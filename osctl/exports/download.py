@@ -114,7 +114,8 @@ def receive(chunks: Iterable[bytes], sink, *, kind: str, options: dict | None = 
     tee = _Tee(chunks, sink, total, progress)
     gz = _gunzip(tee)
     text = io.TextIOWrapper(gz, encoding="utf-8", errors="replace", newline="")
-    text._CHUNK_SIZE = CHUNK_SIZE  # fewer, larger reads through the gzip layer
+    # fewer, larger reads through the gzip layer; a CPython attribute the stubs do not declare
+    text._CHUNK_SIZE = CHUNK_SIZE  # type: ignore[attr-defined]
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
     reader = csv.reader(text)
     try:
@@ -203,7 +204,7 @@ _TEMP_PATTERN = re.compile(r"^\..+\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + 
 
 def remove_stale_temps(directory: Path) -> list[Path]:
     """Remove temp files left by osctl processes that no longer run (killed mid-download)."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(directory.iterdir())
     except OSError:

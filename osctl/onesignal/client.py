@@ -115,8 +115,9 @@ class OneSignalClient:
         size (docs/onesignal-api.md#listing-segments), so paging also continues while pages come back full."""
         pages = {0: self._segment_page(app_id, 0)}
         first = pages[0]
-        if len(first.segments) >= SEGMENT_PAGE_SIZE and (first.total_count or 0) > SEGMENT_PAGE_SIZE:
-            offsets = list(range(SEGMENT_PAGE_SIZE, first.total_count, SEGMENT_PAGE_SIZE))
+        total = first.total_count or 0
+        if len(first.segments) >= SEGMENT_PAGE_SIZE and total > SEGMENT_PAGE_SIZE:
+            offsets = list(range(SEGMENT_PAGE_SIZE, total, SEGMENT_PAGE_SIZE))
             workers = min(self.parallelism, len(offsets))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="osctl-page") as pool:
                 futures = {o: pool.submit(self._segment_page, app_id, o) for o in offsets}

@@ -144,9 +144,10 @@ class MessagePage:
     def from_json(cls, data: dict[str, Any], *, offset: int, limit: int) -> MessagePage:
         check("message list", data)
         messages = [Message.from_json(m) for m in data["notifications"]]
+        answered_offset = _opt_int(data.get("offset"))
         return cls(
             total_count=_opt_int(data.get("total_count")) or 0,
-            offset=_opt_int(data.get("offset")) if data.get("offset") is not None else offset,
+            offset=offset if answered_offset is None else answered_offset,
             limit=_opt_int(data.get("limit")) or limit,
             messages=messages,
         )

@@ -85,6 +85,8 @@ class StateBackend(Protocol):
 class BackendBase:
     """Shared behaviour: write() in terms of write_document(), the successor check."""
 
+    description: str  # set by each backend's __init__
+
     def write(self, state: State, *, force: bool = False) -> None:
         self.write_document(encode_state(state), lineage=state.lineage, serial=state.serial, force=force)
 

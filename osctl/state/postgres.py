@@ -41,14 +41,17 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osctl import __version__
 from osctl.errors import StateError
 from osctl.state.backend import BackendBase, LockInfo, _user, lock_held
 from osctl.state.model import State, decode_state
+
+if TYPE_CHECKING:  # imported when first needed, with a message when missing
+    from psycopg import Connection
 
 SCHEMA_VERSION = 1
 POLL_SECONDS = 0.2
@@ -140,7 +143,7 @@ class PostgresBackend(BackendBase):
                                  if key not in params}
         self.description = f"postgres workspace {workspace!r} ({_where(params)})"
         self._key = _advisory_key(workspace)
-        self._conn = None  # for reads and writes; opened on first use
+        self._conn: Connection[Any] | None = None  # for reads and writes; opened on first use
         self._conn_mutex = threading.Lock()  # one statement sequence at a time (StateStore writes from a thread)
         self._schema_ready = False
         self._held: tuple[str, int, str] | None = None  # (lock id, lock session pid, operation) while locked
@@ -350,7 +353,7 @@ class PostgresBackend(BackendBase):
         with self._session("prepare osctl's tables"):
             pass
 
-    def _connect(self, action: str):
+    def _connect(self, action: str) -> Connection[Any]:
         try:
             return self._psycopg.connect(self._dsn, autocommit=True, **self._connect_options)
         except self._psycopg.Error as exc:
@@ -423,7 +426,7 @@ class PostgresBackend(BackendBase):
         return mask_secrets(text, self._dsn, self._passwords)
 
 
-def backend_from_env(dsn_env: str, workspace: str, environ: dict | None = None) -> PostgresBackend:
+def backend_from_env(dsn_env: str, workspace: str, environ: Mapping[str, str] | None = None) -> PostgresBackend:
     """The backend for `state: {backend: postgres, dsn_env: ..., workspace: ...}`."""
     environ = os.environ if environ is None else environ
     _import_psycopg()  # say first what is missing for good

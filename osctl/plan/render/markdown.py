@@ -72,7 +72,7 @@ def render_markdown(plan: dict, *, limit: int = MARKDOWN_LIMIT) -> str:
     if not has_actions(plan):
         return head + footer
     destructive = [c for c in plan["changes"] if c["action"] in DESTRUCTIVE]
-    blocks = [(None, _change_details(c)) for c in destructive]
+    blocks: list[tuple[str | None, str]] = [(None, _change_details(c)) for c in destructive]
     blocks += [("Updates in place (id kept)", _change_details(c)) for c in plan["changes"] if c["action"] == "update"]
     blocks += [("Creates", _change_details(c)) for c in plan["changes"] if c["action"] == "create"]
     blocks += [("Imports (state only)", _change_details(c)) for c in plan["changes"] if c["action"] == "import"]
