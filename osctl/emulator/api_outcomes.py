@@ -52,9 +52,12 @@ class OutcomeQuery:
             raise fail(400, "outcome_time_range must be 1h, 1d or 1mo")
         platforms = None
         if platform_list := request.arg("outcome_platforms"):
-            platforms = {parse_int(p.strip(), 0, INT32_MAX) for p in platform_list.split(",") if p.strip()}
-            if None in platforms:
-                raise fail(400, "outcome_platforms must be a comma-separated list of device types")
+            platforms = set()
+            for part in filter(None, (p.strip() for p in platform_list.split(","))):
+                platform = parse_int(part, 0, INT32_MAX)
+                if platform is None:
+                    raise fail(400, "outcome_platforms must be a comma-separated list of device types")
+                platforms.add(platform)
         attribution = request.arg("outcome_attribution") or "total"
         if attribution not in ATTRIBUTIONS:
             raise fail(400, f"outcome_attribution must be one of {', '.join(ATTRIBUTIONS)}")

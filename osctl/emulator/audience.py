@@ -174,7 +174,7 @@ def generate(seed: int, app_id: str, size: int, anchor: float) -> Iterator[Subsc
 
 
 _TEXT, _WHOLE, _NUMBER, _FLAG, _MAP = (str,), (int,), (int, float), (bool,), (dict,)
-FIELD_TYPES: dict[str, tuple[type, ...]] = {
+FIELD_TYPES: dict[str, tuple[type[Any], ...]] = {
     "id": _TEXT, "onesignal_id": _TEXT, "identifier": _TEXT, "device_type": _WHOLE, "external_id": _TEXT,
     "email": _TEXT, "country": _TEXT, "language": _TEXT, "timezone": _WHOLE, "timezone_id": _TEXT,
     "lat": _NUMBER, "long": _NUMBER, "tags": _MAP, "session_count": _WHOLE, "session_time": _WHOLE,

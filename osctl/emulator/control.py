@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from osctl.emulator.clock import parse_time
 from osctl.emulator.core import parse_int
@@ -45,10 +45,14 @@ def is_control_path(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
+@overload
+def _integer(body: dict, key: str, default: int, *, low: int = 0, high: int = MAX_COUNT) -> int: ...
+@overload
+def _integer(body: dict, key: str, default: None, *, low: int = 0, high: int = MAX_COUNT) -> int | None: ...
 def _integer(body: dict, key: str, default: int | None, *, low: int = 0, high: int = MAX_COUNT) -> int | None:
-    value = body.get(key, default)
-    if value is None:
-        return None
+    value = body.get(key)
+    if value is None:  # absent or null
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ControlError(f"{key} must be a whole number from {low} to {high}")
     return value
@@ -147,7 +151,7 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
     if path == "/faults":
         if method == "PUT":
             body = _body(request)
-            emu.set_faults(_objects(body.get("faults", []), "faults"), seed=_integer(body, "seed", 0))
+            emu.set_faults(_objects(body.get("faults"), "faults") or [], seed=_integer(body, "seed", 0))
         elif method == "DELETE":
             emu.clear_faults()
         elif method != "GET":

@@ -50,10 +50,10 @@ class Fault:
         kind = data.get("kind")
         if kind not in KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(KINDS)}")
-        for key, kinds in (("probability", int | float), ("path", str), ("method", str), ("times", int),
-                           ("latency_ms", int)):
+        for key, kinds, kind_name in (("probability", int | float, "number"), ("path", str, "str"),
+                                      ("method", str, "str"), ("times", int, "int"), ("latency_ms", int, "int")):
             if key in data and (isinstance(data[key], bool) or not isinstance(data[key], kinds)):
-                raise ValueError(f"a fault's {key} must be a {'number' if key == 'probability' else kinds.__name__}")
+                raise ValueError(f"a fault's {key} must be a {kind_name}")
         fault = cls(kind=kind, probability=float(data.get("probability", 1.0)), path=data.get("path"),
                     method=(data.get("method") or None) and str(data["method"]).upper(),
                     times=data.get("times"), latency_ms=data.get("latency_ms", 0),

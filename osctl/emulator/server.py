@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(json_response(400, {"errors": ["Content-Length must be a whole number of bytes"]}))
             self.close_connection = True
             return
-        limit = self.server.body_limit(urlsplit(self.path).path)  # type: ignore[attr-defined]
+        limit = self.server.body_limit(urlsplit(self.path).path)
         length = int(raw_length) if len(raw_length) <= 19 else DRAIN_LIMIT + 1
         if length > limit:
             self._refuse_body(length, limit)
