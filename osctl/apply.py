@@ -37,10 +37,12 @@ from typing import Protocol
 
 from osctl.errors import ApiError, NotRecorded, OsctlError, StateError, describe_bug
 from osctl.filters import filters_digest, try_canonical
+from osctl.onesignal.api import SegmentClients, SegmentsApi
 from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import Action, Plan, SegmentChange
 from osctl.schedule import format_time
 from osctl.state.model import SegmentRecord, State
+from osctl.state.store import StateAccess
 
 CREATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
 UPDATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
@@ -88,7 +90,7 @@ class ApplyResult:
 
 
 class Executor:
-    def __init__(self, *, store, clients: dict, observer: ApplyObserver, now: Callable[[], datetime],
+    def __init__(self, *, store: StateAccess, clients: SegmentClients, observer: ApplyObserver, now: Callable[[], datetime],
                  parallelism: int = 10, stop_reason: Callable[[], str | None] = lambda: None):
         self.store, self.clients, self.observer, self.now = store, clients, observer, now
         self.parallelism = max(1, parallelism)
@@ -195,10 +197,11 @@ class Executor:
 
         def take_back(state: State) -> None:
             for address in unsent:
-                if before[address] is None:
+                record = before[address]
+                if record is None:
                     state.segments.pop(address, None)
                 else:
-                    state.segments[address] = before[address]
+                    state.segments[address] = record
 
         with contextlib.suppress(StateError):  # then the next plan sees the intents and creates them
             self.store.update(take_back, wait=False)
@@ -242,7 +245,7 @@ class Executor:
             result.ok(change, detail)
         return True
 
-    def _client(self, change: SegmentChange):
+    def _client(self, change: SegmentChange) -> SegmentsApi:
         return self.clients[change.app]
 
     def _record(self, change: SegmentChange, mutate, *, done: str, then: str, wait: bool) -> None:
@@ -262,7 +265,7 @@ class Executor:
     # -- operations -------------------------------------------------------------
     def _delete(self, change: SegmentChange, result: ApplyResult, deleted_ok: set[str]) -> None:
         def work() -> str:
-            found = self._client(change).delete_segment(change.app_id, change.segment_id)
+            found = self._client(change).delete_segment(change.app_id, _live_id(change))
             done = f"deleted in OneSignal (id={change.segment_id})" if found \
                 else f"already gone from OneSignal (id={change.segment_id})"
             if change.action == Action.REPLACE:
@@ -295,7 +298,7 @@ class Executor:
         client = self._client(change)
         for attempt in range(CREATE_ATTEMPTS_AFTER_LOST_ANSWER):
             try:
-                return client.create_segment(change.app_id, change.name, change.after), "created"
+                return client.create_segment(change.app_id, change.name, _filters_to_send(change)), "created"
             except SegmentNameConflict as exc:
                 existing = exc.existing_id or self._find_by_name(change)
                 if existing and self._is_ours(change, existing):
@@ -398,7 +401,7 @@ class Executor:
             return "removed from state"
         if change.action == Action.ADOPT:
             stamp = self._stamp()
-            self.store.update(lambda s: _put(s, _created(change, change.segment_id, stamp)))
+            self.store.update(lambda s: _put(s, _created(change, _live_id(change), stamp)))
             return f"adopted id={change.segment_id}"
 
         def describe(state: State) -> None:
@@ -413,6 +416,18 @@ class Executor:
 
         self.store.update(describe)
         return "moved in state" if change.moved_from else "description updated in state"
+
+
+def _live_id(change: SegmentChange) -> str:
+    """The id a delete, a replace's delete or an adopt acts on: the planner always names it."""
+    assert change.segment_id is not None, f"{change.address}: {change.action.value} without a segment id"
+    return change.segment_id
+
+
+def _filters_to_send(change: SegmentChange) -> list[dict]:
+    """A create's or replace's filters: the planner always sets them."""
+    assert change.after is not None, f"{change.address}: {change.action.value} without filters"
+    return change.after
 
 
 def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:

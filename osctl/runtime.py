@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from osctl.config.model import PLACEHOLDER_APP_ID, App, Config
 from osctl.errors import OsctlError, UsageError
+
+if TYPE_CHECKING:
+    from osctl.onesignal.client import OneSignalClient
 
 
 def now() -> datetime:
@@ -56,7 +61,7 @@ def _report_retry(call: str, reason: str) -> None:
 
 @contextmanager
 def clients(config: Config, api_url: str, *, parallelism: int = 10, apps: list[str] | None = None,
-            verbose: bool = False):
+            verbose: bool = False) -> Iterator[dict[str, OneSignalClient]]:
     """One OneSignalClient per app alias (the key of each from its own env var), closed on exit.
 
     With `verbose` (-v) every retry is reported on stderr as it happens."""
@@ -65,7 +70,7 @@ def clients(config: Config, api_url: str, *, parallelism: int = 10, apps: list[s
     from osctl.onesignal.client import OneSignalClient
 
     with ExitStack() as stack:
-        made = {}
+        made: dict[str, OneSignalClient] = {}
         for alias in apps or list(config.apps):
             app = config.apps[alias]
             made[alias] = stack.enter_context(

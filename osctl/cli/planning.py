@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from osctl.cli.options import Settings
 from osctl.config.loader import load
 from osctl.config.model import Config
 from osctl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from osctl.onesignal.api import ExportClients
 
 PLAN_FORMATS = ("text", "markdown", "json")
 
@@ -37,7 +41,7 @@ class PlanFlags:
     parallelism: int = 10
 
 
-def build_plan(settings: Settings, config: Config, state, clients: dict, flags: PlanFlags):
+def build_plan(settings: Settings, config: Config, state, clients: ExportClients, flags: PlanFlags):
     from osctl import runtime
     from osctl.plan.live import gather
     from osctl.plan.planner import PlanOptions, make_plan

@@ -17,11 +17,16 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from osctl.onesignal.api import ExportClients
+    from osctl.state.store import StateAccess
 
 __all__ = ["apply_exports", "plan_exports"]
 
 
-def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[str, ...] = (),
+def plan_exports(config, state, clients: ExportClients, now: datetime, *, forced: tuple[str, ...] = (),
                  segment_changes: Iterable | None = None, names: Iterable[str] | None = None):
     """The export runs due at `now` (and the `forced` ones), sorted by name; with `names`,
     only among those exports.
@@ -58,7 +63,7 @@ def plan_exports(config, state, clients: dict, now: datetime, *, forced: tuple[s
     return make_runs(config, state, wanted, selections, changing=changing)
 
 
-def apply_exports(plan_runs, config, store, clients: dict, now_fn: Callable[[], datetime], observer=None, *,
+def apply_exports(plan_runs, config, store: StateAccess, clients: ExportClients, now_fn: Callable[[], datetime], observer=None, *,
                   config_dir: str | Path, failed_segments: Iterable[str] = (),
                   sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
                   policy=None, http=None, stop_reason: Callable[[], str | None] = lambda: None):

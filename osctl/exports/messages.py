@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from osctl.config.model import ExportKind
+from osctl.config.model import Export, ExportKind
+from osctl.onesignal.api import ExportsApi
 from osctl.schedule import format_time
 
 KIND_CODES = {"dashboard": 0, "api": 1, "automated": 3}  # docs/onesignal-api.md#messages
@@ -86,7 +87,8 @@ def select(export, candidates: Iterable[Candidate], done: Iterable[str], now: da
     return Selection(messages=unique, warnings=tuple(warnings))
 
 
-def candidates(client, app_id: str, export, done: Iterable[str], now: datetime) -> tuple[list[Candidate], list[str]]:
+def candidates(client: ExportsApi, app_id: str, export: Export, done: Iterable[str],
+               now: datetime) -> tuple[list[Candidate], list[str]]:
     """(candidates, ids not found) read through the message list/view endpoints."""
     selector = export.messages
     if selector is None:

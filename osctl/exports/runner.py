@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gzip
 import io
 import random
@@ -39,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from osctl.addresses import segment_address
 from osctl.config.model import Config, Export, ExportKind
@@ -51,9 +52,14 @@ from osctl.exports.destinations import Destinations, Published
 from osctl.exports.due import is_per_message
 from osctl.exports.polling import PollPolicy, clip
 from osctl.exports.retention import to_prune
+from osctl.onesignal.api import ExportClients, ExportsApi
 from osctl.plan.model import ExportRun
 from osctl.schedule import format_time, parse_time
 from osctl.state.model import ExportRecord, FileRecord, InFlight, PrunedFile, State
+from osctl.state.store import StateAccess
+
+if TYPE_CHECKING:
+    import httpx
 
 URL_LIFETIME = timedelta(days=3)  # docs/onesignal-api.md#exports
 # An in-flight URL this close to its expiry is not resumed: the download might not make it.
@@ -102,9 +108,9 @@ class ExportsResult:
 @dataclass
 class Runner:
     config: Config
-    store: object  # osctl.state.store.StateStore
-    clients: dict  # app alias -> OneSignalClient
-    http: object  # httpx.Client for file URLs (download_client)
+    store: StateAccess
+    clients: ExportClients
+    http: httpx.Client  # for file URLs (download_client)
     config_dir: Path
     now: Callable[[], datetime]  # wall clock (UTC): timestamps, URL expiry
     observer: ExportObserver = field(default_factory=NullObserver)
@@ -288,7 +294,8 @@ class Runner:
                 self.observer.export_step(run, "the export requested earlier has expired: requesting it again")
         return usable
 
-    def _request(self, run, export, client, app_id, message_id, tick, deadline) -> str:
+    def _request(self, run: ExportRun, export: Export, client: ExportsApi, app_id: str, message_id: str | None,
+                 tick: datetime, deadline: float) -> str:
         from osctl.errors import AccountBusy, OutcomeUnknown
 
         busy = lost = 0
@@ -319,12 +326,13 @@ class Runner:
             flight = InFlight(kind=export.kind, requested_at=format_time(requested), url=url,
                               expires_at=format_time(requested + URL_LIFETIME), message_id=message_id,
                               tick=format_time(tick))
-            self.store.update(lambda s, f=flight: _record(s, run.name).in_flight.append(f))
+            self.store.update(functools.partial(_add_flight, name=run.name, flight=flight))
             self.observer.export_step(run, f"requested{' message ' + message_id if message_id else ''}; "
                                            f"file will be at {dl.mask_url(url)}")
             return url
 
-    def _send_request(self, export: Export, client, app_id: str, message_id: str | None, now: datetime) -> str:
+    def _send_request(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None,
+                      now: datetime) -> str:
         options = export.options or {}
         if export.kind == ExportKind.SUBSCRIPTIONS:
             since = None
@@ -334,6 +342,7 @@ class Runner:
             return client.request_subscriptions_export(
                 app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
                 last_active_since=since, include_unsubscribed=include if export.segment else None)
+        assert message_id is not None, f"{export.kind} is a per-message kind: _run passes each message"
         if export.kind == ExportKind.AUDIENCE_ACTIVITY:
             return client.request_audience_activity_export(app_id, message_id)
         if export.kind == ExportKind.MESSAGE_HISTORY:
@@ -341,7 +350,7 @@ class Runner:
                                                   email=options.get("email"))
         raise ExportFailed(f"export kind '{export.kind}' has no file to request")
 
-    def _estimate(self, export: Export, client, app_id: str, message_id: str | None) -> int | None:
+    def _estimate(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None) -> int | None:
         """Rows OneSignal will write, when the API tells: the message's counts, the segment's size."""
         try:
             if message_id is not None:
@@ -473,6 +482,10 @@ def _record(state: State, name: str) -> ExportRecord:
 
 def _start(state: State, name: str, stamp: str) -> None:
     _record(state, name).last_attempt = stamp
+
+
+def _add_flight(state: State, name: str, flight: InFlight) -> None:
+    _record(state, name).in_flight.append(flight)
 
 
 def _drop_flights(state: State, name: str, flights: list[InFlight]) -> None:

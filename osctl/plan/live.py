@@ -14,6 +14,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from osctl.config.model import Config
+from osctl.onesignal.api import SegmentClients, SegmentsApi
+from osctl.onesignal.types import LiveSegment, SegmentDetail
 from osctl.plan.planner import AppLive
 from osctl.progress import NO_PROGRESS, Progress
 from osctl.state.model import State
@@ -21,12 +23,13 @@ from osctl.state.model import State
 REFRESH_MODES = ("full", "list", "none")
 
 
-def _ids_to_view(config: Config, state: State | None, alias: str, listed, refresh: str) -> list[str]:
+def _ids_to_view(config: Config, state: State | None, alias: str, listed: tuple[LiveSegment, ...],
+                 refresh: str) -> list[str]:
     records = [r for r in (state.segments.values() if state else ()) if r.app == alias]
     declared_by_name = {s.name: s for s in config.segments if s.app == alias}  # not config.segment(): O(n) each
     live_ids = {s.id for s in listed}
     names = {s.id: s.name for s in listed}
-    by_name = {}
+    by_name: dict[str, str] = {}
     for s in listed:
         by_name.setdefault(s.name, s.id)
     wanted: list[str] = []
@@ -50,8 +53,8 @@ def _ids_to_view(config: Config, state: State | None, alias: str, listed, refres
     return wanted
 
 
-def view_segments(client, app_id: str, ids: list[str], parallelism: int,
-                  progress: Progress = NO_PROGRESS) -> dict:
+def view_segments(client: SegmentsApi, app_id: str, ids: list[str], parallelism: int,
+                  progress: Progress = NO_PROGRESS) -> dict[str, SegmentDetail]:
     """{segment id: SegmentDetail} for the ids still live, `parallelism` views at a time."""
     if not ids:
         return {}
@@ -66,9 +69,9 @@ def view_segments(client, app_id: str, ids: list[str], parallelism: int,
     return {sid: view for sid, view in zip(ids, views, strict=True) if view is not None}
 
 
-def gather(config: Config, state: State | None, clients: dict, refresh: str, parallelism: int = 10,
+def gather(config: Config, state: State | None, clients: SegmentClients, refresh: str, parallelism: int = 10,
            apps: list[str] | None = None, progress: Progress = NO_PROGRESS) -> dict[str, AppLive]:
-    """AppLive for every app (or just `apps`); clients maps app alias -> OneSignalClient.
+    """AppLive for every app (or just `apps`), read through each app's client.
     `progress` hears what is being waited for (a hanging API must not look like a hung osctl)."""
     if refresh == "none":
         return {alias: AppLive(None) for alias in config.apps}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeGuard
 
 from osctl import __version__
 from osctl.addresses import segment_address
 from osctl.config.model import Config, Import, Segment
 from osctl.errors import PlanError
 from osctl.filters import filters_digest, try_canonical
+from osctl.onesignal.types import LiveSegment, SegmentDetail
 from osctl.plan.filterdiff import diff_lines
 from osctl.plan.identity import created_after_intent, in_the_way
 from osctl.plan.model import (
@@ -35,8 +37,8 @@ from osctl.state.model import SegmentRecord, State
 class AppLive:
     """One app as the API showed it. `segments` is None when it was not listed (refresh none)."""
 
-    segments: tuple | None  # LiveSegment-like: .id .name .read_only
-    details: dict = field(default_factory=dict)  # id -> SegmentDetail-like: .filters .subscriber_count .unsupported
+    segments: tuple[LiveSegment, ...] | None
+    details: dict[str, SegmentDetail] = field(default_factory=dict)  # by segment id: the segments viewed
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class _AppPlanner:
             return None
         return try_canonical(list(detail.filters))
 
-    def _is_live(self, segment_id: str | None) -> bool:
+    def _is_live(self, segment_id: str | None) -> TypeGuard[str]:
         if segment_id is None:
             return False
         return True if self.by_id is None else segment_id in self.by_id

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from osctl import __version__
 from osctl.errors import OsctlError, StateError
@@ -27,7 +27,21 @@ from osctl.state.model import State, encode_state
 T = TypeVar("T")
 
 
+class StateAccess(Protocol):
+    """What apply and exports need of the state while they run: StateStore's methods."""
+
+    def view(self, read: Callable[[State], T]) -> T: ...
+
+    def update(self, mutate: Callable[[State], object], *, wait: bool = True) -> int: ...  # result ignored
+
+    def recorded(self, sequence: int) -> bool: ...
+
+    def flush(self) -> None: ...
+
+
 class StateStore:
+    """Implements StateAccess over a StateBackend."""
+
     def __init__(self, backend: StateBackend, state: State):
         self._backend = backend
         self._state = state
@@ -49,7 +63,7 @@ class StateStore:
         with self._changed:
             return read(self._state)
 
-    def update(self, mutate: Callable[[State], None], *, wait: bool = True) -> int:
+    def update(self, mutate: Callable[[State], object], *, wait: bool = True) -> int:
         """Apply `mutate` to the state and persist it; with `wait`, return only once durable.
 
         Assign records or fields; do not edit a record's filters list in place

@@ -1,0 +1,53 @@
+"""What the core asks of OneSignal: the API seams, as protocols.
+
+Planning, apply and exports take their clients as arguments typed by these
+protocols, never by `OneSignalClient` itself, so the core does not depend on
+how requests are made (pacing, retries, HTTP). `OneSignalClient` implements both;
+a test or another transport only has to match the methods its caller uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol
+
+from osctl.onesignal.types import LiveSegment, Message, SegmentDetail
+
+
+class SegmentsApi(Protocol):
+    """Segments of an app: what plan reads and apply changes."""
+
+    def list_segments(self, app_id: str) -> list[LiveSegment]: ...
+
+    def get_segment(self, app_id: str, segment_id: str, *, detail: bool = True) -> SegmentDetail | None: ...
+
+    def create_segment(self, app_id: str, name: str, filters: list[dict],
+                       description: str | None = None) -> str: ...
+
+    def delete_segment(self, app_id: str, segment_id: str) -> bool: ...
+
+
+class ExportsApi(SegmentsApi, Protocol):
+    """What exports read (messages, segments to estimate a file's size) and request."""
+
+    def iter_messages(self, app_id: str, *, kind: int | None = None,
+                      newer_than: int | None = None) -> Iterator[Message]: ...
+
+    def get_message(self, app_id: str, message_id: str) -> Message | None: ...
+
+    def request_subscriptions_export(self, app_id: str, *, extra_fields: Iterable[str] = (),
+                                     segment_name: str | None = None, last_active_since: int | None = None,
+                                     include_unsubscribed: bool | None = None) -> str: ...
+
+    def request_audience_activity_export(self, app_id: str, message_id: str) -> str: ...
+
+    def request_message_history(self, app_id: str, message_id: str, *, events: str,
+                                email: str | None = None) -> str: ...
+
+    def outcomes(self, app_id: str, names: Iterable[str], *, time_range: str = "1h",
+                 platforms: Iterable[int] | None = None, attribution: str | None = None) -> list[dict]: ...
+
+
+# One client per configured app, by the app's alias in the config (`apps:`).
+SegmentClients = Mapping[str, SegmentsApi]
+ExportClients = Mapping[str, ExportsApi]
