@@ -15,12 +15,16 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from types import FrameType
+from typing import Any
 
 from osctl.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# what signal.signal() takes and returns (typeshed's signal._HANDLER)
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class StopSignals:
@@ -31,7 +35,7 @@ class StopSignals:
         self.signum: int | None = None
         self._requested = threading.Event()
         self._changing = False
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Handler] = {}
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -54,7 +58,9 @@ class StopSignals:
 
     def reason(self) -> str | None:
         """'stopped by SIGTERM' once a stop was asked for, else None."""
-        return f"stopped by {signal.Signals(self.signum).name}" if self._requested.is_set() else None
+        if not self._requested.is_set() or self.signum is None:  # set together, by _received
+            return None
+        return f"stopped by {signal.Signals(self.signum).name}"
 
     def sleep(self, seconds: float) -> None:
         """time.sleep that a stop request cuts short."""
@@ -63,7 +69,7 @@ class StopSignals:
     def exit_code(self, code: int) -> int:
         return 128 + self.signum if self.signum is not None else code
 
-    def _received(self, signum: int, frame) -> None:
+    def _received(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self.signum is None:
             self.signum = signum

@@ -34,6 +34,7 @@ import secrets
 import threading
 from datetime import timedelta
 from posixpath import basename, dirname
+from typing import TYPE_CHECKING
 
 import httpx
 import obstore
@@ -44,6 +45,9 @@ from osctl.exports import download as dl
 from osctl.exports import naming
 from osctl.exports.destinations import DestinationError, Fill, Published
 from osctl.exports.remote import SCHEMES, RemoteURL
+
+if TYPE_CHECKING:  # obstore's option dicts, declared in its stubs
+    from obstore.store import AzureConfig, ClientConfig, RetryConfig, S3Config
 
 # obstore raises its own errors, and built-in ones (FileNotFoundError, OSError, ValueError) for some
 _STORE_ERRORS = (oe.BaseError, OSError, ValueError)
@@ -181,11 +185,11 @@ class Bucket:
     # -- the store and its errors ------------------------------------------------------------
     def _open(self):
         options = self.options
-        client = {"allow_http": True} if options.get("allow_http") else {}
-        retry = {"max_retries": 3, "retry_timeout": timedelta(seconds=60)}
+        client: ClientConfig = {"allow_http": True} if options.get("allow_http") else {}
+        retry: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=60)}
         try:
             if self.scheme == "s3":
-                config = {"copy_if_not_exists": "multipart", "checksum_algorithm": "sha256"}
+                config: S3Config = {"copy_if_not_exists": "multipart", "checksum_algorithm": "sha256"}
                 if options.get("region"):
                     config["region"] = options["region"]
                 elif not (self.environ.get("AWS_REGION") or self.environ.get("AWS_DEFAULT_REGION")):
@@ -194,12 +198,12 @@ class Bucket:
                     config["endpoint"] = options["endpoint"]
                 return S3Store(self.bucket, config=config, client_options=client, retry_config=retry)
             if self.scheme == "az":
-                config = {}
+                az_config: AzureConfig = {}
                 if options.get("account"):
-                    config["account_name"] = options["account"]
+                    az_config["account_name"] = options["account"]
                 if options.get("endpoint"):
-                    config["endpoint"] = options["endpoint"]
-                return AzureStore(self.bucket, config=config, client_options=client, retry_config=retry)
+                    az_config["endpoint"] = options["endpoint"]
+                return AzureStore(self.bucket, config=az_config, client_options=client, retry_config=retry)
             return GCSStore(self.bucket, client_options=client, retry_config=retry)
         except _STORE_ERRORS as exc:
             raise DestinationError(f"cannot open {self.scheme}://{self.bucket} ({SCHEMES[self.scheme]}): "

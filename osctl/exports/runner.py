@@ -244,7 +244,7 @@ class Runner:
                 continue
             gone = PrunedFile(path=file.path, sha256=file.sha256, tick=file.tick, written_at=file.written_at,
                               pruned_at=format_time(now))
-            self.store.update(lambda s, f=file, g=gone: _pruned(s, run.name, f, g))
+            self.store.update(functools.partial(_pruned, name=run.name, file=file, gone=gone))
             self.observer.export_step(run, f"deleted {file.path} (keep: {export.keep})")
             pruned += 1
         text = f"; {pruned} old file(s) deleted (keep: {export.keep})" if pruned else ""
