@@ -29,6 +29,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import yaml
 from yaml import MappingNode, MarkedYAMLError, Node, ScalarNode, SequenceNode, YAMLError
@@ -37,10 +38,8 @@ from osctl.config.model import ExportKind
 from osctl.config.source import TOO_DEEP_MESSAGE, TOO_DEEP_VALID, too_deep
 from osctl.errors import FormatError
 
-try:  # libyaml when available, as in config/source.py
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader
+# libyaml when available, as in config/source.py
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 
@@ -198,7 +197,7 @@ def _sorted_indexes(keys: list[str], order: tuple[str, ...] | None) -> list[int]
     return sorted(range(len(keys)), key=lambda i: (rank.get(keys[i], len(order)), i))
 
 
-def _is_block(node: Node) -> bool:
+def _is_block(node: Node) -> TypeGuard[MappingNode | SequenceNode]:
     return isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style
 
 
@@ -261,7 +260,7 @@ class _Renderer:
     # --- structure -------------------------------------------------------------
 
     def document(self, root: Node) -> list[str]:
-        if not (isinstance(root, MappingNode) and _is_block(root) and root.value):
+        if not (_is_block(root) and isinstance(root, MappingNode) and root.value):
             raise _Unsupported
         first = root.value[0][0].start_mark.line
         if self.lines[first][: root.value[0][0].start_mark.column].strip():
@@ -279,7 +278,7 @@ class _Renderer:
         """Lines [start, end) hold this block mapping; its keys go to column target.
         dash: the first key shares its line with the "- " of a sequence item."""
         col = node.value[0][0].start_mark.column
-        starts = []
+        starts: list[int] = []
         for key, _ in node.value:
             line = key.start_mark.line
             if (not isinstance(key, ScalarNode) or key.start_mark.column != col
@@ -304,8 +303,8 @@ class _Renderer:
         order = _sorted_indexes(keys, _key_order(path))
         out: list[str] = []
         for position, index in enumerate(order):
-            gap, comments = leading[position][0], leading[index][1]
-            out.extend("" for _ in gap)
+            blank_lines, comments = leading[position][0], leading[index][1]
+            out.extend("" for _ in blank_lines)
             if comments:
                 comment_col = target - INDENT if dash and position == 0 else target
                 self._between(comments[0], comments[-1] + 1, comment_col, out)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from osctl import filters as grammar
 from osctl.config import semantic, test_users
@@ -152,8 +153,11 @@ def _read_file(file: tuple[str, str | bytes]) -> _FileRead:
     return _FileRead(doc, diagnostics, incomplete)
 
 
-def _shape(data) -> str:
-    return {list: "list", str: "plain text value"}.get(type(data), type(data).__name__)
+_SHAPES: dict[type, str] = {list: "list", str: "plain text value"}
+
+
+def _shape(data: object) -> str:
+    return _SHAPES.get(type(data), type(data).__name__)
 
 
 def load(directory: Path | str) -> Analysis:
@@ -170,32 +174,31 @@ def load_or_fail(directory: Path | str) -> Config:
 
 def build(merged: semantic.Merged) -> Config:
     """The model from a merged config that has no errors."""
-    apps = {
-        alias: App(alias=alias, app_id=item.data["app_id"].lower(),
-                   api_key_env=item.data.get("api_key_env", DEFAULT_API_KEY_ENV),
-                   account=item.data.get("account", DEFAULT_ACCOUNT),
-                   segment_updates=item.data.get("segment_updates", "replace"),
-                   test_users=test_users.rails_of(item.data))
-        for alias, item in merged.apps.items()
-    }
+    apps: dict[str, App] = {}
+    for alias, item in merged.apps.items():
+        data = _mapping(item)
+        apps[alias] = App(alias=alias, app_id=data["app_id"].lower(),
+                          api_key_env=data.get("api_key_env", DEFAULT_API_KEY_ENV),
+                          account=data.get("account", DEFAULT_ACCOUNT),
+                          segment_updates=data.get("segment_updates", "replace"),
+                          test_users=test_users.rails_of(data))
     default_app = next(iter(apps)) if len(apps) == 1 else None
-    state = StateSettings(**merged.states[0].data) if merged.states else StateSettings()
+    state = StateSettings(**_mapping(merged.states[0])) if merged.states else StateSettings()
     segments = []
     for item in merged.segments:
-        data = item.data
+        data = _mapping(item)
         canonical, digest = _canonical(data["filters"])
         segments.append(Segment(
-            app=data.get("app", default_app), name=data["name"], filters=canonical,
+            app=_app_of(data, default_app), name=data["name"], filters=canonical,
             digest=digest, description=data.get("description"),
             prevent_destroy=bool(data.get("prevent_destroy", False)), location=item.where(),
             update=data.get("update"), renamed_from=_names(data.get("renamed_from")),
         ))
-    exports = [_build_export(item.data, default_app, item) for item in merged.exports]
-    storage = dict(merged.storages[0].data) if merged.storages else {}
-    users = tuple(test_users.declared_user(item.data, item.data.get("app", default_app))
-                  for item in merged.test_users)
-    imports = tuple(Import(app=item.data.get("app", default_app), segment=item.data["segment"],
-                           id=item.data["id"].lower(), location=item.where()) for item in merged.imports)
+    exports = [_build_export(_mapping(item), default_app, item) for item in merged.exports]
+    storage = dict(_mapping(merged.storages[0])) if merged.storages else {}
+    users = tuple(test_users.declared_user(data, _app_of(data, default_app))
+                  for data in map(_mapping, merged.test_users))
+    imports = tuple(_build_import(item, default_app) for item in merged.imports)
     config = Config(directory=merged.directory, apps=apps, state=state, segments=tuple(segments),
                     exports=tuple(exports), storage=storage, test_users=users, imports=imports)
     return Config(**{**config.__dict__, "digest": config_digest(config)})
@@ -211,6 +214,25 @@ def _names(value) -> tuple[str, ...]:
 def _canonical(entries: list[dict]) -> tuple[tuple, str]:
     filters = grammar.canonical_filters(entries)
     return tuple(filters), grammar.filters_digest(filters)
+
+
+def _mapping(item: semantic.Item) -> dict[str, Any]:
+    """An entry build() reads: validation has made sure it is a mapping."""
+    assert isinstance(item.data, dict), item.path
+    return item.data
+
+
+def _app_of(data: dict[str, Any], default_app: str | None) -> str:
+    """An entry's app (segment, export, test user, import): validation has made sure there is one."""
+    app = data.get("app", default_app)
+    assert isinstance(app, str), "validation reports an entry without an app"
+    return app
+
+
+def _build_import(item: semantic.Item, default_app: str | None) -> Import:
+    data = _mapping(item)
+    return Import(app=_app_of(data, default_app), segment=data["segment"], id=data["id"].lower(),
+                  location=item.where())
 
 
 def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> Export:
@@ -229,7 +251,7 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
         segment = segment["name"]
     default_destination = DEFAULT_MESSAGE_DESTINATION if kind in PER_MESSAGE_KINDS else DEFAULT_DESTINATION
     return Export(
-        name=data["name"], app=data.get("app", default_app), kind=kind,
+        name=data["name"], app=_app_of(data, default_app), kind=kind,
         destination=data.get("destination", default_destination),
         schedule=normalise(data["schedule"]) if "schedule" in data else None,
         timezone=data.get("timezone", "UTC"),

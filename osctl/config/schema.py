@@ -20,6 +20,11 @@ _TYPE_NAMES = {
     "string": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
     "object": "a mapping", "array": "a list", "null": "nothing",
 }
+
+
+def _type_name(json_type: str) -> str:
+    return _TYPE_NAMES.get(json_type, json_type)
+
 # keys that hold the *name* of an environment variable whose value is a secret
 SECRET_NAME_KEYS = ("api_key_env", "dsn_env")
 # keys people write when they try to put the API key itself into the config
@@ -165,7 +170,7 @@ def _what(schema: dict) -> str:
         return ", ".join(str(x) for x in schema["enum"])
     types = schema.get("type")
     if types:
-        return " or ".join(_TYPE_NAMES.get(t, t) for t in (types if isinstance(types, list) else [types]))
+        return " or ".join(_type_name(t) for t in (types if isinstance(types, list) else [types]))
     return "see 'osctl schema'"
 
 
@@ -187,7 +192,7 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
         return [(path, f"missing required key '{missing}'", f"{missing}: {_what(wanted)}", False)]
     if v == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        names = " or ".join(_type_name(t) for t in wanted)
         shown = _show(error.instance, path)
         message = f"expected {names}, got {_kind(error.instance)}" + (f" {shown}" if shown else "")
         valid = _what(schema)

@@ -163,10 +163,10 @@ def _check_version_and_state(merged: Merged, report: Report) -> None:
         _check_app(item, report)
         app_id = item.data.get("app_id") if isinstance(item.data, dict) else None
         if isinstance(app_id, str):
-            first = by_app_id.setdefault(app_id.lower(), item)
-            if first is not item:  # a copied block: the second alias would manage segments in the first app
-                where = first.where("app_id")
-                report.add(item, ("app_id",), f"app '{alias}' has the same app_id as app '{first.path[-1]}' "
+            first_app = by_app_id.setdefault(app_id.lower(), item)
+            if first_app is not item:  # a copied block: the second alias would manage segments in the first app
+                where = first_app.where("app_id")
+                report.add(item, ("app_id",), f"app '{alias}' has the same app_id as app '{first_app.path[-1]}' "
                            f"({where.file}:{where.line})", "each OneSignal app under one alias; fix the app_id")
     for extra in merged.states[1:]:
         first = merged.states[0].where(key=True)
@@ -208,7 +208,7 @@ def _check_secret_name(item: Item, sub: tuple, value, report: Report) -> None:
 
 
 def _resolve_app(item: Item, merged: Merged, default_app: str | None, report: Report) -> str | None:
-    data = item.data
+    data = item.data if isinstance(item.data, dict) else {}  # callers pass mappings
     app = data.get("app")
     if app is None:
         if default_app is None and merged.apps:
@@ -514,14 +514,15 @@ def _check_exports(merged: Merged, default_app: str | None, declared: dict, repo
         if kind not in KIND_BLOCKS:
             _check_destination(item, data, None, report)
             continue  # the schema reported the kind; its block cannot be judged
-        for block in KIND_BLOCKS:
-            if block != kind and block in data:
-                report.add(item, (block,), f"block '{block}' does not fit kind '{kind}'",
+        for other in KIND_BLOCKS:
+            if other != kind and other in data:
+                report.add(item, (other,), f"block '{other}' does not fit kind '{kind}'",
                            f"a '{kind}' block (named after the kind)", key=True)
         if kind in BLOCK_REQUIRED and kind not in data:
             report.add(item, (), f"kind '{kind}' needs a '{kind}' block", _block_hint(kind))
         _check_destination(item, data, kind, report)
-        block = data.get(kind) if isinstance(data.get(kind), dict) else {}
+        written = data.get(kind)
+        block = written if isinstance(written, dict) else {}
         if kind == ExportKind.SUBSCRIPTIONS:
             _check_subscriptions(item, block, app, declared, report)
         elif kind in PER_MESSAGE_KINDS:
