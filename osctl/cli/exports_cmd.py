@@ -86,7 +86,7 @@ def run(settings: Settings, names: tuple[str, ...], force: bool, lock_timeout: s
         for name in names:
             if name not in chosen:
                 export = declared[name]
-                upcoming = next_tick(export.schedule, export.timezone, now)
+                upcoming = next_tick(export.schedule, export.timezone, now) if export.schedule else None
                 when = format_time(upcoming) if upcoming else "never"
                 click.echo(f"{export_address(name)} is not due (next tick {when}); use --force to run it now")
         if not runs:

@@ -157,6 +157,7 @@ class Session:
                         **self.details(call, status, errors),
                     )
             else:
+                assert failure is not None  # _attempt answers a response or a failure
                 if failure.kind == "fatal":
                     raise Unreachable(self.plain(call, failure.text), **self.details(call, None, []))
                 if sent and not call.idempotent:
@@ -166,12 +167,12 @@ class Session:
                     )
                 reason = failure.text
             if self.policy.gives_up_after(attempt):
-                status = response.status_code if response is not None else None
+                last_status = response.status_code if response is not None else None
                 errors = flatten_error_body(response.content) if response is not None else []
                 raise RetriesExhausted(
                     self.plain(call, f"{reason} (gave up after {attempt} attempts)"),
                     attempts=attempt,
-                    **self.details(call, status, errors),
+                    **self.details(call, last_status, errors),
                 )
             with self._rng_lock:
                 delay = self.policy.delay(attempt, retry_after, self._rng)
