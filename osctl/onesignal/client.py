@@ -104,7 +104,7 @@ class OneSignalClient:
     def __enter__(self) -> OneSignalClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # ---- segments -------------------------------------------------------------------

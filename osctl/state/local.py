@@ -17,7 +17,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -147,7 +147,7 @@ class LocalBackend(BackendBase):
             if holder is not None and holder.id == info.id:  # not if it was force-unlocked meanwhile
                 self.lock_path.unlink(missing_ok=True)
 
-    def _lock_errors(self, work) -> None:
+    def _lock_errors(self, work: Callable[[], object]) -> None:
         try:
             work()
         except FileExistsError:

@@ -43,6 +43,7 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from osctl import __version__
@@ -51,7 +52,7 @@ from osctl.state.backend import BackendBase, LockInfo, _user, lock_held
 from osctl.state.model import State, decode_state
 
 if TYPE_CHECKING:  # imported when first needed, with a message when missing
-    from psycopg import Connection
+    from psycopg import Connection, Cursor
 
 SCHEMA_VERSION = 1
 POLL_SECONDS = 0.2
@@ -118,7 +119,7 @@ class _CreatedMeanwhile(Exception):
     """A first write found the workspace's row created by another writer since it looked."""
 
 
-def _import_psycopg():
+def _import_psycopg() -> ModuleType:
     try:
         import psycopg
     except ImportError:
@@ -191,14 +192,14 @@ class PostgresBackend(BackendBase):
                     continue  # another writer created the workspace's row: check against it
         raise StateError(f"refusing to write state: {self.description} changed while writing; try again")
 
-    def _write(self, cur, values: dict, force: bool) -> None:
+    def _write(self, cur: Cursor[Any], values: dict, force: bool) -> None:
         self._check_still_locked(cur)
         cur.execute("SELECT lineage, serial FROM osctl.states WHERE workspace = %s FOR UPDATE", (self.workspace,))
         stored = cur.fetchone()
         if stored is not None and not force:
             self.check_successor((stored[0], int(stored[1])), values["lineage"], values["serial"])
         cur.execute(_ADD_VERSION, values)
-        values = {**values, "version": cur.fetchone()[0]}
+        values = {**values, "version": _scalar(cur)}
         if stored is None:
             cur.execute("INSERT INTO osctl.states (workspace, lineage, serial, version_id) "
                         "VALUES (%(ws)s, %(lineage)s, %(serial)s, %(version)s) "
@@ -215,13 +216,13 @@ class PostgresBackend(BackendBase):
         program = sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "python"
         return program if program.startswith("osctl") else f"osctl (via {program})"
 
-    def _check_still_locked(self, cur) -> None:
+    def _check_still_locked(self, cur: Cursor[Any]) -> None:
         """A writer holding the lock must still hold it (force-unlock may have ended its session)."""
         if self._held is None:
             return
         lock_id, backend_pid, _ = self._held
         cur.execute(_HOLDS, (backend_pid, *_split(self._key)))
-        if not cur.fetchone()[0]:
+        if not _scalar(cur):
             raise StateError(f"refusing to write state: this osctl lost its lock {lock_id} on "
                              f"{self.description} (force-unlocked, or its connection was closed)")
 
@@ -244,7 +245,7 @@ class PostgresBackend(BackendBase):
         finally:
             conn.close()
 
-    def _acquire(self, conn, info: LockInfo, operation: str, timeout_seconds: float) -> None:
+    def _acquire(self, conn: Connection[Any], info: LockInfo, operation: str, timeout_seconds: float) -> None:
         deadline = time.monotonic() + max(0.0, timeout_seconds)
         while not self._try_lock(conn):
             remaining = deadline - time.monotonic()
@@ -263,17 +264,17 @@ class PostgresBackend(BackendBase):
             "created_at = EXCLUDED.created_at, backend_pid = EXCLUDED.backend_pid, acquired_at = now()",
             (self.workspace, info.id, info.pid, info.host, info.user, operation, info.created_at))
 
-    def _try_lock(self, conn) -> bool:
-        return bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()[0])
+    def _try_lock(self, conn: Connection[Any]) -> bool:
+        return bool(_scalar(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))))
 
-    def _release(self, conn, info: LockInfo) -> None:
+    def _release(self, conn: Connection[Any], info: LockInfo) -> None:
         try:
             conn.execute("DELETE FROM osctl.locks WHERE workspace = %s AND lock_id = %s", (self.workspace, info.id))
             conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
         except self._psycopg.Error:
             pass  # the session is gone (force-unlocked, server restarted): so is its lock
 
-    def _holder(self, conn, attempts: int = 5) -> tuple[LockInfo | None, str | None]:
+    def _holder(self, conn: Connection[Any], attempts: int = 5) -> tuple[LockInfo | None, str | None]:
         """The live holder's LockInfo (None if it is not recorded) and a hint for the message;
         (None, None) when nobody holds the lock."""
         pids: list[int] = []
@@ -314,7 +315,7 @@ class PostgresBackend(BackendBase):
         finally:
             conn.close()
 
-    def _terminate(self, conn, backend_pid: int) -> None:
+    def _terminate(self, conn: Connection[Any], backend_pid: int) -> None:
         try:
             conn.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
         except self._psycopg.errors.InsufficientPrivilege:
@@ -322,7 +323,7 @@ class PostgresBackend(BackendBase):
                              f"on {self.description}; a database administrator can run: "
                              f"SELECT pg_terminate_backend({backend_pid})") from None
         deadline = time.monotonic() + 10
-        while conn.execute(_HOLDS, (backend_pid, *_split(self._key))).fetchone()[0]:
+        while _scalar(conn.execute(_HOLDS, (backend_pid, *_split(self._key)))):
             if time.monotonic() > deadline:
                 raise StateError(f"the PostgreSQL session {backend_pid} holding the lock on {self.description} "
                                  "was told to end but still holds it; try again in a moment")
@@ -376,10 +377,10 @@ class PostgresBackend(BackendBase):
             raise StateError(f"cannot {action} on {self.description}: {type(exc).__name__}: "
                              f"{self._mask(_one_line(exc))}") from None
 
-    def _migrate(self, conn) -> None:
+    def _migrate(self, conn: Connection[Any]) -> None:
         errors = self._psycopg.errors
         try:
-            version = conn.execute("SELECT max(version) FROM osctl.schema_version").fetchone()[0] or 0
+            version = _scalar(conn.execute("SELECT max(version) FROM osctl.schema_version")) or 0
         except (errors.UndefinedTable, errors.InvalidSchemaName):
             version = 0
         if version == SCHEMA_VERSION:
@@ -394,7 +395,7 @@ class PostgresBackend(BackendBase):
             conn.execute("CREATE SCHEMA IF NOT EXISTS osctl")
             conn.execute("CREATE TABLE IF NOT EXISTS osctl.schema_version (version integer PRIMARY KEY, "
                          "applied_at timestamptz NOT NULL DEFAULT now(), osctl_version text NOT NULL)")
-            version = conn.execute("SELECT coalesce(max(version), 0) FROM osctl.schema_version").fetchone()[0]
+            version = _scalar(conn.execute("SELECT coalesce(max(version), 0) FROM osctl.schema_version"))
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[target]:
                     conn.execute(statement)
@@ -519,7 +520,14 @@ def _split(key: int) -> tuple[int, int]:
     return unsigned >> 32, unsigned & 0xFFFF_FFFF
 
 
-def _keep_session_alive(conn) -> None:
+def _scalar(cur: Cursor[Any]) -> Any:
+    """The value of a query that always answers one row (an aggregate, a function, RETURNING)."""
+    row = cur.fetchone()
+    assert row is not None, "a one-row query answered no row"
+    return row[0]
+
+
+def _keep_session_alive(conn: Connection[Any]) -> None:
     # The lock lives as long as this session: make the server notice a vanished client
     # (machine gone, network cut) within about a minute, and never end the session for idling.
     conn.execute("SET tcp_keepalives_idle = 30")
@@ -530,7 +538,7 @@ def _keep_session_alive(conn) -> None:
         conn.execute("SET idle_session_timeout = 0")
 
 
-def _has_lz4(conn) -> bool:
+def _has_lz4(conn: Connection[Any]) -> bool:
     if conn.info.server_version < 140000:
         return False
     row = conn.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
