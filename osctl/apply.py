@@ -357,7 +357,7 @@ class Executor:
         client = self._client(change)
         for attempt in range(UPDATE_ATTEMPTS_AFTER_LOST_ANSWER):
             try:
-                found = client.update_segment(change.app_id, change.segment_id, change.name, change.after)
+                found = client.update_segment(change.app_id, _live_id(change), change.name, _filters_to_send(change))
             except OutcomeUnknown:
                 # the same PATCH twice does what it does once: look, and send it again if needed
                 if self._shows_update(change):
@@ -388,7 +388,7 @@ class Executor:
         raise AssertionError("unreachable")
 
     def _shows_update(self, change: SegmentChange) -> bool:
-        detail = self._client(change).get_segment(change.app_id, change.segment_id, detail=True)
+        detail = self._client(change).get_segment(change.app_id, _live_id(change), detail=True)
         if detail is None:
             raise ApiError(f"segment {change.segment_id} was deleted outside osctl, so it was not updated; "
                            f"the next plan creates it again", status=404)
@@ -419,13 +419,13 @@ class Executor:
 
 
 def _live_id(change: SegmentChange) -> str:
-    """The id a delete, a replace's delete or an adopt acts on: the planner always names it."""
+    """The id a delete, a replace's delete, an update or an adopt acts on: the planner always names it."""
     assert change.segment_id is not None, f"{change.address}: {change.action.value} without a segment id"
     return change.segment_id
 
 
 def _filters_to_send(change: SegmentChange) -> list[dict]:
-    """A create's or replace's filters: the planner always sets them."""
+    """A create's, replace's or update's filters: the planner always sets them."""
     assert change.after is not None, f"{change.address}: {change.action.value} without filters"
     return change.after
 
@@ -454,7 +454,7 @@ def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecor
 def _updated(state: State, change: SegmentChange, stamp: str) -> SegmentRecord:
     """The record after an update in place: same id and created_at; new name, filters, digest."""
     before = state.segments.get(change.moved_from or change.address)
-    record = _created(change, change.segment_id, before.created_at if before and before.created_at else stamp)
+    record = _created(change, _live_id(change), before.created_at if before and before.created_at else stamp)
     record.updated_at = stamp
     return record
 

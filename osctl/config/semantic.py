@@ -269,7 +269,7 @@ def _check_renames(declared: dict[tuple, Item], report: Report) -> None:
     another segment also claims (state under that name would belong to two segments)."""
     claimed: dict[tuple, Item] = {}
     for (app, name), item in declared.items():
-        old = item.data.get("renamed_from")
+        old = item.data.get("renamed_from") if isinstance(item.data, dict) else None
         old_names = [old] if isinstance(old, str) else old if isinstance(old, list) else []
         for index, old_name in enumerate(old_names):
             if not isinstance(old_name, str):
