@@ -45,13 +45,12 @@ class Segment:
     source: str = "custom"
     is_active: bool = True
     in_active_journey: bool = False  # set through the control API: PATCH is then refused
-    predicate: Predicate = field(default=None, repr=False)  # type: ignore[assignment]
+    predicate: Predicate = field(init=False, repr=False)  # compiled from filters by recompile()
     version: int = 0
     _listing: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.predicate is None:
-            self.recompile()
+        self.recompile()
 
     def recompile(self) -> None:
         self.version += 1

@@ -119,12 +119,11 @@ class Runner:
     rng: Callable[[], float] = random.random
     policy: PollPolicy = field(default_factory=PollPolicy)
     stop_reason: Callable[[], str | None] = lambda: None  # e.g. "stopped by SIGTERM"
-    # default (None): local files and the config's storage options, made in __post_init__
-    destinations: Destinations = None  # type: ignore[assignment]
+    # local files and the config's storage options
+    destinations: Destinations = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.destinations is None:
-            self.destinations = Destinations(self.config_dir, self.config.storage)
+        self.destinations = Destinations(self.config_dir, self.config.storage)
 
     # -- many exports ------------------------------------------------------------
     def run_all(self, runs, *, failed_segments=frozenset()) -> ExportsResult:
