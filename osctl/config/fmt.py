@@ -38,8 +38,11 @@ from osctl.config.model import ExportKind
 from osctl.config.source import TOO_DEEP_MESSAGE, TOO_DEEP_VALID, too_deep
 from osctl.errors import FormatError
 
-# libyaml when available, as in config/source.py
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:  # libyaml when available, as in config/source.py
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    # the same interface; the stubs declare the two as unrelated classes
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 KIND_BLOCKS = tuple(ExportKind)  # each kind has a settings block named after it
 

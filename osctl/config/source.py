@@ -20,7 +20,8 @@ from osctl.diagnostics import Diagnostic, format_path
 try:  # libyaml is several times faster; fall back to the pure-Python composer
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _BaseLoader
+    # the same interface; the stubs declare the two as unrelated classes
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 # A real config is about 7 levels deep. The limits keep hostile or broken input
 # (deep nesting crashes libyaml's recursive composer; alias bombs expand
