@@ -22,7 +22,7 @@ def _path(deepdiff_path: str) -> str:
     return out
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     if isinstance(value, dict):
         return describe_entry(value)
     return json.dumps(value, ensure_ascii=False)

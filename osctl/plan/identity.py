@@ -18,7 +18,7 @@ from osctl.shell import osctl_command
 CLOCK_SKEW_SECONDS = 2.0
 
 
-def timestamp(value) -> float | None:
+def timestamp(value: object) -> float | None:
     """Unix seconds from what OneSignal or state holds: an ISO 8601 string or unix seconds."""
     if value is None or isinstance(value, bool):
         return None
@@ -33,7 +33,7 @@ def timestamp(value) -> float | None:
     return parsed.timestamp()
 
 
-def created_after_intent(live_created, intent_recorded) -> bool | None:
+def created_after_intent(live_created: object, intent_recorded: object) -> bool | None:
     """True/False when both times are known; None when either is not (then only filters decide)."""
     live_at, intent_at = timestamp(live_created), timestamp(intent_recorded)
     if live_at is None or intent_at is None:

@@ -7,6 +7,7 @@ to decide: the executor branches only on `action`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -223,6 +224,6 @@ ACTION_ORDER = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CR
                 Action.UPDATE_STATE: 5, Action.FORGET: 6, Action.IMPORT: 7}
 
 
-def sort_changes(changes) -> tuple[SegmentChange, ...]:
+def sort_changes(changes: Iterable[SegmentChange]) -> tuple[SegmentChange, ...]:
     """Deterministic order: destructive first (deletes before creates), then by address."""
     return tuple(sorted(changes, key=lambda c: (ACTION_ORDER[c.action], c.address)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from osctl import __version__
 from osctl.addresses import segment_address
@@ -168,13 +168,14 @@ class _AppPlanner:
             return False
         return True if self.by_id is None else segment_id in self.by_id
 
-    def _change(self, action: Action, reason: Reason, name: str, **kw) -> SegmentChange:
+    def _change(self, action: Action, reason: Reason, name: str, **kw: Any) -> SegmentChange:
         return SegmentChange(address=segment_address(self.alias, name), action=action, reason=reason,
                              app=self.alias, app_id=self.app_id, name=name,
                              used_by_exports=self._exports_using(name), **kw)
 
-    def _create(self, segment: Segment, reason: Reason, before=None, segment_id=None, action=Action.CREATE,
-                live_name: str | None = None, moved_from: str | None = None, importing: str | None = None):
+    def _create(self, segment: Segment, reason: Reason, before: list | None = None, segment_id: str | None = None,
+                action: Action = Action.CREATE, live_name: str | None = None, moved_from: str | None = None,
+                importing: str | None = None) -> SegmentChange:
         return self._change(
             action, reason, segment.name, segment_id=segment_id, before=before, after=list(segment.filters),
             after_digest=segment.digest, description=segment.description,
@@ -315,7 +316,7 @@ class _AppPlanner:
         return self._create(segment, Reason.IMPORT_BLOCK, before=live_filters, segment_id=segment_id,
                             action=change, importing=segment_id)
 
-    def _unmanageable(self, segment: Segment, live) -> bool:
+    def _unmanageable(self, segment: Segment, live: LiveSegment) -> bool:
         """A read-only or dashboard-only segment in the way: importing it cannot work."""
         from osctl.plan.unmanageable import why_unmanageable
 
@@ -326,7 +327,7 @@ class _AppPlanner:
                                  f"manage it: rename yours")
         return reason is not None
 
-    def _created_by(self, record: SegmentRecord, found: list):
+    def _created_by(self, record: SegmentRecord, found: list[LiveSegment]) -> LiveSegment | None:
         """The live segment an unfinished create made: exactly the filters it sent, created after
         its intent was recorded (when the API tells when it was created). None if there is none."""
         for live in found:

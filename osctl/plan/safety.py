@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from osctl.config.model import Config
 from osctl.plan.model import SegmentChange, Violation
 from osctl.state.model import State
@@ -10,7 +12,7 @@ MASS_DESTROY_SHARE = 0.30
 MASS_DESTROY_MIN = 3  # more than this many, and more than the share
 
 
-def check_safety(config: Config, state: State | None, changes) -> tuple[Violation, ...]:
+def check_safety(config: Config, state: State | None, changes: Sequence[SegmentChange]) -> tuple[Violation, ...]:
     violations: list[Violation] = []
     protected = [c for c in changes if c.action.is_destructive and _protected(config, c)]
     if protected:

@@ -6,12 +6,14 @@ import refuses them, and a plan blocked by one suggests renaming, never importin
 
 from __future__ import annotations
 
+from osctl.onesignal.types import LiveSegment, SegmentDetail
+
 UNSUPPORTED = ("uses filters the API does not support (unsupported_in_api: message or custom events, "
                "made in the dashboard)")
 READ_ONLY = "is read-only in OneSignal"
 
 
-def why_unmanageable(listed, detail) -> str | None:
+def why_unmanageable(listed: LiveSegment | None, detail: SegmentDetail | None) -> str | None:
     """The reason, phrased to follow "segment X ...", or None. `listed`: the segment's row of
     the list (read_only), `detail`: its view (unsupported); either may be None (not read)."""
     if listed is not None and getattr(listed, "read_only", False):

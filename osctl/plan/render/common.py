@@ -62,7 +62,7 @@ def redact_plan(plan: dict) -> dict:
     return out
 
 
-def printable(text) -> str:
+def printable(text: object) -> str:
     """Text with control characters shown as escapes, newlines as spaces."""
     text = str(text).replace("\r\n", " ").replace("\n", " ")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)

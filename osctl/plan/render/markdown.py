@@ -40,18 +40,18 @@ _NOTE_RESERVE = 600  # room kept for the truncation note itself
 _MD_SPECIAL = re.compile(r"([\\`*_|\[\]~])")
 
 
-def md(text) -> str:
+def md(text: object) -> str:
     """Text safe in a markdown paragraph, list item or table cell."""
     text = html.escape(printable(text), quote=False)
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def html_text(text) -> str:
+def html_text(text: object) -> str:
     """Text safe inside an HTML tag such as <summary>, where markdown is not parsed."""
     return html.escape(printable(text), quote=False)
 
 
-def code(text) -> str:
+def code(text: object) -> str:
     """An inline code span that no backtick inside `text` can close early."""
     text = printable(text)
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
