@@ -532,11 +532,12 @@ def _check_exports(merged: Merged, default_app: str | None, declared: dict, repo
 
 
 def _block_hint(kind: str) -> str:
-    return {
+    hints: dict[str, str] = {  # ExportKind members are strs: a kind as written finds its hint
         ExportKind.AUDIENCE_ACTIVITY: "audience_activity: {messages: {sent_within: 2d}}",
         ExportKind.MESSAGE_HISTORY: "message_history: {events: sent, messages: {sent_within: 2d}}",
         ExportKind.OUTCOMES: "outcomes: {names: [os__click.count], time_range: 1d}",
-    }[kind]
+    }
+    return hints[kind]
 
 
 def _duration(item: Item, sub: tuple, value, report: Report) -> int | None:
