@@ -22,15 +22,12 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from osctl import __version__
 from osctl.addresses import export_address, segment_address
 from osctl.errors import StateError
 from osctl.exports.links import is_masked_url, mask_url
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 STATE_FORMAT = 1
 SEGMENT_STATUSES = ("created", "pending_create")
@@ -268,7 +265,7 @@ def _add_lines(pieces: list[bytes], lines: list[bytes]) -> None:
         pieces.append(b"\n")
 
 
-def _plain(record: DataclassInstance) -> dict:
+def _plain(record: FileRecord | PrunedFile | InFlight) -> dict:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
