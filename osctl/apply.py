@@ -158,8 +158,13 @@ class Executor:
         problem = f"not imported: {reason}" if reason else None
         if problem is None:
             stamp = self._stamp()
+
+            def record(state: State) -> None:
+                for change in imports:
+                    _put(state, _imported(change, stamp))
+
             try:
-                self.store.update(lambda s: [_put(s, _imported(c, stamp)) for c in imports])
+                self.store.update(record)
             except StateError as exc:
                 problem = f"not imported: recording it in state failed: {exc}"
         if problem is not None:

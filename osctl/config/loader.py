@@ -265,7 +265,7 @@ def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> E
 def config_digest(config: Config) -> str:
     """Digest of what the config means (not how it is formatted): saved plans record it."""
     # settings added later join only when set, so a saved plan made before them stays valid
-    content = {
+    content: dict[str, Any] = {  # what the digest covers, as JSON
         "apps": {a: [x.app_id, x.api_key_env, x.account]
                  + ([x.segment_updates] if x.segment_updates != "replace" else [])
                  for a, x in sorted(config.apps.items())},

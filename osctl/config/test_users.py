@@ -131,8 +131,9 @@ def _check_tags(item: Item, tags: object, report: Report) -> None:
 
 def _check_subscriptions(item: Item, data: dict, app: str | None, rails: GuardRails | None, claimed: dict,
                          report: Report) -> None:
-    subscriptions = data.get("subscriptions") if isinstance(data.get("subscriptions"), list) else []
-    devices = data.get("devices") if isinstance(data.get("devices"), list) else []
+    written_subscriptions, written_devices = data.get("subscriptions"), data.get("devices")
+    subscriptions = written_subscriptions if isinstance(written_subscriptions, list) else []
+    devices = written_devices if isinstance(written_devices, list) else []
     total = len(subscriptions) + len(devices)
     if total > MAX_SUBSCRIPTIONS:
         report.add(item, ("subscriptions",) if subscriptions else ("devices",),
@@ -164,7 +165,7 @@ def _token_problem(item: Item, sub: tuple, kind: str, token: str, app: str | Non
                    'a + then country code and number, digits only, in quotes: "+15555550100"')
         return True
     problem = rails.token_problem(kind, token) if rails is not None else None
-    if problem:
+    if rails is not None and problem:
         setting = "email_domains" if kind == "Email" else "sms_numbers"
         allowed = rails.email_domains if kind == "Email" else rails.sms_numbers
         hint = did_you_mean(token.rsplit("@", 1)[-1], allowed) if kind == "Email" else ""

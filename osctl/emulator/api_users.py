@@ -23,8 +23,9 @@ from osctl.emulator.users import (
 )
 from osctl.emulator.world import App
 
-USER_NOT_FOUND = {"errors": [{"code": "user-2", "title": "User not found", "meta": {}}]}
-SUBSCRIPTION_NOT_FOUND = {"errors": [{"code": "subscription-0", "title": "Subscription not found", "meta": {}}]}
+ErrorBody = dict[str, list[dict[str, Any]]]  # {"errors": [{"code", "title", "meta"}]}
+USER_NOT_FOUND: ErrorBody = {"errors": [{"code": "user-2", "title": "User not found", "meta": {}}]}
+SUBSCRIPTION_NOT_FOUND: ErrorBody = {"errors": [{"code": "subscription-0", "title": "Subscription not found", "meta": {}}]}
 
 
 def _users(core: Core, app: App) -> Users:

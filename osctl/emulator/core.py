@@ -32,7 +32,8 @@ class ApiError(Exception):
         self.response = response
 
 
-def fail(status: int, *messages: str, success: bool | None = None, **extra: Any) -> ApiError:
+def fail(status: int, *messages: str | dict[str, Any], success: bool | None = None, **extra: Any) -> ApiError:
+    """An error answer; `messages` are texts, or objects where the API answers those (users)."""
     payload: dict[str, Any] = {}
     if success is not None:
         payload["success"] = success

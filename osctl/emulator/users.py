@@ -70,7 +70,7 @@ class Users:
         self.new_id = new_id
         self.by_onesignal_id: dict[str, User] = {}
         self.version = 0  # bumped on every visible change: segment counts are cached by it
-        self._pending: list[tuple[float, Callable[[], None]]] = []  # (visible at, change) for 202s
+        self._pending: list[tuple[float, Callable[[], object]]] = []  # (visible at, change) for 202s
         self.write_delay = 0.0
 
     # -- lookups ----------------------------------------------------------------
@@ -94,7 +94,7 @@ class Users:
         return None
 
     # -- asynchronous writes --------------------------------------------------------
-    def later(self, now: float, change: Callable[[], None]) -> None:
+    def later(self, now: float, change: Callable[[], object]) -> None:
         """Apply `change` now, or once `write_delay` has passed on the emulator clock."""
         if self.write_delay <= 0:
             change()

@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -345,7 +345,12 @@ class OneSignalClient:
         response = self._user_write(call)
         return self._read(call, response, identity)
 
+    @overload
+    def _user_write(self, call: Call, *, absent_ok: Literal[False] = False) -> httpx.Response: ...
+    @overload
+    def _user_write(self, call: Call, *, absent_ok: Literal[True]) -> httpx.Response | None: ...
     def _user_write(self, call: Call, *, absent_ok: bool = False) -> httpx.Response | None:
+        """The answer to a user write; None for a 404 when `absent_ok` (the user or subscription is gone)."""
         response = self._session.send(call)
         status = response.status_code
         if status == 404 and absent_ok:

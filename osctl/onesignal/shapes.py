@@ -13,9 +13,14 @@ went wrong. Problems name a place and a type, never a value: answers hold bearer
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from osctl.diagnostics import format_path
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _ID = {"type": "string", "minLength": 1}
 _TEXT = {"type": ["string", "null"]}
@@ -133,7 +138,7 @@ def explain(kind: str, data: object) -> str | None:
 
 
 @cache
-def _quick(kind: str):
+def _quick(kind: str) -> Callable[[object], Any]:
     """The compiled yes/no check of one answer kind, built once per process."""
     import fastjsonschema  # late: keeps `osctl --help` fast
 
@@ -144,15 +149,17 @@ _JSON_KINDS = {"object": "an object", "array": "a list", "string": "a string", "
                "number": "a number", "boolean": "true or false", "null": "null"}
 
 
-def _describe(error) -> str:
+def _describe(error: ValidationError) -> str:
     where = format_path(tuple(error.absolute_path)) or "the answer"
-    rule, value, schema = error.validator, error.validator_value, error.schema
+    # set on every error a validator yields (the stubs also allow "unset", for hand-made errors)
+    rule, value, instance = error.validator, cast(Any, error.validator_value), cast(Any, error.instance)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     if rule == "type":
         wanted = [value] if isinstance(value, str) else list(value)
         expected = schema.get("description") or " or ".join(_JSON_KINDS[t] for t in wanted if t != "null")
         return f"{where} is {_kind_of(error.instance)}, expected {expected}"
     if rule == "required":
-        missing = next(name for name in value if name not in error.instance)
+        missing = next(name for name in value if name not in instance)
         return f"{where} has no '{missing}'"
     if rule == "minLength":
         return f"{where} is empty"

@@ -59,7 +59,7 @@ def view_segments(client: SegmentsApi, app_id: str, ids: list[str], parallelism:
     if not ids:
         return {}
 
-    def view(segment_id: str):
+    def view(segment_id: str) -> SegmentDetail | None:
         detail = client.get_segment(app_id, segment_id, detail=True)
         progress.advance()
         return detail

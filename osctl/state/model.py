@@ -22,7 +22,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from osctl import __version__
 from osctl.addresses import export_address, segment_address
@@ -265,7 +265,11 @@ def _add_lines(pieces: list[bytes], lines: list[bytes]) -> None:
         pieces.append(b"\n")
 
 
-def _plain(record: FileRecord | PrunedFile | InFlight) -> dict:
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+def _plain(record: _Dataclass) -> dict:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 

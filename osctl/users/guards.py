@@ -26,7 +26,7 @@ class GuardRails:
 
     def owns(self, external_id: str | None) -> bool:
         """Whether osctl may read, change or delete the user with this external_id."""
-        return bool(external_id) and external_id.startswith(self.external_id_prefix)
+        return bool(external_id and external_id.startswith(self.external_id_prefix))
 
     def token_problem(self, kind: str, token: str) -> str | None:
         """Why osctl must not add this subscription, or None."""
