@@ -21,7 +21,8 @@ import yaml
 try:  # the config loader's own (libyaml) reading, so plain text is judged as validate reads it
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader
+    # the same interface; the stubs declare the two as unrelated classes
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 from osctl.config.names import look_alike_key, name_problem
 from osctl.filters import try_canonical
