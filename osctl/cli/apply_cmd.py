@@ -76,7 +76,7 @@ def _saved_plan(path: str, config, state, clients):
     except OSError as exc:
         raise OsctlError(f"cannot read saved plan {path}: {exc.strerror}") from None
     the_plan = planfile.loads(text, path)
-    apps = sorted({c.app for c in the_plan.changes if c.action.changes_live_segment and c.app in config.apps})
+    apps = sorted({c.app for c in the_plan.changes if c.needs_live_segment and c.app in config.apps})
     live_ids = {alias: {s.id for s in clients[alias].list_segments(config.apps[alias].app_id)} for alias in apps}
     reasons = planfile.stale_reasons(
         the_plan, config_digest=config.digest, lineage=state.lineage if state else None,

@@ -87,6 +87,11 @@ class SegmentChange:
     moved_from: str | None = None  # the state address it was managed under (renamed_from), if another
     importing: str | None = None  # an imports: block adopts this live id first (then any update/replace)
 
+    @property
+    def needs_live_segment(self) -> bool:
+        """Acts on `segment_id`, which must still be live when a saved plan is applied."""
+        return (self.action.changes_live_segment or self.importing is not None) and self.segment_id is not None
+
     def to_dict(self) -> dict:
         # not asdict(): its generic deep copy was most of the cost of rendering a large plan
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}

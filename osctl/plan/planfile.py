@@ -44,7 +44,7 @@ def stale_reasons(plan: Plan, *, config_digest: str, lineage: str | None, serial
     elif serial != prov.state_serial:
         reasons.append(f"the state moved on: serial {serial} now, {prov.state_serial} when planned")
     for change in plan.changes:
-        if change.action.changes_live_segment and change.segment_id:
+        if change.needs_live_segment:
             ids = live_ids.get(change.app)
             if ids is not None and change.segment_id not in ids:
                 reasons.append(f"{change.address}: segment {change.segment_id}, which the plan would "

@@ -149,3 +149,17 @@ def test_any_live_segment_generates_into_imports_only(ws, segments):
     assert ws.osctl("generate", "--out", str(target)).exit_code == 0
     assert yaml.safe_load(target.read_text())["imports"]
     assert {action for action, _ in actions(ws)} == {"import"}
+
+
+def test_a_saved_import_plan_is_stale_once_the_segment_is_deleted_in_the_dashboard(ws):
+    segment_id = ws.api("POST", f"/apps/{ws.app_id}/segments", json={"name": "North", "filters": US}).json()["id"]
+    _declare_with_import(ws, "North", US, segment_id)
+    saved = ws.dir / "plan.json"
+    assert ws.osctl("plan", "--no-exports", "--out", str(saved)).exit_code == 0
+    assert ws.api("DELETE", f"/apps/{ws.app_id}/segments/{segment_id}").status_code == 200  # a competing edit
+    result = ws.osctl("apply", str(saved))
+    assert result.exit_code == 1
+    assert "saved plan is stale" in result.stderr
+    assert f"segment.prod.North: segment {segment_id}, which the plan would import, is no longer live" \
+        in result.stderr
+    assert not (ws.dir / ".osctl" / "state.json").exists()  # nothing was recorded
