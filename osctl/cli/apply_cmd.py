@@ -10,12 +10,12 @@ from osctl.cli.options import Settings, global_options, lock_timeout_option, pas
 from osctl.cli.planning import (
     PlanFlags,
     build_plan,
-    drop_refused_intents,
     load_config,
     plan_options,
     render_plan,
 )
 from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
+from osctl.plan.build import drop_refused_intents
 
 
 @click.command()

@@ -7,12 +7,12 @@ from osctl.cli.planning import (
     PLAN_FORMATS,
     PlanFlags,
     build_plan,
-    drop_refused_intents,
     load_config,
     plan_options,
     render_plan,
 )
-from osctl.errors import LockHeld, OsctlError, PlanError, SafetyViolation
+from osctl.errors import OsctlError, PlanError, SafetyViolation
+from osctl.plan.build import drop_refused_intents_unless_locked
 from osctl.shell import osctl_command
 
 
@@ -40,7 +40,7 @@ def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_
         try:
             the_plan = build_plan(settings, config, state, clients, flags)
         except PlanError as exc:
-            _drop_refused_intents(backend, exc.dropped_intents)
+            drop_refused_intents_unless_locked(backend, exc.dropped_intents)
             raise
     click.echo(render_plan(settings, the_plan, fmt), nl=False)
     blocking = [v for v in the_plan.violations if not v.overridable]
@@ -75,14 +75,3 @@ def save_plan(out: str, text: str) -> None:
     except OSError as exc:
         raise OsctlError(f"cannot save the plan to {out}: {exc.strerror or exc}; nothing was saved") from None
 
-
-def _drop_refused_intents(backend, addresses) -> None:
-    """Plan only writes state to forget creates it refused to adopt, and only when no one else
-    holds the lock; otherwise the next apply does it (no plan adopts them meanwhile)."""
-    if not addresses:
-        return
-    try:
-        with backend.lock("plan", 0):
-            drop_refused_intents(backend, addresses)
-    except LockHeld:
-        pass

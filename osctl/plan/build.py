@@ -1,0 +1,137 @@
+"""Making the plan plan and apply show: segment changes, then the exports due with them.
+
+Reads the live apps through the clients it is given and reports what it waits for
+through `progress`; the caller owns the clock, the clients and the rendering.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from osctl.addresses import segment_address
+
+if TYPE_CHECKING:  # the CLI imports this module on every command: keep it light
+    from osctl.config.model import Config
+    from osctl.onesignal.api import ExportClients
+    from osctl.plan.model import ExportRun, Plan
+    from osctl.plan.planner import AppLive, PlanOptions
+    from osctl.progress import Progress
+    from osctl.state.backend import StateBackend
+    from osctl.state.model import State
+
+
+@dataclass
+class PlanFlags:
+    targets: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    refresh: str = "full"
+    include_exports: bool = True
+    parallelism: int = 10
+
+
+def build_plan(config: Config, state: State | None, clients: ExportClients, flags: PlanFlags,
+               clock: Callable[[], datetime], progress: Callable[[], AbstractContextManager[Progress]]) -> Plan:
+    """The plan for `config` against `state` and the live apps, as of `clock()` once they are
+    read; `progress()` opens a reporter for each stretch of waiting on the API."""
+    from osctl.plan.live import gather
+    from osctl.plan.planner import PlanOptions, make_plan
+
+    check_selection(config, state, flags)
+    with progress() as reporter:  # a hanging API must show
+        live = gather(config, state, clients, flags.refresh, flags.parallelism, progress=reporter)
+    options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
+                          include_exports=flags.include_exports)
+    now = clock()
+    the_plan = make_plan(config, state, live, now, options)
+    if not flags.include_exports or not config.exports:
+        return the_plan
+    from osctl.exports import plan_exports
+    from osctl.plan.planner import selected
+
+    names = [e.name for e in config.exports if selected(e.address, options)]  # no listing for the rest
+    with progress() as reporter:
+        reporter.start("Checking which exports are due")
+        runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
+    runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, tuple(runs))
+    # the segment changes do not depend on the exports: add the runs instead of planning again
+    return dataclasses.replace(the_plan, exports=runs, warnings=the_plan.warnings + waiting)
+
+
+def check_selection(config: Config, state: State | None, flags: PlanFlags) -> None:
+    """A --target/--exclude that matches nothing is a typo, not an empty plan."""
+    from osctl.addresses import known_addresses, unmatched_selection
+    from osctl.errors import UsageError
+
+    if flags.targets or flags.excludes:
+        problem = unmatched_selection(flags.targets, flags.excludes, known_addresses(config, state))
+        if problem:
+            raise UsageError(problem)
+
+
+def drop_refused_intents(backend: StateBackend, addresses: tuple[str, ...]) -> None:
+    """Forget unfinished creates the planner refused to adopt (the caller holds the lock):
+    the segment that has their name now is not the one osctl meant to create."""
+    if not addresses:
+        return
+    from osctl import __version__
+
+    current = backend.read()
+    if current is None:
+        return
+    gone = [a for a in addresses if a in current.segments and current.segments[a].status == "pending_create"]
+    if not gone:
+        return
+    for address in gone:
+        del current.segments[address]
+    current.serial += 1
+    current.osctl_version = __version__
+    backend.write(current)
+
+
+def drop_refused_intents_unless_locked(backend: StateBackend, addresses: tuple[str, ...]) -> None:
+    """Plan only writes state to forget creates it refused to adopt, and only when no one else
+    holds the lock; otherwise the next apply does it (no plan adopts them meanwhile)."""
+    from osctl.errors import LockHeld
+
+    if not addresses:
+        return
+    try:
+        with backend.lock("plan", 0):
+            drop_refused_intents(backend, addresses)
+    except LockHeld:
+        pass
+
+
+def _without_uncreated_segments(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
+                                options: PlanOptions, the_plan: Plan, runs: tuple[ExportRun, ...]
+                                ) -> tuple[tuple[ExportRun, ...], tuple[str, ...]]:
+    """Drop export runs whose segment still has to be created or replaced by changes this
+    (targeted) plan leaves out: exporting it now would fail or export the old segment."""
+    from osctl.errors import PlanError
+    from osctl.plan.planner import PlanOptions, make_plan
+
+    if not (options.targets or options.excludes):
+        return runs, ()
+    try:
+        everything = make_plan(config, state, live, now, PlanOptions(refresh=options.refresh))
+    except PlanError:
+        return runs, ()
+    planned = {c.address for c in the_plan.changes}
+    pending = {c.address for c in everything.changes
+               if c.action.value in ("create", "replace") and c.address not in planned}
+    kept: list[ExportRun] = []
+    waiting: list[str] = []
+    for run in runs:
+        export = config.export(run.name)
+        address = segment_address(export.app, export.segment) if export and export.segment else None
+        if address in pending:
+            waiting.append(f"{run.address} waits: its segment {address} has a create or replace pending "
+                           f"that --target/--exclude leave out of this plan")
+        else:
+            kept.append(run)
+    return tuple(kept), tuple(waiting)
