@@ -145,14 +145,14 @@ def _run_exports(settings: Settings, the_plan, config, store, clients, failed_se
         return True
     from osctl import runtime
     from osctl.cli.apply_view import report_internal_errors
-    from osctl.cli.exports_cmd import TextObserver as ExportsObserver
+    from osctl.cli.exports_view import TextObserver as ExportsObserver
     from osctl.exports import apply_exports
 
     outcome = apply_exports(the_plan.exports, config, store, clients, runtime.now,
                             ExportsObserver(quiet=settings.quiet), config_dir=config.directory,
                             failed_segments=failed_segments, stop_reason=stop.reason, sleep=stop.sleep)
     store.flush()
-    from osctl.cli.exports_cmd import outcome_lines
+    from osctl.cli.exports_view import outcome_lines
 
     for line, err in outcome_lines(outcome):
         click.echo(line, err=err)

@@ -102,7 +102,7 @@ def test_run_reports_a_failure_with_exit_1(harness):
 def test_progress_bar_on_a_terminal_only(harness):
     import io
 
-    from osctl.cli.exports_cmd import TextObserver
+    from osctl.cli.exports_view import TextObserver
 
     harness.write_config(NIGHTLY)
     terminal, ci = io.StringIO(), io.StringIO()
