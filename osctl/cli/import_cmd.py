@@ -25,9 +25,9 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
     from osctl import runtime
     from osctl.addresses import parse_segment_address
     from osctl.filters import filters_digest, try_canonical
-    from osctl.schedule import format_time
     from osctl.state import open_backend
-    from osctl.state.model import SegmentRecord, State
+    from osctl.state.edits import record_import
+    from osctl.state.model import State
 
     config = load_config(settings)
     app_alias, name = parse_segment_address(address, config.apps)
@@ -55,11 +55,8 @@ def import_segment(settings: Settings, address: str, segment_id: str, lock_timeo
         filters = try_canonical(list(detail.filters))
         if filters is None:
             raise OsctlError(f"segment {segment_id} has filters osctl cannot read")
-        state.segments[address] = SegmentRecord(
-            app=app_alias, app_id=app.app_id, name=name, id=segment_id, filters=filters,
-            digest=filters_digest(filters), description=declared.description,
-            created_at=format_time(runtime.now()), status="created")
-        state.serial += 1
+        record_import(state, address, app=app_alias, app_id=app.app_id, name=name, segment_id=segment_id,
+                      filters=filters, description=declared.description, now=runtime.now())
         backend.write(state)
     same = filters_digest(filters) == declared.digest
     click.echo(f"Imported {address} (id {segment_id}). "

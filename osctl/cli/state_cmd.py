@@ -191,8 +191,8 @@ def pull(settings: Settings, reveal_urls: bool) -> int:
 @pass_settings
 def push(settings: Settings, file: str, force: bool, lock_timeout: float) -> int:
     """Replace the state with FILE (a document from `osctl state pull`)."""
-    from osctl import __version__
-    from osctl.state.model import decode_state, drop_masked_in_flight
+    from osctl.state.edits import push_state
+    from osctl.state.model import decode_state
 
     try:
         text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
@@ -204,43 +204,16 @@ def push(settings: Settings, file: str, force: bool, lock_timeout: float) -> int
         raise StateError(f"{file}: {exc}") from None
     _, backend = _open(settings)
     with backend.lock("state push", lock_timeout):
-        try:
-            current, unreadable = backend.read(), False
-        except StateError as exc:
-            if not force:
-                raise StateError(f"{exc}; `osctl state push --force` replaces it") from None
-            current, unreadable = None, True
-        if current is not None and _same_content(pushed, current):
-            click.echo(f"The state already matches {file}; nothing written.", err=True)
-            return 0
-        if current is not None and not force:
-            _check_push(file, pushed, current)
-        dropped = drop_masked_in_flight(pushed)
-        # a new serial for this write; past an unreadable state, one past the file's own
-        pushed.serial = current.serial + 1 if current else (pushed.serial + 1 if unreadable else 1)
-        pushed.osctl_version = __version__
-        backend.write(pushed, force=current is None or current.lineage != pushed.lineage)
+        result = push_state(backend, pushed, force=force, source=file)
+    if not result.written:
+        click.echo(f"The state already matches {file}; nothing written.", err=True)
+        return 0
     if not settings.quiet:
-        for address in dropped:
+        for address in result.dropped:
             click.echo(f"{address}: dropped an in-flight export whose URL was masked; it will be "
                        "requested again.", err=True)
         click.echo(f"Pushed {file}: state is at serial {pushed.serial} (lineage {pushed.lineage}).")
     return 0
-
-
-def _same_content(a, b) -> bool:
-    ignore = {"osctl_version": ""}
-    return a.to_dict() | ignore == b.to_dict() | ignore
-
-
-def _check_push(file: str, pushed, current) -> None:
-    if pushed.lineage != current.lineage:
-        raise StateError(f"{file} belongs to another state (lineage {pushed.lineage}; the current state's "
-                         f"lineage is {current.lineage}); use --force to replace the current state with it")
-    if pushed.serial <= current.serial:
-        raise StateError(f"{file} is at serial {pushed.serial} but the state is at serial {current.serial}: "
-                         f"pushing it could undo newer changes. If you edited a copy pulled at serial "
-                         f"{current.serial}, set its serial to {current.serial + 1}; or use --force")
 
 
 @state.command("migrate")
@@ -254,6 +227,8 @@ def _check_push(file: str, pushed, current) -> None:
 @pass_settings
 def migrate(settings: Settings, to: str, workspace: str | None, force: bool, lock_timeout: float) -> int:
     """Copy the state to another backend, keeping its lineage and serial; the source stays as it is."""
+    from osctl.state.edits import migrate_state, record_counts
+
     config, source = _open(settings)
     if to == config.state.backend:
         raise UsageError(f"the config already keeps state in {to} ({source.description}); "
@@ -261,28 +236,12 @@ def migrate(settings: Settings, to: str, workspace: str | None, force: bool, loc
     if workspace is not None and to != "postgres":
         raise UsageError("--workspace only applies with --to postgres")
     target, block = _migration_target(config, to, workspace)
-    copied = True
     with source.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
-        current = source.read()
-        if current is None:
-            raise StateError(f"nothing to migrate: {source.description} holds no state yet")
-        try:
-            existing = target.read()
-        except StateError as exc:
-            if not force:
-                raise StateError(f"{exc}; `osctl state migrate --force` replaces it") from None
-            existing = None
-        if existing is not None and _same_content(existing, current) and existing.serial == current.serial:
-            copied = False
-        elif existing is not None and not force:
-            raise StateError(f"{target.description} already holds a state (lineage {existing.lineage}, serial "
-                             f"{existing.serial}, {_counts(existing)}); refusing to overwrite it. Use --force "
-                             "to replace it with this one")
-        else:
-            target.write(current, force=True)  # as it is: same lineage, same serial
+        result = migrate_state(source, target, force=force)
     if not settings.quiet:
-        done = "Copied state" if copied else "Nothing to copy: the target already holds this state"
-        click.echo(f"{done} (lineage {current.lineage}, serial {current.serial}, {_counts(current)})\n"
+        current = result.state
+        done = "Copied state" if result.copied else "Nothing to copy: the target already holds this state"
+        click.echo(f"{done} (lineage {current.lineage}, serial {current.serial}, {record_counts(current)})\n"
                    f"  from {source.description}\n  to   {target.description}\n"
                    f"The source is unchanged. Now change the `state:` block of your configuration to:\n\n"
                    f"{block}\n\n"
@@ -311,8 +270,3 @@ def _after_migration(config, to: str) -> str:
                 "delete the local state so that nobody applies from it.")
     return ("(or remove the block: local is the default). Until the config changes, osctl keeps using "
             "PostgreSQL; keep the state file out of git (`osctl init` adds it to .gitignore).")
-
-
-def _counts(state) -> str:
-    segments, exports = len(state.segments), len(state.exports)
-    return f"{segments} segment{'s' if segments != 1 else ''}, {exports} export{'s' if exports != 1 else ''}"

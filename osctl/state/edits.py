@@ -1,0 +1,108 @@
+"""Edits to the state that commands make outside a plan: importing a segment, pushing a
+state document, copying the state to another backend.
+
+Each takes what it needs as arguments; the caller holds the lock(s) and says the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from osctl.errors import StateError
+from osctl.state.backend import StateBackend
+from osctl.state.model import SegmentRecord, State
+
+
+def record_import(state: State, address: str, *, app: str, app_id: str, name: str, segment_id: str,
+                  filters: list[dict], description: str | None, now: datetime) -> None:
+    """Record the existing segment `segment_id` (its canonical live `filters`) as managed at
+    `address`, as the next serial of `state`."""
+    from osctl.filters import filters_digest
+    from osctl.schedule import format_time
+
+    state.segments[address] = SegmentRecord(
+        app=app, app_id=app_id, name=name, id=segment_id, filters=filters,
+        digest=filters_digest(filters), description=description,
+        created_at=format_time(now), status="created")
+    state.serial += 1
+
+
+@dataclass(frozen=True)
+class Pushed:
+    written: bool  # False when the state already held the same content
+    dropped: tuple[str, ...] = ()  # in-flight exports dropped because their URL was masked
+
+
+def push_state(backend: StateBackend, pushed: State, *, force: bool, source: str) -> Pushed:
+    """Replace the state in `backend` with `pushed` (read from `source`, named in messages):
+    refused for another lineage or a serial that is not newer, unless `force`. `pushed` gets
+    the serial it is written as."""
+    from osctl import __version__
+    from osctl.state.model import drop_masked_in_flight
+
+    try:
+        current, unreadable = backend.read(), False
+    except StateError as exc:
+        if not force:
+            raise StateError(f"{exc}; `osctl state push --force` replaces it") from None
+        current, unreadable = None, True
+    if current is not None and same_content(pushed, current):
+        return Pushed(written=False)
+    if current is not None and not force:
+        _check_push(source, pushed, current)
+    dropped = drop_masked_in_flight(pushed)
+    # a new serial for this write; past an unreadable state, one past the file's own
+    pushed.serial = current.serial + 1 if current else (pushed.serial + 1 if unreadable else 1)
+    pushed.osctl_version = __version__
+    backend.write(pushed, force=current is None or current.lineage != pushed.lineage)
+    return Pushed(written=True, dropped=tuple(dropped))
+
+
+def same_content(a: State, b: State) -> bool:
+    ignore = {"osctl_version": ""}
+    return a.to_dict() | ignore == b.to_dict() | ignore
+
+
+def _check_push(source: str, pushed: State, current: State) -> None:
+    if pushed.lineage != current.lineage:
+        raise StateError(f"{source} belongs to another state (lineage {pushed.lineage}; the current state's "
+                         f"lineage is {current.lineage}); use --force to replace the current state with it")
+    if pushed.serial <= current.serial:
+        raise StateError(f"{source} is at serial {pushed.serial} but the state is at serial {current.serial}: "
+                         f"pushing it could undo newer changes. If you edited a copy pulled at serial "
+                         f"{current.serial}, set its serial to {current.serial + 1}; or use --force")
+
+
+@dataclass(frozen=True)
+class Migrated:
+    state: State  # the state copied (or found already there)
+    copied: bool  # False when the target already held this state
+
+
+def migrate_state(source: StateBackend, target: StateBackend, *, force: bool) -> Migrated:
+    """Copy the state of `source` to `target` as it is (same lineage, same serial); a different
+    state already in `target` is replaced only with `force`."""
+    current = source.read()
+    if current is None:
+        raise StateError(f"nothing to migrate: {source.description} holds no state yet")
+    try:
+        existing = target.read()
+    except StateError as exc:
+        if not force:
+            raise StateError(f"{exc}; `osctl state migrate --force` replaces it") from None
+        existing = None
+    if existing is not None and same_content(existing, current) and existing.serial == current.serial:
+        return Migrated(current, copied=False)
+    if existing is not None and not force:
+        raise StateError(f"{target.description} already holds a state (lineage {existing.lineage}, serial "
+                         f"{existing.serial}, {record_counts(existing)}); refusing to overwrite it. Use --force "
+                         "to replace it with this one")
+    target.write(current, force=True)  # as it is: same lineage, same serial
+    return Migrated(current, copied=True)
+
+
+def record_counts(state: State) -> str:
+    """'N segments, M exports', for messages."""
+    segments, exports = len(state.segments), len(state.exports)
+    return f"{segments} segment{'s' if segments != 1 else ''}, {exports} export{'s' if exports != 1 else ''}"
