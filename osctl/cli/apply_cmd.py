@@ -15,7 +15,7 @@ from osctl.cli.planning import (
     render_plan,
 )
 from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
-from osctl.plan.build import drop_refused_intents
+from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
 
 
 @click.command()
@@ -76,11 +76,7 @@ def _saved_plan(path: str, config, state, clients):
     except OSError as exc:
         raise OsctlError(f"cannot read saved plan {path}: {exc.strerror}") from None
     the_plan = planfile.loads(text, path)
-    apps = sorted({c.app for c in the_plan.changes if c.needs_live_segment and c.app in config.apps})
-    live_ids = {alias: {s.id for s in clients[alias].list_segments(config.apps[alias].app_id)} for alias in apps}
-    reasons = planfile.stale_reasons(
-        the_plan, config_digest=config.digest, lineage=state.lineage if state else None,
-        serial=state.serial if state else 0, live_ids=live_ids)
+    reasons = saved_plan_stale_reasons(the_plan, config, state, clients)
     if reasons:
         raise StalePlan("saved plan is stale:\n  - " + "\n  - ".join(reasons) + "\nRun 'osctl plan' again.")
     return the_plan

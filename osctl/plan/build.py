@@ -17,7 +17,7 @@ from osctl.addresses import segment_address
 
 if TYPE_CHECKING:  # the CLI imports this module on every command: keep it light
     from osctl.config.model import Config
-    from osctl.onesignal.api import ExportClients
+    from osctl.onesignal.api import ExportClients, SegmentClients
     from osctl.plan.model import ExportRun, Plan
     from osctl.plan.planner import AppLive, PlanOptions
     from osctl.progress import Progress
@@ -60,6 +60,19 @@ def build_plan(config: Config, state: State | None, clients: ExportClients, flag
     runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, tuple(runs))
     # the segment changes do not depend on the exports: add the runs instead of planning again
     return dataclasses.replace(the_plan, exports=runs, warnings=the_plan.warnings + waiting)
+
+
+def saved_plan_stale_reasons(the_plan: Plan, config: Config, state: State | None,
+                             clients: SegmentClients) -> list[str]:
+    """Why a saved plan can no longer be applied as reviewed (empty when it can): lists the
+    segments of the apps whose changes need a live segment."""
+    from osctl.plan import planfile
+
+    apps = sorted({c.app for c in the_plan.changes if c.needs_live_segment and c.app in config.apps})
+    live_ids = {alias: {s.id for s in clients[alias].list_segments(config.apps[alias].app_id)} for alias in apps}
+    return planfile.stale_reasons(
+        the_plan, config_digest=config.digest, lineage=state.lineage if state else None,
+        serial=state.serial if state else 0, live_ids=live_ids)
 
 
 def check_selection(config: Config, state: State | None, flags: PlanFlags) -> None:
