@@ -45,7 +45,7 @@ def segment(index: int, prefix: str = "Existing segment") -> SegmentRecord:
                {"operator": "OR"},
                {"field": "tag", "key": "plan", "relation": "=", "value": f"tier-{index % 7}"}]
     return SegmentRecord(app="prod", app_id=APP_ID, name=f"{prefix} {index}", id=f"{index:08d}-0000-4000-8000-000000000000",
-                         filters=filters, digest=filters_digest(filters), description=None,
+                         filters=tuple(filters), digest=filters_digest(filters), description=None,
                          created_at="2026-11-22T03:05:00Z")
 
 

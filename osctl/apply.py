@@ -31,7 +31,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -413,11 +413,9 @@ class Executor:
             record = state.segments.get(change.moved_from or change.address)
             if record is None:
                 return
-            if change.moved_from:  # renamed: OneSignal already shows the new name
-                record = record.copy()
-                record.name = change.name
-                _put(state, record, change.moved_from)
-            record.description = change.description
+            # renamed: OneSignal already shows the new name
+            name = change.name if change.moved_from else record.name
+            _put(state, replace(record, name=name, description=change.description), change.moved_from)
 
         self.store.update(describe)
         return "moved in state" if change.moved_from else "description updated in state"
@@ -437,7 +435,7 @@ def _filters_to_send(change: SegmentChange) -> list[dict]:
 
 def _pending(change: SegmentChange, stamp: str) -> SegmentRecord:
     return SegmentRecord(app=change.app, app_id=change.app_id, name=change.name, id=None,
-                         filters=list(change.after or []), digest=change.after_digest or "",
+                         filters=tuple(change.after or ()), digest=change.after_digest or "",
                          description=change.description, created_at=stamp, status="pending_create")
 
 
@@ -445,23 +443,19 @@ def _imported(change: SegmentChange, stamp: str) -> SegmentRecord:
     """The record of a segment an imports: block adopts: its live filters, as found."""
     live = list(change.before or [])
     return SegmentRecord(app=change.app, app_id=change.app_id, name=change.name, id=change.importing,
-                         filters=live, digest=filters_digest(live), description=change.description,
+                         filters=tuple(live), digest=filters_digest(live), description=change.description,
                          created_at=stamp, status="created")
 
 
 def _created(change: SegmentChange, segment_id: str, stamp: str) -> SegmentRecord:
-    record = _pending(change, stamp)
-    record.id = segment_id
-    record.status = "created"
-    return record
+    return replace(_pending(change, stamp), id=segment_id, status="created")
 
 
 def _updated(state: State, change: SegmentChange, stamp: str) -> SegmentRecord:
     """The record after an update in place: same id and created_at; new name, filters, digest."""
     before = state.segments.get(change.moved_from or change.address)
     record = _created(change, _live_id(change), before.created_at if before and before.created_at else stamp)
-    record.updated_at = stamp
-    return record
+    return replace(record, updated_at=stamp)
 
 
 def _put(state: State, record: SegmentRecord, moved_from: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -139,8 +140,7 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
         if destination in current.segments:
             raise StateError(f"{destination} is already in state; 'osctl state rm {destination}' first if it "
                              f"should go")
-        moved = record.copy()
-        moved.name = target_name
+        moved = dataclasses.replace(record, name=target_name)
         del current.segments[source]
         current.segments[destination] = moved
         current.serial += 1

@@ -22,7 +22,7 @@ def record_import(state: State, address: str, *, app: str, app_id: str, name: st
     from osctl.schedule import format_time
 
     state.segments[address] = SegmentRecord(
-        app=app, app_id=app_id, name=name, id=segment_id, filters=filters,
+        app=app, app_id=app_id, name=name, id=segment_id, filters=tuple(filters),
         digest=filters_digest(filters), description=description,
         created_at=format_time(now), status="created")
     state.serial += 1

@@ -11,9 +11,9 @@ keeps the shape older osctl wrote and read.
 one on every write, so a saved plan can tell whether state moved under it.
 
 Encoding is built for a state of thousands of segments written after every
-operation: each SegmentRecord caches its own JSON line and drops it whenever a
-field is assigned, so `encode_state` re-serialises only what changed. Treat
-`filters` as a value: assign a new list rather than editing the old one in place.
+operation: a SegmentRecord is immutable (frozen, its filters a tuple), so it
+encodes its JSON line once and `encode_state` re-serialises only the records
+that were replaced. Change a record by building a new one (`dataclasses.replace`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 from osctl import __version__
@@ -34,27 +35,18 @@ SEGMENT_STATUSES = ("created", "pending_create")
 USER_STATUSES = SEGMENT_STATUSES
 
 
-@dataclass
+@dataclass(frozen=True)
 class SegmentRecord:
     app: str  # app alias
     app_id: str
     name: str
     id: str | None  # OneSignal segment id; None while a create is pending
-    filters: list[dict]  # canonical filters that were sent
+    filters: tuple[dict, ...]  # canonical filters that were sent
     digest: str  # filters digest (osctl.filters.filters_digest)
     description: str | None = None
     created_at: str | None = None  # ISO 8601 UTC when osctl created or imported it
     status: str = "created"  # "pending_create": intent recorded before the request was sent
     updated_at: str | None = None  # ISO 8601 UTC of the last update in place, if any
-
-    # (address, encoded line) of the last encoding; not a dataclass field, so
-    # equality and repr ignore it. Reset by every field assignment below.
-    _encoded = None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name != "_encoded":
-            object.__setattr__(self, "_encoded", None)
 
     @property
     def address(self) -> str:
@@ -62,15 +54,14 @@ class SegmentRecord:
 
     def to_dict(self) -> dict:
         return {"app": self.app, "app_id": self.app_id, "name": self.name, "id": self.id,
-                "filters": self.filters, "digest": self.digest, "description": self.description,
+                "filters": list(self.filters), "digest": self.digest, "description": self.description,
                 "created_at": self.created_at, "status": self.status,
                 **({"updated_at": self.updated_at} if self.updated_at else {})}
 
-    def copy(self) -> SegmentRecord:
-        twin = object.__new__(SegmentRecord)
-        twin.__dict__.update(self.__dict__)  # the cached encoding too: equal content, same JSON
-        twin.__dict__["filters"] = _copy_filters(self.filters)
-        return twin
+    @cached_property
+    def encoded(self) -> bytes:
+        """This record's line in the state document (computed once: the record never changes)."""
+        return _line(self.address, self.to_dict())
 
 
 @dataclass
@@ -210,7 +201,7 @@ class State:
 
     def copy(self) -> State:
         return State(self.lineage, self.serial, self.osctl_version,
-                     {address: record.copy() for address, record in self.segments.items()},
+                     dict(self.segments),  # immutable records: shared, not copied
                      {name: copy.deepcopy(record) for name, record in self.exports.items()},
                      {address: copy.deepcopy(record) for address, record in self.users.items()})
 
@@ -245,12 +236,7 @@ def decode_state(document: bytes | str) -> State:
 
 
 def _segment_line(address: str, record: SegmentRecord) -> bytes:
-    cached = record._encoded
-    if cached is not None and cached[0] == address:
-        return cached[1]
-    line = _line(address, record.to_dict())
-    object.__setattr__(record, "_encoded", (address, line))
-    return line
+    return record.encoded if address == record.address else _line(address, record.to_dict())
 
 
 def _line(key: str, value: dict) -> bytes:
@@ -271,12 +257,6 @@ class _Dataclass(Protocol):
 
 def _plain(record: _Dataclass) -> dict:
     return {f.name: getattr(record, f.name) for f in fields(record)}
-
-
-def _copy_filters(filters: list[dict]) -> list[dict]:
-    # Filter entries are flat mappings of scalars; anything nested is deep-copied.
-    return [{k: (copy.deepcopy(v) if isinstance(v, (list, dict)) else v) for k, v in entry.items()}
-            if isinstance(entry, dict) else copy.deepcopy(entry) for entry in filters]
 
 
 def masked(state: State) -> State:
@@ -335,7 +315,7 @@ def _parse_segment(address: str, raw: Any) -> SegmentRecord:
         raise reader.fail("filters", "must be a list of objects")
     record = SegmentRecord(
         app=reader.text(raw, "app"), app_id=reader.text(raw, "app_id"), name=reader.text(raw, "name"),
-        id=reader.text(raw, "id", optional=True), filters=filters, digest=reader.text(raw, "digest"),
+        id=reader.text(raw, "id", optional=True), filters=tuple(filters), digest=reader.text(raw, "digest"),
         description=reader.text(raw, "description", optional=True),
         created_at=reader.text(raw, "created_at", optional=True),
         status=reader.text(raw, "status", optional=True) or "created",

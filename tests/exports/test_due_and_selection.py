@@ -89,7 +89,7 @@ def test_export_of_a_segment_being_created_runs_after_it():
     (run,) = make_runs(c, None, runs_wanted(c, None, NOW), {})
     assert run.after_segment == "segment.prod.VIP"
     state = State.new()
-    state.segments["segment.prod.VIP"] = SegmentRecord("prod", "app", "VIP", "id1", [], "d1")
+    state.segments["segment.prod.VIP"] = SegmentRecord("prod", "app", "VIP", "id1", (), "d1")
     (run,) = make_runs(c, state, runs_wanted(c, state, NOW), {})
     assert run.after_segment is None
     (run,) = make_runs(c, state, runs_wanted(c, state, NOW), {}, changing=["segment.prod.VIP"])

@@ -31,7 +31,7 @@ def write_loop(spec: dict) -> None:
         index = len(state.segments)
         record = SegmentRecord(app="prod", app_id="11111111-2222-3333-4444-555555555555",
                                name=f"Segment {index}", id=f"id-{index}",
-                               filters=[{"field": "session_count", "relation": ">", "value": str(index)}] * 50,
+                               filters=({"field": "session_count", "relation": ">", "value": str(index)},) * 50,
                                digest=f"sha256:{index}")
         state.segments[record.address] = record
         state.serial += 1

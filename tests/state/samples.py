@@ -14,7 +14,7 @@ def segment(name: str, *, app: str = "prod", country: str = "US", id: str | None
     filters = [{"field": "country", "relation": "=", "value": country}, {"operator": "OR"},
                {"field": "tag", "key": "vip", "relation": "exists"}]
     return SegmentRecord(app=app, app_id=APP_ID, name=name,
-                         id=id if id or status != "created" else f"id-{name}", filters=filters,
+                         id=id if id or status != "created" else f"id-{name}", filters=tuple(filters),
                          digest=filters_digest(filters), description=f"about {name}",
                          created_at="2026-11-22T03:05:00Z", status=status)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,8 @@ def test_not_json_is_a_state_error():
 def test_copy_is_independent():
     state = sample_state()
     twin = state.copy()
-    twin.segments["segment.prod.Active US"].filters[0]["value"] = "CA"
+    twin.segments["segment.prod.Active US"] = replace(twin.segments["segment.prod.Active US"],
+                                                      filters=({"field": "country", "relation": "=", "value": "CA"},))
     twin.exports["daily_subscriptions"].messages_done.append("m-3")
     twin.segments.clear()
     assert state.segments["segment.prod.Active US"].filters[0]["value"] == "US"
@@ -100,6 +102,14 @@ def test_urls_are_masked_to_scheme_and_host():
     assert SECRET_URL not in json.dumps(shown.to_dict())
     assert drop_masked_in_flight(shown) == ["export.daily_subscriptions"]
     assert shown.exports["daily_subscriptions"].in_flight == []
+
+
+def test_segment_records_cannot_be_changed_in_place():
+    record = segment("A")
+    with pytest.raises(FrozenInstanceError):
+        record.description = "changed"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        record.filters.append({"operator": "OR"})  # type: ignore[attr-defined]
 
 
 # -- the cache: after any sequence of changes, the document equals a fresh encoding
@@ -127,11 +137,11 @@ def apply_change(state: State, change) -> None:
         state.exports[name].messages_done.append(value)  # exports may be edited in place
     elif record is not None:
         if kind == "set_id":
-            record.id = value
+            state.segments[address] = replace(record, id=value)
         elif kind == "set_filters":
-            record.filters = [{"field": "country", "relation": "=", "value": value}]
+            state.segments[address] = replace(record, filters=({"field": "country", "relation": "=", "value": value},))
         else:
-            record.description = value
+            state.segments[address] = replace(record, description=value)
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,12 +56,13 @@ def test_each_write_raises_the_serial_by_one(kit):
     assert store.writes == 3
 
 
-def test_fields_assigned_in_place_are_persisted(kit):
+def test_replaced_records_are_persisted(kit):
     store = StateStore(kit.new(), stored_state(kit))
 
     def describe(state):
-        state.segments["segment.prod.Active US"].description = "changed"
-        state.segments["segment.prod.Active US"].filters = [{"field": "country", "relation": "=", "value": "CA"}]
+        state.segments["segment.prod.Active US"] = dataclasses.replace(
+            state.segments["segment.prod.Active US"], description="changed",
+            filters=({"field": "country", "relation": "=", "value": "CA"},))
 
     store.update(describe)
     stored = kit.new().read().segments["segment.prod.Active US"]

@@ -31,9 +31,9 @@ def config(*segments, extra=""):
     return analysis.config
 
 
-def record(name, filters, seg_id, status="created"):
-    return SegmentRecord(app="prod", app_id=APP_ID, name=name, id=seg_id, filters=filters,
-                         digest=filters_digest(filters), status=status)
+def record(name, filters, seg_id, status="created", created_at=None):
+    return SegmentRecord(app="prod", app_id=APP_ID, name=name, id=seg_id, filters=tuple(filters),
+                         digest=filters_digest(filters), status=status, created_at=created_at)
 
 
 def state(*records):
@@ -130,8 +130,7 @@ def test_lost_create_answer_is_adopted_by_name_not_duplicated():
 
 
 def test_lost_create_answer_is_adopted_when_created_after_the_intent():
-    pending = record("A", US, None, status="pending_create")
-    pending.created_at = "2026-11-22T03:00:00Z"
+    pending = record("A", US, None, status="pending_create", created_at="2026-11-22T03:00:00Z")
     change = only(make_plan(config(("A", "US")), state(pending),
                             live(("id-7", "A", False), details={"id-7": (US, 0, False)},
                                  created_at="2026-11-22T03:00:01.000Z"), NOW))
@@ -149,8 +148,7 @@ def test_pending_create_never_adopts_a_segment_with_other_filters():
 
 
 def test_pending_create_never_adopts_a_segment_created_before_the_intent():
-    pending = record("A", US, None, status="pending_create")
-    pending.created_at = "2026-11-22T03:00:00Z"
+    pending = record("A", US, None, status="pending_create", created_at="2026-11-22T03:00:00Z")
     with pytest.raises(PlanError) as err:
         make_plan(config(("A", "US")), state(pending),
                   live(("id-7", "A", False), details={"id-7": (US, 5, False)},
