@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from osctl.onesignal.api import ExportClients
+    from osctl.plan.model import SegmentChange
     from osctl.state.store import StateAccess
 
 __all__ = ["apply_exports", "plan_exports"]
 
 
 def plan_exports(config, state, clients: ExportClients, now: datetime, *, forced: tuple[str, ...] = (),
-                 segment_changes: Iterable | None = None, names: Iterable[str] | None = None):
+                 segment_changes: Iterable[SegmentChange] | None = None, names: Iterable[str] | None = None):
     """The export runs due at `now` (and the `forced` ones), sorted by name; with `names`,
     only among those exports.
 
@@ -59,7 +60,7 @@ def plan_exports(config, state, clients: ExportClients, now: datetime, *, forced
         raise PlanError(problems)
     changing = None
     if segment_changes is not None:
-        changing = [c.address for c in segment_changes if getattr(c.action, "value", c.action) in ("create", "replace")]
+        changing = [c.address for c in segment_changes if c.action.creates_segment]
     return make_runs(config, state, wanted, selections, changing=changing)
 
 

@@ -136,7 +136,7 @@ def _without_uncreated_segments(config: Config, state: State | None, live: dict[
         return runs, ()
     planned = {c.address for c in the_plan.changes}
     pending = {c.address for c in everything.changes
-               if c.action.value in ("create", "replace") and c.address not in planned}
+               if c.action.creates_segment and c.address not in planned}
     kept: list[ExportRun] = []
     waiting: list[str] = []
     for run in runs:

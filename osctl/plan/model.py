@@ -33,6 +33,11 @@ class Action(StrEnum):
         return self in (Action.DELETE, Action.REPLACE)
 
     @property
+    def creates_segment(self) -> bool:
+        """Creates a segment in OneSignal (a replace creates one after its delete): a new id."""
+        return self in (Action.CREATE, Action.REPLACE)
+
+    @property
     def changes_live_segment(self) -> bool:
         """Sends a request about an existing segment id (which must still be live)."""
         return self in (Action.DELETE, Action.REPLACE, Action.UPDATE)

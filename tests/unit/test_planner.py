@@ -293,3 +293,7 @@ def test_renamed_from_is_ignored_when_state_already_holds_the_new_name():
     plan = make_plan(config(("B", "US", "renamed_from: A")), state(record("A", US, "id-1"), record("B", US, "id-2")),
                      live(("id-1", "A", False), ("id-2", "B", False)), NOW)
     assert [(c.action, c.name) for c in plan.changes] == [(Action.DELETE, "A")]
+
+
+def test_only_creates_and_replaces_create_a_segment():
+    assert {action for action in Action if action.creates_segment} == {Action.CREATE, Action.REPLACE}
