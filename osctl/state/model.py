@@ -64,16 +64,19 @@ class SegmentRecord:
         return _line(self.address, self.to_dict())
 
 
-@dataclass
+@dataclass(frozen=True)
 class UserSubscriptionRecord:
     type: str  # Email | SMS
     token: str  # the address or number osctl added
     id: str | None = None  # OneSignal's subscription id, once known (a 202 may not give it yet)
 
 
-@dataclass
+@dataclass(frozen=True)
 class UserRecord:
-    """A test user osctl created or adopted, and what it last applied to it."""
+    """A test user osctl created or adopted, and what it last applied to it.
+
+    Frozen like SegmentRecord: change one by building a new one (`dataclasses.replace`).
+    """
 
     app: str  # app alias
     app_id: str

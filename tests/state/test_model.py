@@ -250,3 +250,10 @@ def test_a_broken_user_record_is_named(change, message):
     data = document(users={"user.prod.qa-alice": {**_alice().to_dict(), **change}})
     with pytest.raises(StateError, match="^state is malformed: " + message):
         State.from_dict(data)
+
+
+def test_user_records_cannot_be_reassigned_in_place():
+    with pytest.raises(FrozenInstanceError):
+        _alice().onesignal_id = None  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        _alice().subscriptions[0].id = "sub-2"  # type: ignore[misc]
