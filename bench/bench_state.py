@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -94,9 +94,7 @@ class Shape:
 
 
 def pending(index: int) -> SegmentRecord:
-    record = segment(index, prefix="New")
-    record.id, record.status = None, "pending_create"
-    return record
+    return replace(segment(index, prefix="New"), id=None, status="pending_create")
 
 
 def run_updates(directory: Path, segments: int, ops: int, threads: int, shape: Shape, *,
