@@ -16,7 +16,7 @@ MAX_NAME = 128
 MAX_DESCRIPTION = 255
 PAGE_MAX = 300
 NAME_TAKEN = "Segment name is already taken."
-# facts §1.4 name this cause of a 400 without quoting OneSignal's words; this is the emulator's wording
+# docs/onesignal-api.md#updating-a-segment names this cause of a 400 without quoting OneSignal's words; this is the emulator's wording
 IN_ACTIVE_JOURNEY = "This segment is used by an active Journey and cannot be updated."
 
 

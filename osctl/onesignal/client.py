@@ -212,7 +212,7 @@ class OneSignalClient:
         return next((s.id for s in segments if s.name == name), None)
 
     def update_segment(self, app_id: str, segment_id: str, name: str, filters: list[dict]) -> bool:
-        """PATCH the segment's name and all its filters (facts §1.4); the id stays. True when
+        """PATCH the segment's name and all its filters (docs/onesignal-api.md#updating-a-segment); the id stays. True when
         updated, False when OneSignal says the segment does not exist. Sending it twice
         has the effect of once, but a lost answer raises OutcomeUnknown: the caller views
         the segment to learn whether it took effect."""

@@ -1,4 +1,4 @@
-"""The segment update (PATCH, API facts §1.4): against the emulator, and the answers of a
+"""The segment update (PATCH, docs/onesignal-api.md#updating-a-segment): against the emulator, and the answers of a
 server that does not offer it, over real HTTP."""
 
 from __future__ import annotations
