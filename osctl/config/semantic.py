@@ -576,7 +576,8 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
     destination = data.get("destination")
     if not isinstance(destination, str):
         return
-    if url_scheme(destination) is not None:
+    remote = url_scheme(destination) is not None
+    if remote:
         _check_remote_destination(item, destination, report)
     try:
         parts = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(destination)
@@ -606,15 +607,14 @@ def _check_destination(item: Item, data: dict, kind: str | None, report: Report)
     if destination.endswith(("/", "\\")) or destination in (".", ".."):
         report.add(item, ("destination",), "destination names a directory", "a file path such as exports/{date}.csv.gz")
         return
-    _check_local_destination(item, destination, report)
+    if not remote:
+        _check_local_destination(item, destination, report)
 
 
 def _check_local_destination(item: Item, destination: str, report: Report) -> None:
-    """Inside the config directory, named .csv.gz; a URL (s3://, ...) is not a local path."""
-    from osctl.exports.naming import has_scheme, local_destination_problem
+    """Inside the config directory, named .csv.gz."""
+    from osctl.exports.naming import local_destination_problem
 
-    if has_scheme(destination):
-        return
     problem = local_destination_problem(destination)
     if problem:
         report.add(item, ("destination",), *problem)

@@ -31,13 +31,7 @@ MAX_EXTENSIONS = 2
 
 # Every kind writes gzip-compressed CSV (outcomes too: osctl compresses what it writes itself).
 FILE_EXTENSION = ".csv.gz"
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def has_scheme(destination: str) -> bool:
-    """s3://..., gs://...: a URL, not a local path."""
-    return bool(_SCHEME.match(destination))
 
 
 def local_destination_problem(template: str) -> tuple[str, str] | None:

@@ -63,6 +63,39 @@ _MESSAGE = {
 
 _URL = {"type": ["string", "null"], "pattern": "^https?://", "description": "an http(s) URL"}
 
+_USER_IDENTITY = {"type": "object", "additionalProperties": {"type": "string"}}
+_USER_SUBSCRIPTION = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"id": {"type": "string", "minLength": 1}, "type": {"type": "string"}, "token": _TEXT,
+                   "enabled": {"type": ["boolean", "null"]}},
+}
+
+_USER_SCHEMAS: dict[str, dict] = {  # answers about users (test users)
+    "user": {
+        "type": "object",
+        "required": ["identity"],
+        "properties": {
+            "identity": _USER_IDENTITY,
+            "properties": {"type": ["object", "null"], "properties": {
+                # tag values are strings; a number or boolean is read as its text
+                "tags": {"type": ["object", "null"],
+                         "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                "language": _TEXT, "timezone_id": _TEXT, "country": _TEXT,
+            }},
+            "subscriptions": {"type": ["array", "null"],
+                              "items": {**_USER_SUBSCRIPTION, "required": ["id", "type"]}},
+        },
+    },
+    # a 202 may answer before the user is complete, but always names it
+    "user created": {"type": "object", "required": ["identity"], "properties": {"identity": _USER_IDENTITY}},
+    "identity": {"type": "object", "required": ["identity"], "properties": {"identity": _USER_IDENTITY}},
+    # a 202 may answer before the subscription has its id
+    "subscription added": {"type": "object", "required": ["subscription"], "properties": {
+        "subscription": _USER_SUBSCRIPTION}},
+}
+
+
 SCHEMAS: dict[str, dict] = {
     "segment list": {
         "type": "object",
@@ -103,13 +136,8 @@ SCHEMAS: dict[str, dict] = {
                            "aggregation": {"type": "string", "enum": ["count", "sum"]}},
         }}},
     },
+    **_USER_SCHEMAS,
 }
-
-
-def _all_schemas() -> dict[str, dict]:
-    from osctl.onesignal.user_types import USER_SCHEMAS
-
-    return {**SCHEMAS, **USER_SCHEMAS}
 
 
 class AnswerShapeError(ValueError):
@@ -133,7 +161,7 @@ def explain(kind: str, data: object) -> str | None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
-    error = best_match(Draft202012Validator(_all_schemas()[kind]).iter_errors(data))
+    error = best_match(Draft202012Validator(SCHEMAS[kind]).iter_errors(data))
     return None if error is None else _describe(error)
 
 
@@ -142,7 +170,7 @@ def _quick(kind: str) -> Callable[[object], Any]:
     """The compiled yes/no check of one answer kind, built once per process."""
     import fastjsonschema  # late: keeps `osctl --help` fast
 
-    return fastjsonschema.compile(_all_schemas()[kind])
+    return fastjsonschema.compile(SCHEMAS[kind])
 
 
 _JSON_KINDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",

@@ -3,9 +3,9 @@
 Like every answer osctl reads, a user answer of the wrong shape must never be read as
 "no tags" or "no subscriptions": a plan would then rewrite the user. Each answer has a
 small JSON Schema holding osctl to what it relies on (identity, tags, language, timezone,
-subscription ids, types and tokens) and letting everything else vary. They are checked
-like every other answer (osctl.onesignal.shapes), whose problems name a place and a type,
-never a value: answers hold email addresses and phone numbers.
+subscription ids, types and tokens) and letting everything else vary; those schemas
+live with every other answer's in osctl.onesignal.shapes, whose problems name a place
+and a type, never a value: answers hold email addresses and phone numbers.
 """
 
 from __future__ import annotations
@@ -15,39 +15,6 @@ from typing import Any
 
 from osctl.onesignal.shapes import check
 from osctl.users.model import RESERVED_ALIAS_LABELS, LiveSubscription
-
-_TEXT = {"type": ["string", "null"]}
-_IDENTITY = {"type": "object", "additionalProperties": {"type": "string"}}
-_SUBSCRIPTION = {
-    "type": "object",
-    "required": ["type"],
-    "properties": {"id": {"type": "string", "minLength": 1}, "type": {"type": "string"}, "token": _TEXT,
-                   "enabled": {"type": ["boolean", "null"]}},
-}
-
-USER_SCHEMAS: dict[str, dict] = {
-    "user": {
-        "type": "object",
-        "required": ["identity"],
-        "properties": {
-            "identity": _IDENTITY,
-            "properties": {"type": ["object", "null"], "properties": {
-                # tag values are strings; a number or boolean is read as its text
-                "tags": {"type": ["object", "null"],
-                         "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                "language": _TEXT, "timezone_id": _TEXT, "country": _TEXT,
-            }},
-            "subscriptions": {"type": ["array", "null"],
-                              "items": {**_SUBSCRIPTION, "required": ["id", "type"]}},
-        },
-    },
-    # a 202 may answer before the user is complete, but always names it
-    "user created": {"type": "object", "required": ["identity"], "properties": {"identity": _IDENTITY}},
-    "identity": {"type": "object", "required": ["identity"], "properties": {"identity": _IDENTITY}},
-    # a 202 may answer before the subscription has its id
-    "subscription added": {"type": "object", "required": ["subscription"], "properties": {
-        "subscription": _SUBSCRIPTION}},
-}
 
 
 @dataclass(frozen=True)

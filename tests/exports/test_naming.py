@@ -49,7 +49,8 @@ def test_free_name_skips_existing_files():
 
 
 def test_local_destinations_stay_inside_the_config_directory_and_end_in_csv_gz():
-    from osctl.exports.naming import has_scheme, local_destination_problem
+    from osctl.exports.naming import local_destination_problem
+    from osctl.exports.remote import url_scheme
 
     for fine in ("exports/{app}/{export}/{date}.csv.gz", "a/../b/{date}.csv.gz", "./x.CSV.GZ", "{export}.csv.gz"):
         assert local_destination_problem(fine) is None, fine
@@ -60,4 +61,4 @@ def test_local_destinations_stay_inside_the_config_directory_and_end_in_csv_gz()
         assert local_destination_problem(escaping)[0].startswith("'..' leads out"), escaping
     for wrong in ("x/{date}.csv", "x/{date}.gz", "x/{date}"):
         assert local_destination_problem(wrong)[0].endswith("its name must end in .csv.gz"), wrong
-    assert has_scheme("s3://bucket/{date}.csv.gz") and not has_scheme("exports/s3:/x.csv.gz")
+    assert url_scheme("s3://bucket/{date}.csv.gz") == "s3" and url_scheme("exports/s3:/x.csv.gz") is None

@@ -163,3 +163,12 @@ def test_a_saved_import_plan_is_stale_once_the_segment_is_deleted_in_the_dashboa
     assert f"segment.prod.North: segment {segment_id}, which the plan would import, is no longer live" \
         in result.stderr
     assert not (ws.dir / ".osctl" / "state.json").exists()  # nothing was recorded
+
+
+def test_import_help_points_to_import_blocks():
+    from tests.helpers import run_osctl
+
+    result = run_osctl("import", "--help")
+    assert result.exit_code == 0
+    words = " ".join(result.stdout.split())  # click rewraps the help text
+    assert "For adoption through review, prefer an imports: block in the configuration" in words
