@@ -54,6 +54,7 @@ class Reason(StrEnum):
     RENAMED_OUTSIDE = "renamed_outside"
     RENAMED_FROM = "renamed_from"
     IMPORT_BLOCK = "import_block"
+    DECLARATION_CHANGED = "declaration_changed"
 
     @property
     def text(self) -> str:
@@ -68,6 +69,7 @@ class Reason(StrEnum):
             "renamed_outside": "the segment was renamed outside osctl (drift)",
             "renamed_from": "renamed in the configuration (renamed_from)",
             "import_block": "an imports: block adopts this existing segment",
+            "declaration_changed": "changed in the configuration",
         }[self.value]
 
 
@@ -117,6 +119,51 @@ class SegmentChange:
         fields["reason"] = Reason(fields["reason"])
         fields["filter_diff"] = tuple(fields.get("filter_diff") or ())
         fields["used_by_exports"] = tuple(fields.get("used_by_exports") or ())
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """A change to a test user (`user.<app>.<external_id>`). Carries what apply sends, so
+    a saved plan is applied as it was reviewed: the declaration for a create, the
+    difference (osctl.users.model.UserDiff as a dict) for an update.
+
+    Actions: CREATE, UPDATE, DELETE, FORGET (state only: deleted outside and no longer
+    declared), ADOPT (state only: an interrupted create went through and nothing differs).
+    """
+
+    address: str
+    action: Action
+    reason: Reason
+    app: str
+    app_id: str
+    external_id: str
+    onesignal_id: str | None = None  # the live user's, when known
+    declared: dict | None = None  # DeclaredUser.to_dict() for create/update/adopt
+    diff: dict | None = None  # UserDiff.to_dict() for update
+    lines: tuple[str, ...] = ()  # what changes, as plans show it
+    # declared segments of the app this user would fall into: (segment name, "yes" | "can't tell")
+    segments: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["action"] = self.action.value
+        data["reason"] = self.reason.value
+        data["symbol"] = self.action.symbol
+        data["reason_text"] = self.reason.text
+        data["declared"] = copy.deepcopy(self.declared)
+        data["diff"] = copy.deepcopy(self.diff)
+        data["lines"] = list(self.lines)
+        data["segments"] = [{"name": name, "verdict": verdict} for name, verdict in self.segments]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> UserChange:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["action"] = Action(fields["action"])
+        fields["reason"] = Reason(fields["reason"])
+        fields["lines"] = tuple(fields.get("lines") or ())
+        fields["segments"] = tuple((s["name"], s["verdict"]) for s in fields.get("segments") or ())
         return cls(**fields)
 
 
@@ -178,10 +225,11 @@ class Plan:
     violations: tuple[Violation, ...]
     provenance: Provenance
     warnings: tuple[str, ...] = ()
+    user_changes: tuple[UserChange, ...] = ()  # test users, after the segments they may fall into
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes or self.exports)
+        return bool(self.changes or self.exports or self.user_changes)
 
     def summary(self) -> dict:
         count = {a: sum(1 for c in self.changes if c.action == a) for a in Action}
@@ -194,6 +242,12 @@ class Plan:
             "state_only": count[Action.FORGET] + count[Action.ADOPT] + count[Action.UPDATE_STATE],
             "exports_due": len(self.exports),
             "subscribers_affected": sum(c.subscriber_count or 0 for c in self.changes if c.action.is_destructive),
+            "users": {
+                "create": sum(1 for c in self.user_changes if c.action == Action.CREATE),
+                "update": sum(1 for c in self.user_changes if c.action == Action.UPDATE),
+                "delete": sum(1 for c in self.user_changes if c.action == Action.DELETE),
+                "state_only": sum(1 for c in self.user_changes if c.action in (Action.FORGET, Action.ADOPT)),
+            },
         }
 
     def to_dict(self) -> dict:
@@ -203,6 +257,7 @@ class Plan:
             "created_at": self.provenance.created_at,
             "summary": self.summary(),
             "changes": [c.to_dict() for c in self.changes],
+            "user_changes": [c.to_dict() for c in self.user_changes],
             "exports": [e.to_dict() for e in self.exports],
             "violations": [v.to_dict() for v in self.violations],
             "warnings": list(self.warnings),
@@ -219,6 +274,7 @@ class Plan:
                              for v in data.get("violations", ())),
             provenance=Provenance(**{k: v for k, v in prov.items() if k in Provenance.__dataclass_fields__}),
             warnings=tuple(data.get("warnings", ())),
+            user_changes=tuple(UserChange.from_dict(c) for c in data.get("user_changes", ())),  # older plans: none
         )
 
 

@@ -31,6 +31,7 @@ from osctl.plan.safety import check_safety
 from osctl.schedule import format_time
 from osctl.shell import osctl_command
 from osctl.state.model import SegmentRecord, State
+from osctl.users.planner import LiveUsers, plan_users
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class AppLive:
 
     segments: tuple[LiveSegment, ...] | None
     details: dict[str, SegmentDetail] = field(default_factory=dict)  # by segment id: the segments viewed
+    users: LiveUsers = LiveUsers()  # test users viewed and token owners looked up, if any
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,9 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
                 f"{record.address} is in state but app '{record.app}' is no longer configured; "
                 f"declare the app again to delete its segments, or drop them from state with: "
                 f"{osctl_command('state', 'rm', record.address)}")
+    user_changes = plan_users(config, state, {alias: app_live.users for alias, app_live in live.items()}, problems)
     changes = [c for c in changes if selected(c.address, options)]
+    user_changes = [c for c in user_changes if selected(c.address, options)]
     if options.targets or options.excludes:
         warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
     _check_untouchable(changes, live, problems)
@@ -110,7 +114,7 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
     )
     # due exports are added by the caller (osctl.exports.plan_exports reads messages: effects)
     return Plan(changes=ordered, exports=(), violations=violations, provenance=provenance,
-                warnings=tuple(warnings))
+                warnings=tuple(warnings), user_changes=tuple(user_changes))
 
 
 def _renames(declared: dict[str, Segment], managed: dict[str, SegmentRecord], problems: list[str],

@@ -37,6 +37,21 @@ class DeclaredUser:
     def address(self) -> str:
         return f"user.{self.app}.{self.external_id}"
 
+    def to_dict(self) -> dict:
+        """Plain JSON, as saved plans carry it."""
+        return {"app": self.app, "external_id": self.external_id, "aliases": dict(self.aliases),
+                "tags": dict(self.tags), "language": self.language, "timezone_id": self.timezone_id,
+                "subscriptions": [{"type": kind, "token": token} for kind, token in self.subscriptions],
+                "devices": list(self.devices)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> DeclaredUser:
+        return cls(app=data["app"], external_id=data["external_id"], aliases=dict(data.get("aliases") or {}),
+                   tags=dict(data.get("tags") or {}), language=data.get("language"),
+                   timezone_id=data.get("timezone_id"),
+                   subscriptions=tuple((s["type"], s["token"]) for s in data.get("subscriptions") or ()),
+                   devices=tuple(data.get("devices") or ()))
+
     def create_body(self) -> dict:
         """The body of POST /apps/{app_id}/users for this user.
 
@@ -77,6 +92,39 @@ class UserDiff:
         return not (self.tags_set or self.tags_removed or self.language or self.timezone_id or self.aliases_set
                     or self.aliases_removed or self.subscriptions_added or self.subscriptions_removed
                     or self.devices_attached)
+
+    def to_dict(self) -> dict:
+        """Plain JSON, as saved plans carry it; from_dict reads it back."""
+        return {
+            "tags_set": {k: list(v) for k, v in self.tags_set.items()},
+            "tags_removed": dict(self.tags_removed),
+            "language": list(self.language) if self.language else None,
+            "timezone_id": list(self.timezone_id) if self.timezone_id else None,
+            "aliases_set": {k: list(v) for k, v in self.aliases_set.items()},
+            "aliases_removed": dict(self.aliases_removed),
+            "subscriptions_added": [{"type": kind, "token": token} for kind, token in self.subscriptions_added],
+            "subscriptions_removed": [{"id": s.id, "type": s.type, "token": s.token}
+                                      for s in self.subscriptions_removed],
+            "devices_attached": list(self.devices_attached),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> UserDiff:
+        def pair(value: object) -> tuple[str | None, str] | None:
+            return (value[0], value[1]) if isinstance(value, list) else None
+
+        return cls(
+            tags_set={k: (v[0], v[1]) for k, v in (data.get("tags_set") or {}).items()},
+            tags_removed=dict(data.get("tags_removed") or {}),
+            language=pair(data.get("language")),
+            timezone_id=pair(data.get("timezone_id")),
+            aliases_set={k: (v[0], v[1]) for k, v in (data.get("aliases_set") or {}).items()},
+            aliases_removed=dict(data.get("aliases_removed") or {}),
+            subscriptions_added=tuple((s["type"], s["token"]) for s in data.get("subscriptions_added") or ()),
+            subscriptions_removed=tuple(LiveSubscription(s["id"], s["type"], s["token"])
+                                        for s in data.get("subscriptions_removed") or ()),
+            devices_attached=tuple(data.get("devices_attached") or ()),
+        )
 
     def properties_patch(self) -> dict | None:
         """The body of PATCH .../users/by/external_id/{id} (a removed tag is sent as ""), or None."""

@@ -392,6 +392,10 @@ _FILTERS = st.sampled_from([
 _NAMES = st.text(alphabet=st.sampled_from("aZ 09|*_`<>&[]~#\\\"'\n\x1b\x07é→"), min_size=1, max_size=24)
 
 
+# declaration_changed is a test-user reason: a segment's own is filters_changed
+SEGMENT_REASONS = [r for r in Reason if r != Reason.DECLARATION_CHANGED]
+
+
 @st.composite
 def _plans(draw):
     changes = []
@@ -400,7 +404,7 @@ def _plans(draw):
         before = draw(_FILTERS) if action != Action.CREATE else None
         after = draw(_FILTERS) if action not in (Action.DELETE, Action.FORGET) else None
         changes.append(SegmentChange(
-            address=f"segment.prod.{name}", action=action, reason=draw(st.sampled_from(list(Reason))),
+            address=f"segment.prod.{name}", action=action, reason=draw(st.sampled_from(SEGMENT_REASONS)),
             app="prod", app_id="5eb5a37e-b458-11e3-ac11-000c2940e62c", name=name,
             segment_id=None if action == Action.CREATE else "seg-1", before=before, after=after,
             filter_diff=diff_lines(before, after) if action == Action.REPLACE else (),
