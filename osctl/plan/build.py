@@ -89,21 +89,14 @@ def check_selection(config: Config, state: State | None, flags: PlanFlags) -> No
 def drop_refused_intents(backend: StateBackend, addresses: tuple[str, ...]) -> None:
     """Forget unfinished creates the planner refused to adopt (the caller holds the lock):
     the segment that has their name now is not the one osctl meant to create."""
-    if not addresses:
-        return
-    from osctl import __version__
+    from osctl.state.edits import forget
 
-    current = backend.read()
+    current = backend.read() if addresses else None
     if current is None:
         return
     gone = [a for a in addresses if a in current.segments and current.segments[a].status == "pending_create"]
-    if not gone:
-        return
-    for address in gone:
-        del current.segments[address]
-    current.serial += 1
-    current.osctl_version = __version__
-    backend.write(current)
+    if gone:
+        backend.write(forget(current, gone))
 
 
 def drop_refused_intents_unless_locked(backend: StateBackend, addresses: tuple[str, ...]) -> None:
