@@ -136,13 +136,15 @@ _PARTIAL = "the plan is partial (--target/--exclude): other changes may be pendi
 
 
 def narrow(everything: Plan, config: Config, state: State | None, options: PlanOptions) -> Plan:
-    """`everything` (a plan made without --target/--exclude) narrowed to the changes `options`
-    select: the plan make_plan makes with `options`."""
+    """`everything` (a plan made without --target/--exclude) narrowed to the segment and test
+    user changes `options` select: the plan make_plan makes with `options`."""
     from osctl.plan.planner import selected
     from osctl.plan.safety import check_safety
 
     changes = tuple(c for c in everything.changes if selected(c.address, options))  # stays sorted
-    return dataclasses.replace(everything, changes=changes, violations=check_safety(config, state, changes),
+    users = tuple(c for c in everything.user_changes if selected(c.address, options))
+    return dataclasses.replace(everything, changes=changes, user_changes=users,
+                               violations=check_safety(config, state, changes),
                                warnings=everything.warnings + (_PARTIAL,))
 
 

@@ -10,6 +10,7 @@ from osctl.errors import PlanError
 from osctl.plan.build import left_out_creates, narrow, plan_and_left_out, without_uncreated_segments
 from osctl.plan.model import ExportRun
 from osctl.plan.planner import PlanOptions, make_plan
+from tests.unit import test_user_planner as users
 from tests.unit.test_planner import CA, NOW, US, config, live, record, state
 
 EXPORTS = ("exports:\n"
@@ -90,3 +91,14 @@ def test_a_read_only_segment_left_out_does_not_stop_a_targeted_plan():
         make_plan(cfg, recorded, shown, NOW)
     assert plan_and_left_out(cfg, recorded, shown, NOW, options) == (
         make_plan(cfg, recorded, shown, NOW, options), frozenset())
+
+
+def test_narrowing_selects_test_user_changes_too():
+    cfg = users.config(segments="  - {name: A, filters: [{field: country, relation: '=', value: US}]}\n")
+    shown = users.viewed({"qa-alice": None})
+    everything = make_plan(cfg, None, shown, NOW)
+    assert [c.address for c in everything.changes + everything.user_changes] == [
+        "segment.prod.A", "user.prod.qa-alice"]
+    for selection in [{"targets": ("segment",)}, {"targets": ("user.prod.qa-alice",)}, {"excludes": ("user",)}]:
+        options = PlanOptions(**selection)
+        assert narrow(everything, cfg, None, options) == make_plan(cfg, None, shown, NOW, options)
