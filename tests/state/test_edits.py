@@ -1,5 +1,6 @@
-"""The state edits of `osctl state rm` and `osctl state mv`, with no backend: what the new
-state holds, what is refused and why."""
+"""The state edits commands make outside a plan: `state rm` and `state mv` with no backend
+(what the new state holds, what is refused and why), `state push` and `state migrate`
+against local state files."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import pytest
 
 from osctl import __version__
 from osctl.errors import StateError, UsageError
-from osctl.state.edits import find_record, forget, move_segment, move_target
+from osctl.state.edits import (
+    Pushed,
+    find_record,
+    forget,
+    migrate_state,
+    move_segment,
+    move_target,
+    push_state,
+)
+from osctl.state.local import LocalBackend
+from osctl.state.model import decode_state, encode_state
 from tests.state.samples import sample_state
 
 
@@ -73,3 +84,46 @@ def test_move_target_is_the_new_name_within_one_app():
         move_target("segment.prod.A", "segment.prod.eu.A", apps)
     with pytest.raises(UsageError, match="is not a segment address"):
         move_target("segment.prod.A", "export.A", apps)
+
+
+# -- state push and state migrate, against local state files ----------------------
+
+def local(tmp_path, name: str = "state.json") -> LocalBackend:
+    return LocalBackend(tmp_path / name)
+
+
+def test_push_past_an_unreadable_state_needs_force_and_goes_one_past_the_file(tmp_path, state):
+    backend = local(tmp_path)
+    backend.path.write_text("{not json")
+    with pytest.raises(StateError, match="`osctl state push --force` replaces it"):
+        push_state(backend, state, force=False, source="s.json")
+    assert push_state(backend, state, force=True, source="s.json").written
+    after = backend.read()
+    assert (after.lineage, after.serial, after.osctl_version) == (state.lineage, 4, __version__)
+
+
+def test_push_of_what_the_state_already_holds_writes_nothing(tmp_path, state):
+    backend = local(tmp_path)
+    backend.write(state)
+    again = decode_state(encode_state(state))
+    assert push_state(backend, again, force=False, source="s.json") == Pushed(written=False)
+    assert backend.read().serial == 3
+
+
+def test_migrate_copies_as_it_is_once_and_refuses_another_state_without_force(tmp_path, state):
+    source, target = local(tmp_path), local(tmp_path, "other.json")
+    with pytest.raises(StateError, match="nothing to migrate"):
+        migrate_state(source, target, force=False)
+    source.write(state)
+    assert migrate_state(source, target, force=False).copied
+    assert target.read() == state  # same lineage, same serial
+    assert not migrate_state(source, target, force=False).copied
+
+    stranger = sample_state(serial=9)
+    other = local(tmp_path, "stranger.json")
+    other.write(stranger)
+    with pytest.raises(StateError) as err:
+        migrate_state(other, target, force=False)
+    assert f"already holds a state (lineage {state.lineage}, serial 3, 3 segments, 1 export)" in str(err.value)
+    assert migrate_state(other, target, force=True).copied
+    assert target.read() == stranger
