@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -29,19 +28,6 @@ def _read_existing(settings: Settings):
     if current is None and not settings.quiet:
         click.echo(f"No state yet ({backend.description}).", err=True)
     return current
-
-
-def _find(state, address: str):
-    if address in state.segments:
-        return state.segments[address]
-    name = export_name(address)
-    if name is not None and name in state.exports:
-        return state.exports[name]
-    return None
-
-
-def _not_in_state(addresses: list[str]) -> StateError:
-    return StateError(f"not in state: {', '.join(addresses)} (`osctl state list` shows what is)")
 
 
 @click.group("state")
@@ -72,13 +58,14 @@ def list_(settings: Settings) -> int:
 def show(settings: Settings, address: str) -> int:
     """Print one record of the state (export URLs masked)."""
     from osctl.state.describe import describe_export, describe_segment
+    from osctl.state.edits import find_record, not_in_state
     from osctl.state.model import ExportRecord
 
     _, backend = _open(settings)
     current = backend.read()
-    record = _find(current, address) if current else None
+    record = find_record(current, address) if current else None
     if record is None:
-        raise _not_in_state([address])
+        raise not_in_state([address])
     click.echo(describe_export(record) if isinstance(record, ExportRecord) else describe_segment(record))
     return 0
 
@@ -90,23 +77,12 @@ def show(settings: Settings, address: str) -> int:
 @pass_settings
 def rm(settings: Settings, addresses: tuple[str, ...], lock_timeout: float) -> int:
     """Stop managing ADDRESSES: drop them from state, leave OneSignal as it is."""
-    from osctl import __version__
+    from osctl.state.edits import forget
 
     config, backend = _open(settings)
     wanted = list(dict.fromkeys(addresses))
     with backend.lock("state rm", lock_timeout):
-        current = backend.read()
-        missing = [a for a in wanted if current is None or _find(current, a) is None]
-        if missing:
-            raise _not_in_state(missing)
-        for address in wanted:
-            if address in current.segments:
-                del current.segments[address]
-            else:
-                del current.exports[address[len("export."):]]
-        current.serial += 1
-        current.osctl_version = __version__
-        backend.write(current)
+        backend.write(forget(backend.read(), wanted))
     if not settings.quiet:
         for address in wanted:
             click.echo(_removed_message(config, address))
@@ -124,31 +100,15 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
 
     The next plan renames the segment in OneSignal when its name there differs
     (in place, or by replace, as its update strategy says)."""
-    from osctl import __version__
-    from osctl.addresses import parse_segment_address
+    from osctl.state.edits import move_segment, move_target
 
     config, backend = _open(settings)
-    source_app, _ = parse_segment_address(source, config.apps)
-    target_app, target_name = parse_segment_address(destination, config.apps)
-    if source_app != target_app:
-        raise UsageError(f"{source} and {destination} are in different apps; a segment belongs to one app")
+    name = move_target(source, destination, config.apps)
     with backend.lock("state mv", lock_timeout):
-        current = backend.read()
-        record = current.segments.get(source) if current else None
-        if record is None:
-            raise _not_in_state([source])
-        if destination in current.segments:
-            raise StateError(f"{destination} is already in state; 'osctl state rm {destination}' first if it "
-                             f"should go")
-        moved = dataclasses.replace(record, name=target_name)
-        del current.segments[source]
-        current.segments[destination] = moved
-        current.serial += 1
-        current.osctl_version = __version__
-        backend.write(current)
+        backend.write(move_segment(backend.read(), source, destination, name=name))
     if not settings.quiet:
         click.echo(f"Moved {source} to {destination} (state only; OneSignal is unchanged). The next plan "
-                   f"renames the segment in OneSignal if its name there is not {target_name!r}.")
+                   f"renames the segment in OneSignal if its name there is not {name!r}.")
     return 0
 
 

@@ -39,7 +39,7 @@ def build_plan(config: Config, state: State | None, clients: ExportClients, flag
     """The plan for `config` against `state` and the live apps, as of `clock()` once they are
     read; `progress()` opens a reporter for each stretch of waiting on the API."""
     from osctl.plan.live import gather
-    from osctl.plan.planner import PlanOptions, make_plan
+    from osctl.plan.planner import PlanOptions
 
     check_selection(config, state, flags)
     with progress() as reporter:  # a hanging API must show
@@ -47,7 +47,7 @@ def build_plan(config: Config, state: State | None, clients: ExportClients, flag
     options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
                           include_exports=flags.include_exports)
     now = clock()
-    the_plan = make_plan(config, state, live, now, options)
+    the_plan, left_out = plan_and_left_out(config, state, live, now, options)
     if not flags.include_exports or not config.exports:
         return the_plan
     from osctl.exports import plan_exports
@@ -57,7 +57,7 @@ def build_plan(config: Config, state: State | None, clients: ExportClients, flag
     with progress() as reporter:
         reporter.start("Checking which exports are due")
         runs = plan_exports(config, state, clients, now, segment_changes=the_plan.changes, names=names)
-    runs, waiting = _without_uncreated_segments(config, state, live, now, options, the_plan, tuple(runs))
+    runs, waiting = without_uncreated_segments(config, tuple(runs), left_out)
     # the segment changes do not depend on the exports: add the runs instead of planning again
     return dataclasses.replace(the_plan, exports=runs, warnings=the_plan.warnings + waiting)
 
@@ -89,21 +89,14 @@ def check_selection(config: Config, state: State | None, flags: PlanFlags) -> No
 def drop_refused_intents(backend: StateBackend, addresses: tuple[str, ...]) -> None:
     """Forget unfinished creates the planner refused to adopt (the caller holds the lock):
     the segment that has their name now is not the one osctl meant to create."""
-    if not addresses:
-        return
-    from osctl import __version__
+    from osctl.state.edits import forget
 
-    current = backend.read()
+    current = backend.read() if addresses else None
     if current is None:
         return
     gone = [a for a in addresses if a in current.segments and current.segments[a].status == "pending_create"]
-    if not gone:
-        return
-    for address in gone:
-        del current.segments[address]
-    current.serial += 1
-    current.osctl_version = __version__
-    backend.write(current)
+    if gone:
+        backend.write(forget(current, gone))
 
 
 def drop_refused_intents_unless_locked(backend: StateBackend, addresses: tuple[str, ...]) -> None:
@@ -120,29 +113,60 @@ def drop_refused_intents_unless_locked(backend: StateBackend, addresses: tuple[s
         pass
 
 
-def _without_uncreated_segments(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
-                                options: PlanOptions, the_plan: Plan, runs: tuple[ExportRun, ...]
-                                ) -> tuple[tuple[ExportRun, ...], tuple[str, ...]]:
-    """Drop export runs whose segment still has to be created or replaced by changes this
-    (targeted) plan leaves out: exporting it now would fail or export the old segment."""
+def plan_and_left_out(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
+                       options: PlanOptions) -> tuple[Plan, frozenset[str]]:
+    """The plan for `options`, and the segments whose create or replace its --target/--exclude
+    leave out. A targeted plan is planned whole once and narrowed; only if the whole plan cannot
+    be made (a read-only segment among the changes left out) is the targeted one made alone,
+    with nothing known to be left out."""
     from osctl.errors import PlanError
     from osctl.plan.planner import PlanOptions, make_plan
 
     if not (options.targets or options.excludes):
-        return runs, ()
+        return make_plan(config, state, live, now, options), frozenset()
     try:
         everything = make_plan(config, state, live, now, PlanOptions(refresh=options.refresh))
     except PlanError:
-        return runs, ()
-    planned = {c.address for c in the_plan.changes}
-    pending = {c.address for c in everything.changes
-               if c.action.creates_segment and c.address not in planned}
+        return make_plan(config, state, live, now, options), frozenset()
+    return narrow(everything, config, state, options), left_out_creates(everything, options)
+
+
+# make_plan (osctl/plan/planner.py) says the same of a plan it makes with a selection
+_PARTIAL = "the plan is partial (--target/--exclude): other changes may be pending"
+
+
+def narrow(everything: Plan, config: Config, state: State | None, options: PlanOptions) -> Plan:
+    """`everything` (a plan made without --target/--exclude) narrowed to the segment and test
+    user changes `options` select: the plan make_plan makes with `options`."""
+    from osctl.plan.planner import selected
+    from osctl.plan.safety import check_safety
+
+    changes = tuple(c for c in everything.changes if selected(c.address, options))  # stays sorted
+    users = tuple(c for c in everything.user_changes if selected(c.address, options))
+    return dataclasses.replace(everything, changes=changes, user_changes=users,
+                               violations=check_safety(config, state, changes),
+                               warnings=everything.warnings + (_PARTIAL,))
+
+
+def left_out_creates(everything: Plan, options: PlanOptions) -> frozenset[str]:
+    """The segments `everything` creates or replaces that `options` leave out of the plan."""
+    from osctl.plan.planner import selected
+
+    return frozenset(c.address for c in everything.changes
+                     if c.action.creates_segment and not selected(c.address, options))
+
+
+def without_uncreated_segments(config: Config, runs: tuple[ExportRun, ...], left_out: frozenset[str]
+                               ) -> tuple[tuple[ExportRun, ...], tuple[str, ...]]:
+    """Drop export runs whose segment still has to be created or replaced by changes the
+    (targeted) plan leaves out (`left_out`): exporting it now would fail or export the old
+    segment. Returns the runs kept and a warning for each run dropped."""
     kept: list[ExportRun] = []
     waiting: list[str] = []
     for run in runs:
         export = config.export(run.name)
         address = segment_address(export.app, export.segment) if export and export.segment else None
-        if address in pending:
+        if address in left_out:
             waiting.append(f"{run.address} waits: its segment {address} has a create or replace pending "
                            f"that --target/--exclude leave out of this plan")
         else:

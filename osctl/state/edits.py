@@ -1,17 +1,82 @@
-"""Edits to the state that commands make outside a plan: importing a segment, pushing a
-state document, copying the state to another backend.
+"""Edits to the state that commands make outside a plan: importing a segment, forgetting
+records (`state rm`), moving a segment to another address (`state mv`), pushing a state
+document, copying the state to another backend.
 
 Each takes what it needs as arguments; the caller holds the lock(s) and says the result.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from osctl.errors import StateError
+from osctl.addresses import export_address, export_name, parse_segment_address
+from osctl.errors import StateError, UsageError
 from osctl.state.backend import StateBackend
-from osctl.state.model import SegmentRecord, State
+from osctl.state.model import ExportRecord, SegmentRecord, State
+
+
+def find_record(state: State, address: str) -> SegmentRecord | ExportRecord | None:
+    """The record at `address` (segment.APP.NAME or export.NAME), or None."""
+    if address in state.segments:
+        return state.segments[address]
+    name = export_name(address)
+    return state.exports.get(name) if name is not None else None
+
+
+def not_in_state(addresses: Iterable[str]) -> StateError:
+    return StateError(f"not in state: {', '.join(addresses)} (`osctl state list` shows what is)")
+
+
+def forget(state: State | None, addresses: Iterable[str]) -> State:
+    """`state` without the records at `addresses`, as its next serial (OneSignal and files
+    on disk are not touched). Refused, naming them, if any of them is not in state."""
+    wanted = list(dict.fromkeys(addresses))
+    missing = [a for a in wanted if state is None or find_record(state, a) is None]
+    if state is None or missing:
+        raise not_in_state(missing)
+    gone = set(wanted)
+    return _next_serial(state, segments={a: r for a, r in state.segments.items() if a not in gone},
+                        exports={n: r for n, r in state.exports.items() if export_address(n) not in gone})
+
+
+def move_target(source: str, destination: str, app_aliases: Iterable[str]) -> str:
+    """The segment name `destination` gives the segment at `source`: both are segment
+    addresses of the same configured app (a segment belongs to one app)."""
+    aliases = list(app_aliases)
+    source_app, _ = parse_segment_address(source, aliases)
+    target_app, target_name = parse_segment_address(destination, aliases)
+    if source_app != target_app:
+        raise UsageError(f"{source} and {destination} are in different apps; a segment belongs to one app")
+    return target_name
+
+
+def move_segment(state: State | None, source: str, destination: str, *, name: str) -> State:
+    """`state` with the segment record at `source` kept at `destination` under `name`, as
+    its next serial (OneSignal is not touched: the next plan renames the segment there)."""
+    record = state.segments.get(source) if state else None
+    if state is None or record is None:
+        raise not_in_state([source])
+    if destination in state.segments:
+        raise StateError(f"{destination} is already in state; 'osctl state rm {destination}' first if it "
+                         f"should go")
+    segments = {a: r for a, r in state.segments.items() if a != source}
+    segments[destination] = dataclasses.replace(record, name=name)
+    return _next_serial(state, segments=segments)
+
+
+def _next_serial(state: State, *, segments: dict[str, SegmentRecord] | None = None,
+                 exports: dict[str, ExportRecord] | None = None) -> State:
+    """A new state: `state` with the record tables given, one serial on, stamped with this
+    osctl's version. Unchanged records are shared with `state`, not copied."""
+    from osctl import __version__
+
+    return dataclasses.replace(
+        state, serial=state.serial + 1, osctl_version=__version__,
+        segments=dict(state.segments) if segments is None else segments,
+        exports=dict(state.exports) if exports is None else exports, users=dict(state.users))
 
 
 def record_import(state: State, address: str, *, app: str, app_id: str, name: str, segment_id: str,

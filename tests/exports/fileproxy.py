@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.httpserver import LocalHTTPServer, answer
 
 
 class FileProxy:
@@ -32,82 +34,61 @@ class FileProxy:
         self.sent = 0  # file body bytes sent so far
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=30)
-        proxy = self
+        self._server = LocalHTTPServer(self._serve)
+        self.port = self._server.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                if self.path.startswith("/_files/") and proxy._take_pushback():
-                    payload = b'{"errors":["API rate limit exceeded"]}'
-                    self.send_response(429)
-                    self.send_header("Retry-After", "30")
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "accept", "user-agent")}
-                headers["Host"] = f"127.0.0.1:{proxy.port}"
-                answer = proxy._client.request(self.command, proxy.upstream + self.path, content=body,
-                                               headers=headers)
-                data = answer.content
-                damage = None
-                if self.path.startswith("/_files/") and answer.status_code == 200:
-                    damage = proxy._take_damage()
-                if damage == "corrupt":
-                    middle = len(data) // 2
-                    data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
-                self.send_response(answer.status_code)
-                for key, value in answer.headers.items():
-                    if key.lower() in ("content-type", "retry-after", "content-disposition"):
-                        self.send_header(key, value)
-                chunked = proxy.chunked and self.path.startswith("/_files/") and answer.status_code == 200
-                if chunked:
-                    self.send_header("Transfer-Encoding", "chunked")
-                else:
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command == "HEAD":
-                    return
-                if damage == "truncate":
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                if chunked:
-                    for start in range(0, len(data), 1 << 16):
-                        piece = data[start:start + (1 << 16)]
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                    self.wfile.write(b"0\r\n\r\n")
-                    return
-                if self.path.startswith("/_files/") and proxy.throttle:
-                    piece, pause = proxy.throttle
-                    for start in range(0, len(data), piece):
-                        self.wfile.write(data[start:start + piece])
-                        self.wfile.flush()
-                        proxy.sent += len(data[start:start + piece])
-                        time.sleep(pause)
-                    return
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+    def _serve(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        if request.path.startswith("/_files/") and self._take_pushback():
+            answer(request, 429, b'{"errors":["API rate limit exceeded"]}',
+                   {"Retry-After": "30", "Content-Type": "application/json"})
+            return
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() in ("authorization", "content-type", "accept", "user-agent")}
+        headers["Host"] = f"127.0.0.1:{self.port}"
+        upstream = self._client.request(request.command, self.upstream + request.path, content=body or None,
+                                        headers=headers)
+        data = upstream.content
+        file = request.path.startswith("/_files/") and upstream.status_code == 200
+        damage = self._take_damage() if file else None
+        if damage == "corrupt":
+            middle = len(data) // 2
+            data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+        request.send_response(upstream.status_code)
+        for key, value in upstream.headers.items():
+            if key.lower() in ("content-type", "retry-after", "content-disposition"):
+                request.send_header(key, value)
+        chunked = self.chunked and file
+        if chunked:
+            request.send_header("Transfer-Encoding", "chunked")
+        else:
+            request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        if request.command == "HEAD":
+            return
+        if damage == "truncate":
+            request.wfile.write(data[: len(data) // 2])
+            request.wfile.flush()
+            request.close_connection = True
+            return
+        if chunked:
+            for start in range(0, len(data), 1 << 16):
+                piece = data[start:start + (1 << 16)]
+                request.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            request.wfile.write(b"0\r\n\r\n")
+            return
+        if request.path.startswith("/_files/") and self.throttle:
+            size, pause = self.throttle
+            for start in range(0, len(data), size):
+                request.wfile.write(data[start:start + size])
+                request.wfile.flush()
+                self.sent += len(data[start:start + size])
+                time.sleep(pause)
+            return
+        request.wfile.write(data)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server.url
 
     def _take_pushback(self) -> bool:
         with self._lock:
@@ -129,6 +110,22 @@ class FileProxy:
         return None
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
         self._client.close()
+
+    def __enter__(self) -> FileProxy:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def run_through_proxy(harness, forced=(), **damage) -> tuple[object, FileProxy]:
+    """`harness.run(forced)` with the export files fetched through a FileProxy set as `damage`
+    says (truncate=, corrupt=, pushback=, chunked=, ...). Returns the run's result and the
+    (closed) proxy, whose counters tell what it did."""
+    with FileProxy(harness.emu.url) as proxy:
+        for name, value in damage.items():
+            setattr(proxy, name, value)
+        harness.api_url = proxy.url
+        return harness.run(forced), proxy

@@ -79,10 +79,9 @@ def test_killed_mid_download_leaves_no_partial_file(harness):
           destination: out/{{message_id}}.csv.gz
           audience_activity: {{messages: {{ids: [{message_id}]}}}}
         """)
-    proxy = FileProxy(harness.emu.url)
-    proxy.throttle = (1024, 0.05)  # 20 KB/s: a few seconds for the file
     out = harness.dir / "out"
-    try:
+    with FileProxy(harness.emu.url) as proxy:
+        proxy.throttle = (1024, 0.05)  # 20 KB/s: a few seconds for the file
         proc = start_osctl(harness, proxy.url)
         # the temp file exists once the body has started to arrive (throttled: it takes seconds)
         wait_for(lambda: out.is_dir() and any(p.name.endswith(".osctl-part") for p in out.iterdir()), proc)
@@ -93,8 +92,6 @@ def test_killed_mid_download_leaves_no_partial_file(harness):
         proxy.throttle = None
         harness.api_url = proxy.url
         result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
     assert result.failed == [] and len(result.succeeded) == 1, result.failed
     assert len(harness.export_requests()) == 1  # resumed the recorded URL
     assert [p.name for p in out.iterdir()] == [Path(harness.record("nightly").files[0].path).name]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from osctl.exports.polling import PollPolicy
-from tests.exports.fileproxy import FileProxy
+from tests.exports.fileproxy import run_through_proxy
 
 SUBSCRIPTIONS = """\
     - name: nightly
@@ -27,21 +27,6 @@ def new_message(harness, age_hours: float = 2.0) -> str:
     (message_id,) = harness.emu.add_messages(harness.emu.app_id, messages=[
         {"queued_at": now - age_hours * 3600, "completed_at": now - age_hours * 3600 + 600, "kind": "api"}])
     return message_id
-
-
-def run_through_proxy(harness, **damage):
-    """Run the nightly subscriptions export with its file fetched through a FileProxy that
-    damages the download as `damage` says (truncate=, pushback=, ...). Returns the run's
-    result and the (closed) proxy, whose counters tell what it did."""
-    proxy = FileProxy(harness.emu.url)
-    try:
-        for name, value in damage.items():
-            setattr(proxy, name, value)
-        harness.api_url = proxy.url
-        harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
-        return harness.run(), proxy
-    finally:
-        proxy.close()
 
 
 @pytest.mark.parametrize("kind,not_ready", [("subscriptions", 403), ("audience_activity", 404),
@@ -157,6 +142,7 @@ def test_expired_url_is_requested_again(harness):
 
 @pytest.mark.parametrize("damage", ["truncate", "corrupt"])
 def test_damaged_download_is_fetched_again_and_never_placed(harness, damage):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
     result, proxy = run_through_proxy(harness, **{damage: 1})
     assert result.failed == [], result.failed
     assert proxy.damaged == 1
@@ -167,6 +153,7 @@ def test_damaged_download_is_fetched_again_and_never_placed(harness, damage):
 
 
 def test_download_that_keeps_failing_leaves_nothing_at_the_destination(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
     result, _ = run_through_proxy(harness, truncate=5)
     ((_, error),) = result.failed
     assert "download failed 3 time(s)" in error and "truncated" in error
@@ -240,6 +227,7 @@ def test_unwritable_destination_is_a_plain_error(harness):
 
 
 def test_a_429_on_the_file_url_is_honoured(harness):
+    harness.write_config(SUBSCRIPTIONS.format(timeout="10m"))
     result, _ = run_through_proxy(harness, pushback=1)
     assert result.failed == [], result.failed
     first_look = harness.sleeps[0]

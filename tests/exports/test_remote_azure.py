@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.exports import cloud_servers
-from tests.exports.fileproxy import FileProxy
+from tests.exports.fileproxy import run_through_proxy
 
 
 @pytest.fixture
@@ -51,13 +51,7 @@ def test_export_streams_to_azure_with_a_sidecar_and_a_taken_name_gets_a_suffix(h
 
 def test_a_corrupt_download_publishes_nothing_in_azure(harness, azure):
     server, container = azure
-    proxy = FileProxy(harness.emu.url)
-    proxy.corrupt = 3
-    harness.api_url = proxy.url
-    try:
-        result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
+    result, proxy = run_through_proxy(harness, ["nightly"], corrupt=3)
     assert len(result.failed) == 1 and proxy.damaged == 3
     assert server.names(container) == []
 

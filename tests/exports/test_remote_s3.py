@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.exports import cloud_servers
-from tests.exports.fileproxy import FileProxy
+from tests.exports.fileproxy import FileProxy, run_through_proxy
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -83,13 +83,7 @@ def test_a_taken_name_gets_the_next_suffix_and_the_existing_object_is_untouched(
 def test_a_corrupt_download_publishes_nothing(harness, s3, chunked):
     server, bucket = s3
     configure(harness, server, bucket)
-    proxy = FileProxy(harness.emu.url)
-    proxy.corrupt, proxy.chunked = 3, chunked  # every attempt is corrupt
-    harness.api_url = proxy.url
-    try:
-        result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
+    result, proxy = run_through_proxy(harness, ["nightly"], corrupt=3, chunked=chunked)  # every attempt is corrupt
     assert len(result.failed) == 1 and proxy.damaged == 3
     assert result.failed[0][1].startswith("download failed 3 time(s): the download is not a complete gzip file")
     assert server.keys(bucket) == []
@@ -101,13 +95,7 @@ def test_a_corrupt_download_publishes_nothing(harness, s3, chunked):
 def test_a_corrupt_download_is_fetched_again_and_only_the_good_file_published(harness, s3, chunked):
     server, bucket = s3
     configure(harness, server, bucket)
-    proxy = FileProxy(harness.emu.url)
-    proxy.corrupt, proxy.chunked = 1, chunked
-    harness.api_url = proxy.url
-    try:
-        result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
+    result, _ = run_through_proxy(harness, ["nightly"], corrupt=1, chunked=chunked)
     assert result.failed == [], result.failed
     assert len(server.keys(bucket)) == 2, server.keys(bucket)  # no staging object left behind either
     data_key, sidecar_key = server.keys(bucket)
@@ -147,9 +135,8 @@ def test_killed_mid_upload_leaves_no_object_and_the_next_run_resumes_the_recorde
 
     server, bucket = s3
     configure(harness, server, bucket)
-    proxy = FileProxy(harness.emu.url)
-    proxy.throttle = (1024, 0.02)  # ~50 KB/s: the upload runs for a while, a chunk behind the download
-    try:
+    with FileProxy(harness.emu.url) as proxy:
+        proxy.throttle = (1024, 0.02)  # ~50 KB/s: the upload runs for a while, a chunk behind the download
         env = {"AWS_ACCESS_KEY_ID": "moto-key", "AWS_SECRET_ACCESS_KEY": "moto-secret-value"}
         proc = start_osctl(harness, proxy.url, env=env)
         wait_for(lambda: proxy.sent >= 8 * 1024, proc)  # part of the file is on its way to the bucket
@@ -160,8 +147,6 @@ def test_killed_mid_upload_leaves_no_object_and_the_next_run_resumes_the_recorde
         proxy.throttle = None
         harness.api_url = proxy.url
         result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
     assert result.failed == [], result.failed
     assert len(harness.export_requests()) == 1  # the recorded export was fetched again, not requested again
     file = harness.record("nightly").files[0]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.exports import cloud_servers
-from tests.exports.fileproxy import FileProxy
+from tests.exports.fileproxy import run_through_proxy
 
 
 @pytest.fixture
@@ -34,13 +34,7 @@ def weed(harness, monkeypatch):
 @pytest.mark.parametrize("chunked", [False, True], ids=["streamed-put", "multipart-with-checksums"])
 def test_export_to_seaweedfs_with_enforced_credentials_and_checksums(harness, weed, chunked):
     server, prefix = weed
-    proxy = FileProxy(harness.emu.url)
-    proxy.chunked = chunked
-    harness.api_url = proxy.url
-    try:
-        result = harness.run(forced=["nightly"])
-    finally:
-        proxy.close()
+    result, _ = run_through_proxy(harness, ["nightly"], chunked=chunked)
     assert result.failed == [], result.failed
     file = harness.record("nightly").files[0]
     key = file.path.removeprefix(f"s3://{cloud_servers.WEED_BUCKET}/")

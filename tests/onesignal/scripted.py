@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.httpserver import LocalHTTPServer, answer
 
 # (method, path, query) -> (status, body, headers); body may be bytes or JSON-able
 Answer = tuple[int, object, dict]
@@ -24,52 +25,29 @@ class ScriptedServer:
         self.routes = [(method, re.compile(pattern), route) for method, pattern, route in routes]
         self.seen: list[tuple[str, str]] = []
         self.headers: list[dict[str, str]] = []
-        outer = self
+        self._server = LocalHTTPServer(self._serve)  # serving from now on; the with block closes it
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                parts = urlsplit(self.path)
-                outer.seen.append((self.command, parts.path))
-                outer.headers.append(dict(self.headers.items()))
-                for method, pattern, route in outer.routes:
-                    if method == self.command and pattern.fullmatch(parts.path):
-                        status, body, headers = route(self.command, parts.path, parse_qs(parts.query))
-                        break
-                else:
-                    status, body, headers = 404, {"errors": ["no route"]}, {}
-                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            do_GET = do_POST = do_DELETE = do_PATCH = _serve
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+    def _serve(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+        parts = urlsplit(request.path)
+        self.seen.append((request.command, parts.path))
+        self.headers.append(dict(request.headers.items()))
+        for method, pattern, route in self.routes:
+            if method == request.command and pattern.fullmatch(parts.path):
+                status, content, headers = route(request.command, parts.path, parse_qs(parts.query))
+                break
+        else:
+            status, content, headers = 404, {"errors": ["no route"]}, {}
+        answer(request, status, content if isinstance(content, bytes) else json.dumps(content).encode(), headers)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._server.url
 
     def __enter__(self) -> ScriptedServer:
-        self._thread.start()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
 
 
 def fixed(status: int, body: object, headers: dict | None = None) -> Route:

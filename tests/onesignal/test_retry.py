@@ -97,20 +97,7 @@ def test_backoff_gate_is_shared_between_threads():
     t = FakeTime()
     gate = Backoff(t.clock)
     gate.push(4)
-    waited = []
-    lock = threading.Lock()
-
-    def worker():
-        remaining = gate.remaining()
-        with lock:
-            waited.append(remaining)
-
-    threads = [threading.Thread(target=worker) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert waited == [4] * 5
+    assert _in_threads(gate.remaining, 5) == [4] * 5
 
 
 def test_pacer_spaces_calls_per_key_and_keys_independently():
@@ -127,17 +114,23 @@ def test_pacer_spaces_calls_per_key_and_keys_independently():
 def test_pacer_under_concurrency_never_hands_out_the_same_slot():
     t = FakeTime()
     pacer = Pacer(1.0, t.clock)
-    waits = []
+    waits = _in_threads(lambda: pacer.reserve("app"), 20)
+    assert sorted(waits) == [float(i) for i in range(20)]
+
+
+def _in_threads(call, count: int) -> list:
+    """What `call()` returned in each of `count` threads started together."""
+    results = []
     lock = threading.Lock()
 
     def worker():
-        w = pacer.reserve("app")
+        result = call()
         with lock:
-            waits.append(w)
+            results.append(result)
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(waits) == [float(i) for i in range(20)]
+    return results
