@@ -151,6 +151,9 @@ class UserExecutor:
                      then="its intent is in state, so the next plan finds it by external id and adopts it")
         detail = f"created onesignal_id={onesignal_id}"
         steps = _Steps(self, change, done)
+        if created.accepted_only and (user.aliases or user.devices):  # they need the user to be there
+            self._view_until(change, lambda live: None if live is not None else
+                             "the user is not there yet, so its aliases and devices were not set", done)
         steps.set_aliases(dict(user.aliases))
         for device in user.devices:
             steps.attach(device)
@@ -216,27 +219,39 @@ class UserExecutor:
                 raise ApiError(f"refused, nothing was sent: {problem}")
 
     def _verify(self, change: UserChange, user: DeclaredUser, done: str) -> str:
-        """View the user until it matches `user` or the time is up; what still differs is an error."""
+        """View the user until it matches `user`; what still differs when the time is up is an error."""
+        def problem(live: LiveUser | None) -> str | None:
+            if live is None:
+                return "the user is not there yet"
+            difference = diff(user, live.data)
+            if difference.empty:
+                return None
+            return "the user still differs from its declaration: " + "; ".join(difference.lines())
+
+        live, waited = self._view_until(change, problem, done)
+        assert live is not None  # _view_until raises unless problem(live) is None
+        self._record_ids(change, live)
+        return f"verified after {waited:.0f} s"
+
+    def _view_until(self, change: UserChange, problem: Callable[[LiveUser | None], str | None],
+                    done: str) -> tuple[LiveUser | None, float]:
+        """View the user (paced by the client) until `problem(view)` is None: (the view, seconds
+        waited). If `verify_timeout` passes first, or a stop is asked for, the problem is the error."""
         client = self._client(change)
         started = self.clock()
         waits = iter(VERIFY_WAITS)
         while True:
             live = client.get_user(change.app_id, change.external_id)
-            difference = diff(user, live.data) if live is not None else None
-            if live is not None and difference is not None and difference.empty:
-                self._record_ids(change, live)
-                return f"verified after {self.clock() - started:.0f} s"
+            wrong = problem(live)
+            if wrong is None:
+                return live, self.clock() - started
             remaining = started + self.verify_timeout - self.clock()
             if remaining <= 0 or self.stop_reason():
                 break
             self.sleep(min(next(waits, VERIFY_WAITS[-1]), remaining))
-        waited = f"after {self.clock() - started:.0f} s" + (f" ({self.stop_reason()})" if self.stop_reason() else "")
-        if difference is None:
-            shows = "the user is not there yet"
-        else:
-            shows = "the user still differs from its declaration: " + "; ".join(difference.lines())
-        raise ApiError(f"{done}; OneSignal accepted it (202), but {waited} {shows}. State records what was sent; "
-                       f"run 'osctl plan' to see what remains")
+        stopped = f" ({self.stop_reason()})" if self.stop_reason() else ""
+        raise ApiError(f"{done}; OneSignal accepted it (202), but after {self.clock() - started:.0f} s{stopped} "
+                       f"{wrong}. State records what was sent; run 'osctl plan' to see what remains")
 
     def _record_ids(self, change: UserChange, live: LiveUser) -> None:
         """The ids OneSignal gave the user's subscriptions, once a view shows them."""
