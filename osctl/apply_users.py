@@ -27,6 +27,7 @@ The executor reports progress to an observer (as osctl.apply's) and never prints
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -38,8 +39,10 @@ from osctl.apply import ApplyObserver, ApplyResult, run_step
 from osctl.config.model import Config
 from osctl.errors import (
     ApiError,
+    NotFound,
     NotRecorded,
     OneSignalRequestFailed,
+    OsctlError,
     StateError,
     UserIdentityConflict,
 )
@@ -81,8 +84,8 @@ class UserExecutor:
         self.parallelism = max(1, parallelism)
         self.stop_reason = stop_reason
         self.clock, self.sleep, self.verify_timeout = clock, sleep, verify_timeout
-        self._owners: dict[str, TokenOwners | None] = {}
-        self._owners_lock = threading.Lock()
+        self._owners: dict[str, TokenOwners | OsctlError | None] = {}  # looked up (or failed) once per app
+        self._owners_locks = {alias: threading.Lock() for alias in config.apps}
 
     def run(self, changes: Iterable[UserChange]) -> ApplyResult:
         result = ApplyResult()
@@ -140,7 +143,8 @@ class UserExecutor:
             created = client.create_user(change.app_id, user.create_body())
         except OneSignalRequestFailed as exc:
             if _certainly_not_done(exc):  # the intent goes: state says what happened
-                self.store.update(lambda s: _put(s, record) if record else s.users.pop(change.address, None))
+                with contextlib.suppress(StateError):  # else the next plan creates it again, as now
+                    self.store.update(lambda s: _put(s, record) if record else s.users.pop(change.address, None))
             raise
         onesignal_id = created.onesignal_id
         applied = replace(intent, onesignal_id=onesignal_id, status="created", tags=dict(user.tags),
@@ -167,16 +171,24 @@ class UserExecutor:
         self._check_rails(change, difference.subscriptions_added)
         self._check_owners(change, difference.subscriptions_added)
         steps = _Steps(self, change, "")
-        steps.properties(difference, user)
-        steps.set_aliases({label: new for label, (_, new) in difference.aliases_set.items()})
-        for label in difference.aliases_removed:
-            steps.remove_alias(label)
-        for kind, token in difference.subscriptions_added:
-            steps.add_subscription(kind, token)
-        for subscription in difference.subscriptions_removed:
-            steps.remove_subscription(subscription.id, subscription.type, subscription.token)
-        for device in difference.devices_attached:
-            steps.attach(device)
+        try:
+            steps.properties(difference, user)
+            steps.set_aliases({label: new for label, (_, new) in difference.aliases_set.items()})
+            for label in difference.aliases_removed:
+                steps.remove_alias(label)
+            for kind, token in difference.subscriptions_added:
+                steps.add_subscription(kind, token)
+            for subscription in difference.subscriptions_removed:
+                steps.remove_subscription(subscription.id, subscription.type, subscription.token)
+            for device in difference.devices_attached:
+                steps.attach(device)
+        except NotFound as exc:
+            if self._client(change).get_user(change.app_id, change.external_id) is not None:
+                raise  # a subscription or device that is gone: the error names it
+            before = f"{steps.summary()} in OneSignal; then " if steps.done else ""
+            raise ApiError(f"{before}user {change.external_id!r} is not in OneSignal any more (deleted outside "
+                           f"osctl), so it was not updated; 'osctl plan' (with --refresh full) plans to create "
+                           f"it again", status=exc.status) from None
         # every user write but a create is answered 202: view until it shows
         return f"updated ({steps.summary()}), {self._verify(change, user, f'updated ({steps.summary()})')}"
 
@@ -207,10 +219,16 @@ class UserExecutor:
         tokens = [(kind, token) for kind, token in tokens if kind in GUARDED_TYPES]
         if not tokens:
             return
-        with self._owners_lock:  # one lookup per app (an export), however many users need it
+        with self._owners_locks[change.app]:  # one lookup per app (an export), however many users need it
             if change.app not in self._owners:
-                self._owners[change.app] = self.token_owners(change.app)
+                try:
+                    self._owners[change.app] = self.token_owners(change.app)
+                except OsctlError as exc:
+                    self._owners[change.app] = exc
             owners = self._owners[change.app]
+        if isinstance(owners, OsctlError):
+            raise ApiError(f"refused, nothing was sent: who holds its Email and SMS addresses could not be "
+                           f"looked up: {owners}")
         if owners is None:
             return
         for kind, token in tokens:

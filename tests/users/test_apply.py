@@ -254,3 +254,15 @@ def test_sigterm_mid_apply_finishes_the_user_in_flight_and_starts_no_other(uw):
     again = run_osctl("apply", "--auto-approve", "--no-exports", "-c", str(uw.dir), env=uw.emulator.env())
     assert again.exit_code == 0, again.output
     assert {r["external_id"] for r in uw.records().values()} == set(NAMES)
+
+
+def test_an_update_of_a_user_deleted_outside_says_so(uw):
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    uw.api("DELETE", f"/apps/{uw.app_id}/users/by/external_id/qa-alice")
+    uw.declare([{**ALICE, "tags": {"qa": "1"}}])
+    result = _apply(uw, "--refresh", "none")  # the plan trusts state: it does not know
+    assert result.exit_code == 1
+    assert "user 'qa-alice' is not in OneSignal any more (deleted outside osctl), so it was not updated" \
+        in result.stdout
+    assert uw.user("qa-alice") is None

@@ -215,3 +215,21 @@ def test_forget_and_adopt_change_state_only(setup):
     assert list(records) == ["user.prod.qa-bob"]
     assert records["user.prod.qa-bob"].status == "created"
     assert records["user.prod.qa-bob"].onesignal_id == setup.live("qa-bob").onesignal_id
+
+
+def test_owners_that_cannot_be_looked_up_refuse_the_addresses_and_are_asked_for_once(setup):
+    from osctl.errors import OsctlError
+
+    setup.declare([BOB, {"external_id": "qa-carol", "subscriptions": [{"type": "SMS", "token": "+15555550101"}]}])
+    asked = []
+
+    def token_owners(app):
+        asked.append(app)
+        raise OsctlError("the subscriptions export did not finish in 2 hours")
+
+    before = setup.mark()
+    result = setup.run(setup.plan(), token_owners=token_owners)
+    assert sorted(c.external_id for c, _ in result.failed) == ["qa-bob", "qa-carol"]
+    assert all(error == "refused, nothing was sent: who holds its Email and SMS addresses could not be looked "
+                        "up: the subscriptions export did not finish in 2 hours" for _, error in result.failed)
+    assert asked == ["prod"] and setup.sent_since(before) == []
