@@ -1,4 +1,4 @@
-"""The test-user part of the planner (docs/test-users.md#plan-and-apply), with no I/O."""
+"""The test-user part of the planner (docs/design.md#test-users), with no I/O."""
 
 from datetime import UTC, datetime
 
