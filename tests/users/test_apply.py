@@ -190,7 +190,7 @@ def test_an_alias_another_user_holds_fails_that_user_and_touches_nobody_else(uw)
 
 
 def test_a_user_that_appeared_after_a_saved_plan_is_not_created_over(uw):
-    uw.declare([ALICE])
+    uw.declare([ALICE, {"external_id": "qa-bob", "tags": {"qa": "1"}}])
     plan = uw.dir / "plan.json"
     assert uw.osctl("plan", "--no-exports", "--out", str(plan)).exit_code in (0, 2)
     someone = uw.make_user("qa-alice", tags={"owner": "someone else"})
@@ -198,9 +198,10 @@ def test_a_user_that_appeared_after_a_saved_plan_is_not_created_over(uw):
     assert result.exit_code == 1
     assert "a user with external id 'qa-alice' appeared in OneSignal after the plan was made" in result.output
     assert uw.user("qa-alice") == someone
-    assert uw.records() == {}
-    posts = [r for r in uw.emulator.requests() if r["method"] == "POST" and r["path"].endswith("/users")]
-    assert len(posts) == 1  # the test's own
+    creates = [r["body"]["identity"]["external_id"] for r in uw.emulator.requests()
+               if r["method"] == "POST" and r["path"].endswith("/users")]
+    assert creates == ["qa-alice", "qa-bob"]  # the test's own, and the other user of the plan
+    assert list(uw.records()) == ["user.prod.qa-bob"]
 
 
 def test_with_refresh_list_apply_views_before_creating(uw):
