@@ -230,25 +230,9 @@ class Executor:
             list(pool.map(work, changes))
 
     def _guard(self, change: SegmentChange, step: str, result: ApplyResult, work) -> bool:
-        self.observer.started(change, step)
-        try:
-            detail = work()
-        except OsctlError as exc:
-            if isinstance(exc, NotRecorded):
-                result.state_incomplete = True
-            self.observer.failed(change, "record" if isinstance(exc, NotRecorded) else step, str(exc))
-            result.fail(change, str(exc))
-            return False
-        except Exception as exc:  # a bug: keep going with independent operations; report it
-            message = describe_bug(exc)
-            self.observer.failed(change, step, message)
-            result.fail(change, message)
-            result.tracebacks.append(traceback.format_exc())  # for -v
-            return False
-        self.observer.finished(change, step, detail)
-        if step != "delete" or change.action == Action.DELETE:
-            result.ok(change, detail)
-        return True
+        # a replace's delete is half of the change: its create reports the result
+        return run_step(self.observer, result, change, step, work,
+                        report_ok=step != "delete" or change.action == Action.DELETE)
 
     def _client(self, change: SegmentChange) -> SegmentsApi:
         return self.clients[change.app]
@@ -419,6 +403,32 @@ class Executor:
 
         self.store.update(describe)
         return "moved in state" if change.moved_from else "description updated in state"
+
+
+def run_step(observer, result: ApplyResult, change, step: str, work: Callable[[], str], *,
+             report_ok: bool = True) -> bool:
+    """`work()` as one reported step of `change` (a segment's or a test user's): started, then
+    finished with the detail it returns, or failed with the error; a bug is reported and
+    apply goes on with independent operations (its traceback kept for -v)."""
+    observer.started(change, step)
+    try:
+        detail = work()
+    except OsctlError as exc:
+        if isinstance(exc, NotRecorded):
+            result.state_incomplete = True
+        observer.failed(change, "record" if isinstance(exc, NotRecorded) else step, str(exc))
+        result.fail(change, str(exc))
+        return False
+    except Exception as exc:  # a bug: keep going with independent operations; report it
+        message = describe_bug(exc)
+        observer.failed(change, step, message)
+        result.fail(change, message)
+        result.tracebacks.append(traceback.format_exc())  # for -v
+        return False
+    observer.finished(change, step, detail)
+    if report_ok:
+        result.ok(change, detail)
+    return True
 
 
 def _live_id(change: SegmentChange) -> str:

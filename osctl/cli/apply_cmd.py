@@ -29,7 +29,7 @@ from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
 @pass_settings
 def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_destroy, targets, excludes,
           no_exports, refresh, parallelism) -> int:
-    """Carry out the plan: segment changes first, then due exports."""
+    """Carry out the plan: segment changes first, then test users, then due exports."""
     from osctl import runtime
     from osctl.state import open_backend
     from osctl.stopping import StopSignals
@@ -64,7 +64,11 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
                 click.echo("Apply cancelled.")
                 return 1
         _enforce_safety(the_plan, allow_mass_destroy)
-        code = _execute(settings, the_plan, backend, state, clients, parallelism, config, stop)
+        # a plan made here with --refresh full viewed the users it creates; a saved plan (made
+        # earlier) or --refresh list/none did not: apply views each before creating it
+        users_viewed = not planfile and the_plan.provenance.refresh == "full"
+        code = _execute(settings, the_plan, backend, state, clients, parallelism, config, stop,
+                        users_viewed=users_viewed)
     return stop.exit_code(code)
 
 
@@ -106,9 +110,15 @@ def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
         raise refusal
 
 
-def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop) -> int:
+def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop, *,
+             users_viewed: bool = False, token_owners=lambda app: None) -> int:
+    """token_owners(app alias) -> TokenOwners | None: who holds the Email/SMS tokens test users
+    are about to get (None: not looked up; see osctl.apply_users)."""
+    import time
+
     from osctl import runtime
     from osctl.apply import Executor
+    from osctl.apply_users import UserExecutor
     from osctl.cli.apply_view import TextObserver, report_internal_errors, result_lines
     from osctl.state.model import State
     from osctl.state.store import StateStore
@@ -118,9 +128,17 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
                         now=runtime.now, parallelism=parallelism, stop_reason=stop.reason)
     with stop.changing():
         result = executor.run(the_plan)
-    for line in result_lines(result):
+        users_result = None
+        if the_plan.user_changes:  # after the segments, before the exports (which may read the users)
+            users = UserExecutor(store=store, clients=clients, observer=TextObserver(settings.quiet), now=runtime.now,
+                                 config=config, token_owners=token_owners, users_viewed=users_viewed,
+                                 parallelism=parallelism, stop_reason=stop.reason, clock=time.monotonic,
+                                 sleep=stop.sleep)
+            users_result = users.run(the_plan.user_changes)
+    for line in result_lines(result, users_result):
         click.echo(line)
-    report_internal_errors(result.tracebacks, settings.verbose > 0)
+    report_internal_errors(result.tracebacks + (users_result.tracebacks if users_result else []),
+                           settings.verbose > 0)
     try:
         store.flush()
     except OsctlError as exc:
@@ -128,7 +146,8 @@ def _execute(settings: Settings, the_plan, backend, state, clients, parallelism:
         click.echo(f"Error: {exc}{not_run}", err=True)
         return 1
     exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses, stop)
-    return 1 if result.failed or result.not_attempted or exports_failed else 0
+    users_failed = users_result is not None and bool(users_result.failed or users_result.not_attempted)
+    return 1 if result.failed or result.not_attempted or users_failed or exports_failed else 0
 
 
 def _run_exports(settings: Settings, the_plan, config, store, clients, failed_segments, stop) -> bool:

@@ -55,31 +55,49 @@ def report_internal_errors(tracebacks: list[str], verbose: bool) -> None:
         click.echo(f"{count} internal error{'s' if count != 1 else ''} above: {VERBOSE_HINT}.", err=True)
 
 
-def result_lines(result) -> list[str]:
+def result_lines(result, users=None) -> list[str]:
+    """The end of apply's output: what failed and was not attempted, or the counts. `users`:
+    the test users' result, when the plan had user changes."""
+    results = [result] + ([users] if users is not None else [])
+    succeeded = [item for r in results for item in r.succeeded]
+    failed = [item for r in results for item in r.failed]
+    not_attempted = [item for r in results for item in r.not_attempted]
     lines = []
-    if result.failed or result.not_attempted:
+    if failed or not_attempted:
         lines.append("")
-        how = f"Apply {result.stopped}" if result.stopped else "Apply incomplete"
-        lines.append(f"{how}: {len(result.succeeded)} succeeded, {len(result.failed)} failed, "
-                     f"{len(result.not_attempted)} not attempted.")
-        for change, detail in result.succeeded:
+        stopped = next((r.stopped for r in results if r.stopped), None)
+        how = f"Apply {stopped}" if stopped else "Apply incomplete"
+        lines.append(f"{how}: {len(succeeded)} succeeded, {len(failed)} failed, "
+                     f"{len(not_attempted)} not attempted.")
+        for change, detail in succeeded:
             lines.append(f"  ok      {change.address}: {detail}")
-        for change, error in result.failed:
+        for change, error in failed:
             lines.append(f"  FAILED  {change.address}: {error}")
-        for change, why in result.not_attempted:
+        for change, why in not_attempted:
             lines.append(f"  skipped {change.address}: {why}")
-        if result.state_incomplete:
+        if any(r.state_incomplete for r in results):
             lines.append("State could not record all of it (see above); run 'osctl plan' to see what remains.")
         else:
             lines.append("State records exactly what was done; run 'osctl plan' to see what remains.")
         return lines
-    counts: dict[str, int] = {}
-    for change, _ in result.succeeded:
-        counts[change.action.value] = counts.get(change.action.value, 0) + 1
     words = {"create": "created", "update": "updated in place", "replace": "replaced", "delete": "deleted",
              "forget": "forgotten",
              "adopt": "adopted", "update-state": "updated in state", "import": "imported"}
-    parts = [f"{counts.get(a, 0)} {w}" for a, w in words.items() if counts.get(a) or a in ("create", "replace", "delete")]
+    parts = _counted(result.succeeded, words, ("create", "replace", "delete"))
     lines.append("")
-    lines.append("Apply complete! Segments: " + ", ".join(parts) + ".")
+    if users is None:
+        lines.append("Apply complete! Segments: " + ", ".join(parts) + ".")
+        return lines
+    user_words = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted",
+                  "forget": "forgotten"}
+    user_parts = _counted(users.succeeded, user_words, ())
+    segments = "Segments: " + ", ".join(parts) + ". " if result.succeeded else ""
+    lines.append(f"Apply complete! {segments}Test users: " + ", ".join(user_parts) + ".")
     return lines
+
+
+def _counted(succeeded, words: dict[str, str], always: tuple[str, ...]) -> list[str]:
+    counts: dict[str, int] = {}
+    for change, _ in succeeded:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    return [f"{counts.get(a, 0)} {w}" for a, w in words.items() if counts.get(a) or a in always]

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol
 
 from osctl.onesignal.types import LiveSegment, Message, SegmentDetail
+from osctl.onesignal.user_types import CreatedUser, LiveUser
+from osctl.users.model import LiveSubscription
 
 
 class SegmentsApi(Protocol):
@@ -50,6 +52,29 @@ class ExportsApi(SegmentsApi, Protocol):
                  platforms: Iterable[int] | None = None, attribution: str | None = None) -> list[dict]: ...
 
 
+class UsersApi(Protocol):
+    """Test users of an app, by external_id: what apply views and changes."""
+
+    def get_user(self, app_id: str, external_id: str) -> LiveUser | None: ...
+
+    def create_user(self, app_id: str, body: dict) -> CreatedUser: ...
+
+    def update_user_properties(self, app_id: str, external_id: str, properties: dict) -> None: ...
+
+    def delete_user(self, app_id: str, external_id: str) -> bool: ...
+
+    def upsert_aliases(self, app_id: str, external_id: str, aliases: dict[str, str]) -> dict[str, str]: ...
+
+    def delete_alias(self, app_id: str, external_id: str, label: str) -> bool: ...
+
+    def add_subscription(self, app_id: str, external_id: str, kind: str, token: str) -> LiveSubscription | None: ...
+
+    def delete_subscription(self, app_id: str, subscription_id: str) -> bool: ...
+
+    def transfer_subscription(self, app_id: str, subscription_id: str, external_id: str) -> dict[str, str]: ...
+
+
 # One client per configured app, by the app's alias in the config (`apps:`).
 SegmentClients = Mapping[str, SegmentsApi]
 ExportClients = Mapping[str, ExportsApi]
+UserClients = Mapping[str, UsersApi]

@@ -10,6 +10,7 @@ addresses on the allowed domains and numbers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
@@ -27,6 +28,18 @@ class GuardRails:
     def owns(self, external_id: str | None) -> bool:
         """Whether osctl may read, change or delete the user with this external_id."""
         return bool(external_id and external_id.startswith(self.external_id_prefix))
+
+    def refusal(self, external_id: str, tokens: Iterable[tuple[str, str]]) -> str | None:
+        """Why osctl must not write this user with these (type, token) subscriptions added, or None:
+        the rails checked again when a plan is applied (the config may be newer than a saved plan)."""
+        if not self.owns(external_id):
+            return (f"external id {external_id!r} does not start with the app's external_id_prefix "
+                    f"{self.external_id_prefix!r}; osctl never changes or deletes such a user")
+        for kind, token in tokens:
+            problem = self.token_problem(kind, token)
+            if problem:
+                return problem
+        return None
 
     def token_problem(self, kind: str, token: str) -> str | None:
         """Why osctl must not add this subscription, or None."""

@@ -1,0 +1,269 @@
+"""`osctl apply` of test users against the emulator: creates, updates, deletes, and the
+guard rails that keep apply from touching anyone else (docs/test-users.md#applying)."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+
+import pytest
+
+from tests.helpers import run_osctl
+from tests.osctl_process import start_osctl
+from tests.segments.conftest import Workspace
+
+RAILS = {"external_id_prefix": "qa-", "email_domains": ["example.com"], "sms_numbers": ["+1555555010*"]}
+QA = [{"field": "tag", "key": "qa", "relation": "=", "value": "1"}]
+
+
+class UsersWorkspace(Workspace):
+    def declare(self, users: list[dict], segments: dict[str, list[dict]] | None = None) -> None:
+        """The app with guard rails, these test users (and segments); YAML flow style is JSON."""
+        lines = ["osctl: 1", "apps:", f"  prod: {{app_id: {self.app_id}, test_users: {json.dumps(RAILS)}}}"]
+        if segments:
+            lines.append("segments:")
+            lines += [f"  - {json.dumps({'name': name, 'filters': filters})}" for name, filters in segments.items()]
+        lines.append("test_users:" + ("" if users else " []"))
+        lines += [f"  - {json.dumps(user)}" for user in users]
+        (self.dir / "osctl.yaml").write_text("\n".join(lines) + "\n")
+
+    def user(self, external_id: str) -> dict | None:
+        """The user as OneSignal shows it (user views are limited to about one a second)."""
+        while True:
+            answer = self.api("GET", f"/apps/{self.app_id}/users/by/external_id/{external_id}")
+            if answer.status_code != 429:
+                break
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+        assert answer.status_code in (200, 404), answer.text
+        return None if answer.status_code == 404 else answer.json()
+
+    def make_user(self, external_id: str, *, tags=None, subscriptions=(), **aliases) -> dict:
+        """A user created outside osctl, through the API."""
+        body = {"identity": {"external_id": external_id, **aliases}, "properties": {"tags": tags or {}},
+                "subscriptions": [{"type": kind, "token": token} for kind, token in subscriptions]}
+        answer = self.api("POST", f"/apps/{self.app_id}/users", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
+
+    def records(self) -> dict:
+        if not (self.dir / ".osctl" / "state.json").exists():
+            return {}
+        return self.state().get("users", {})
+
+
+@pytest.fixture
+def uw(tmp_path, emulator) -> UsersWorkspace:
+    return UsersWorkspace(tmp_path, emulator)
+
+
+ALICE = {"external_id": "qa-alice", "aliases": {"crm_id": "qa-12345"}, "tags": {"qa": "1", "cohort": "spring"},
+         "language": "en", "subscriptions": [{"type": "Email", "token": "alice@example.com"},
+                                              {"type": "SMS", "token": "+15555550100"}]}
+
+
+def _apply(uw: UsersWorkspace, *args: str):
+    return uw.osctl("apply", "--auto-approve", "--no-exports", *args)
+
+
+def _tokens(user: dict) -> list[tuple[str, str]]:
+    return sorted((s["type"], s["token"]) for s in user["subscriptions"])
+
+
+def test_apply_creates_a_test_user_after_the_segments_and_records_it(uw):
+    uw.declare([ALICE], segments={"QA testers": QA})
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    live = uw.user("qa-alice")
+    onesignal_id = live["identity"]["onesignal_id"]
+    assert live["identity"] == {"external_id": "qa-alice", "crm_id": "qa-12345", "onesignal_id": onesignal_id}
+    assert live["properties"]["tags"] == {"qa": "1", "cohort": "spring"} and live["properties"]["language"] == "en"
+    assert _tokens(live) == [("Email", "alice@example.com"), ("SMS", "+15555550100")]
+    assert f"user.prod.qa-alice: Creation complete [created onesignal_id={onesignal_id}]" in result.stdout
+    # segments first: a segment of QA testers exists before its users are made
+    assert result.stdout.index('segment.prod.QA testers: Creation complete') \
+        < result.stdout.index("user.prod.qa-alice: Creating...")
+    assert "Apply complete! Segments: 1 created, 0 replaced, 0 deleted. Test users: 1 created." in result.stdout
+    record = uw.records()["user.prod.qa-alice"]
+    assert record["status"] == "created" and record["onesignal_id"] == onesignal_id
+    assert record["tags"] == {"qa": "1", "cohort": "spring"} and record["aliases"] == {"crm_id": "qa-12345"}
+    assert sorted((s["type"], s["token"]) for s in record["subscriptions"]) == _tokens(live)
+    # nothing left to do
+    again = _apply(uw)
+    assert again.exit_code == 0 and "user.prod" not in again.stdout
+
+
+def test_apply_updates_tags_language_aliases_subscriptions_and_devices(uw):
+    uw.declare([{**ALICE, "aliases": {"crm_id": "qa-12345", "zendesk": "z-1"}}])
+    assert _apply(uw).exit_code == 0
+    phone = uw.make_user("phone-of-a-tester", subscriptions=[("AndroidPush", "fcm-token-1")])
+    device = phone["subscriptions"][0]["id"]
+    uw.declare([{**ALICE, "tags": {"qa": "1", "level": "2"}, "language": "de", "aliases": {"crm_id": "qa-999"},
+                 "subscriptions": [{"type": "Email", "token": "alice2@example.com"},
+                                   {"type": "SMS", "token": "+15555550100"}],
+                 "devices": [device]}])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"user\.prod\.qa-alice: Update complete \[updated \(.*\), verified after \d+ s\]", result.stdout)
+    assert "Test users: 1 updated." in result.stdout
+    live = uw.user("qa-alice")
+    assert live["properties"]["tags"] == {"qa": "1", "level": "2"} and live["properties"]["language"] == "de"
+    assert {k: v for k, v in live["identity"].items() if k != "onesignal_id"} == \
+        {"external_id": "qa-alice", "crm_id": "qa-999"}
+    assert _tokens(live) == [("AndroidPush", "fcm-token-1"), ("Email", "alice2@example.com"),
+                             ("SMS", "+15555550100")]
+    assert uw.user("phone-of-a-tester")["subscriptions"] == []
+    record = uw.records()["user.prod.qa-alice"]
+    assert record["tags"] == {"qa": "1", "level": "2"} and record["language"] == "de"
+    assert record["aliases"] == {"crm_id": "qa-999"} and record["devices"] == [device]
+    ids = {s["token"]: s["id"] for s in live["subscriptions"]}
+    assert sorted((s["type"], s["token"], s["id"]) for s in record["subscriptions"]) == \
+        [("Email", "alice2@example.com", ids["alice2@example.com"]), ("SMS", "+15555550100", ids["+15555550100"])]
+
+
+def test_apply_deletes_a_user_no_longer_declared(uw):
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    onesignal_id = uw.records()["user.prod.qa-alice"]["onesignal_id"]
+    uw.declare([])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert f"user.prod.qa-alice: Destruction complete [deleted onesignal_id={onesignal_id}]" in result.stdout
+    assert uw.user("qa-alice") is None and uw.records() == {}
+
+
+def test_a_user_deleted_outside_and_no_longer_declared_leaves_state(uw):
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    uw.api("DELETE", f"/apps/{uw.app_id}/users/by/external_id/qa-alice")
+    uw.declare([])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert uw.records() == {}
+    assert re.search(r"user\.prod\.qa-alice: .*(already gone|removed from state)", result.stdout)
+
+
+def test_a_lost_create_answer_is_retried_without_a_second_user(uw):
+    uw.declare([ALICE])
+    uw.emulator.set_faults([{"kind": "lost_answer", "method": "POST", "path": "/users$", "times": 1}])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    posts = [r for r in uw.emulator.requests() if r["method"] == "POST" and r["path"].endswith("/users")]
+    assert len(posts) == 2  # the create, and its repetition after the lost answer
+    live = uw.user("qa-alice")
+    assert uw.records()["user.prod.qa-alice"]["onesignal_id"] == live["identity"]["onesignal_id"]
+
+
+def test_an_unfinished_create_in_state_is_finished_on_the_user_it_made(uw):
+    """A kill after the create was sent leaves its intent (pending_create): the next apply
+    finds the user by its external id instead of making another."""
+    uw.declare([ALICE])
+    made = uw.make_user("qa-alice", tags={"qa": "1"})
+    onesignal_id = made["identity"]["onesignal_id"]
+    state = {"format": 1, "lineage": "0d2f4c1e-0000-4000-8000-000000000001", "serial": 1, "osctl_version": "0.1.0",
+             "segments": {}, "exports": {},
+             "users": {"user.prod.qa-alice": {"app": "prod", "app_id": uw.app_id, "external_id": "qa-alice",
+                                              "onesignal_id": None, "tags": {}, "aliases": {},
+                                              "status": "pending_create"}}}
+    (uw.dir / ".osctl").mkdir()
+    (uw.dir / ".osctl" / "state.json").write_text(json.dumps(state))
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    record = uw.records()["user.prod.qa-alice"]
+    assert record["status"] == "created" and record["onesignal_id"] == onesignal_id
+    live = uw.user("qa-alice")
+    assert live["identity"]["onesignal_id"] == onesignal_id and live["properties"]["tags"] == ALICE["tags"]
+
+
+def test_an_alias_another_user_holds_fails_that_user_and_touches_nobody_else(uw):
+    customer = uw.make_user("customer-1", tags={"plan": "gold"}, crm_id="c-1")
+    uw.declare([{**ALICE, "aliases": {"crm_id": "c-1"}}, {"external_id": "qa-bob", "tags": {"qa": "1"}}])
+    result = _apply(uw)
+    assert result.exit_code == 1
+    assert re.search(r"FAILED  user\.prod\.qa-alice: created \(onesignal_id [-0-9a-f]+\) in OneSignal; OneSignal "
+                     r"refused alias crm_id='c-1': another user holds it", result.stdout)
+    assert "ok      user.prod.qa-bob: created onesignal_id=" in result.stdout
+    assert uw.user("customer-1") == customer  # its alias, tags and subscriptions as they were
+    assert "crm_id" not in uw.user("qa-alice")["identity"]
+    assert uw.records()["user.prod.qa-alice"]["aliases"] == {}
+
+
+def test_a_user_that_appeared_after_a_saved_plan_is_not_created_over(uw):
+    uw.declare([ALICE, {"external_id": "qa-bob", "tags": {"qa": "1"}}])
+    plan = uw.dir / "plan.json"
+    assert uw.osctl("plan", "--no-exports", "--out", str(plan)).exit_code in (0, 2)
+    someone = uw.make_user("qa-alice", tags={"owner": "someone else"})
+    result = uw.osctl("apply", str(plan))
+    assert result.exit_code == 1
+    assert "a user with external id 'qa-alice' appeared in OneSignal after the plan was made" in result.output
+    assert uw.user("qa-alice") == someone
+    creates = [r["body"]["identity"]["external_id"] for r in uw.emulator.requests()
+               if r["method"] == "POST" and r["path"].endswith("/users")]
+    assert creates == ["qa-alice", "qa-bob"]  # the test's own, and the other user of the plan
+    assert list(uw.records()) == ["user.prod.qa-bob"]
+
+
+def test_with_refresh_list_apply_views_before_creating(uw):
+    uw.declare([ALICE])
+    someone = uw.make_user("qa-alice", tags={"owner": "someone else"})
+    result = _apply(uw, "--refresh", "list")
+    assert result.exit_code == 1
+    assert "appeared in OneSignal after the plan was made" in result.output
+    assert uw.user("qa-alice") == someone and uw.records() == {}
+
+
+def test_a_written_user_is_verified_by_viewing_when_onesignal_only_accepts_it(uw):
+    uw.emulator.set_user_write_delay(1)
+    uw.declare([ALICE])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"user\.prod\.qa-alice: Creation complete \[created onesignal_id=[-0-9a-f]+, "
+                     r"verified after \d+ s\]", result.stdout)
+    record = uw.records()["user.prod.qa-alice"]
+    assert all(s["id"] for s in record["subscriptions"])  # the view gave the ids
+
+
+NAMES = [f"qa-user{i}" for i in range(4)]
+
+
+def test_sigterm_mid_apply_finishes_the_user_in_flight_and_starts_no_other(uw):
+    uw.declare([{"external_id": name, "tags": {"qa": "1"}} for name in NAMES])
+    uw.emulator.set_faults([{"kind": "latency", "method": "POST", "path": "/users$", "latency_ms": 400}])
+    process = start_osctl("-c", str(uw.dir), "apply", "--auto-approve", "--no-exports", "--parallelism", "1",
+                          env=uw.emulator.env())
+    try:
+        seen = ""
+        while "Creation complete" not in seen:
+            line = process.stdout.readline()
+            assert line, seen
+            seen += line
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    out = seen + out
+    assert process.returncode == 143, out + err
+    assert "not started: stopped by SIGTERM" in out
+    records = uw.records()
+    created = {r["external_id"] for r in records.values()}
+    assert all(r["status"] == "created" for r in records.values())  # no intent of a user never sent
+    assert created == {name for name in NAMES if uw.user(name) is not None}, out + err
+    assert 1 <= len(created) < len(NAMES)
+    uw.emulator.clear_faults()
+    again = run_osctl("apply", "--auto-approve", "--no-exports", "-c", str(uw.dir), env=uw.emulator.env())
+    assert again.exit_code == 0, again.output
+    assert {r["external_id"] for r in uw.records().values()} == set(NAMES)
+
+
+def test_an_update_of_a_user_deleted_outside_says_so(uw):
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    uw.api("DELETE", f"/apps/{uw.app_id}/users/by/external_id/qa-alice")
+    uw.declare([{**ALICE, "tags": {"qa": "1"}}])
+    result = _apply(uw, "--refresh", "none")  # the plan trusts state: it does not know
+    assert result.exit_code == 1
+    assert "user 'qa-alice' is not in OneSignal any more (deleted outside osctl), so it was not updated" \
+        in result.stdout
+    assert uw.user("qa-alice") is None
