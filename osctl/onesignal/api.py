@@ -8,10 +8,13 @@ a test or another transport only has to match the methods its caller uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from osctl.onesignal.types import LiveSegment, Message, SegmentDetail
+
+if TYPE_CHECKING:
+    from osctl.onesignal.user_types import LiveUser
 
 
 class SegmentsApi(Protocol):
@@ -50,6 +53,20 @@ class ExportsApi(SegmentsApi, Protocol):
                  platforms: Iterable[int] | None = None, attribution: str | None = None) -> list[dict]: ...
 
 
+class UserViewsApi(Protocol):
+    """Viewing test users by external_id (paced by the client: ~1 view per second per app)."""
+
+    def get_user(self, app_id: str, external_id: str) -> LiveUser | None: ...
+
+    def get_users(self, app_id: str, external_ids: Iterable[str], *,
+                  on_each: Callable[[str], None] | None = None) -> dict[str, LiveUser | None]: ...
+
+
+class PlanReadsApi(ExportsApi, UserViewsApi, Protocol):
+    """All a plan reads: segments, due exports, test users and (one export) who holds an address."""
+
+
 # One client per configured app, by the app's alias in the config (`apps:`).
 SegmentClients = Mapping[str, SegmentsApi]
 ExportClients = Mapping[str, ExportsApi]
+PlanClients = Mapping[str, PlanReadsApi]
