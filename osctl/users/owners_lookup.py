@@ -40,7 +40,7 @@ from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING
 
 from osctl.config.model import ExportKind
-from osctl.errors import AccountBusy, DownloadFailed, OsctlError
+from osctl.errors import AccountBusy, DownloadFailed, OsctlError, OutcomeUnknown
 from osctl.exports import download as dl
 from osctl.exports.links import mask_url
 from osctl.exports.polling import PollPolicy, clip
@@ -58,6 +58,7 @@ EXTRA_FIELDS = ("external_user_id",)
 POLICY = PollPolicy(unknown_first_seconds=1.0)
 TIMEOUT_SECONDS = 2 * 60 * 60.0  # 10 million subscriptions take about 85 minutes to make
 DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most
+LOST_ANSWER_ATTEMPTS = 3  # requests whose answer was lost, as export runs allow
 
 
 class OwnersLookupFailed(OsctlError):
@@ -88,7 +89,8 @@ def look_up_token_owners(client: ExportsApi, app_id: str, *, alias: str | None =
 
 def _request(client: ExportsApi, app_id: str, what: str, policy: PollPolicy, deadline: float,
              sleep: Callable[[float], None], monotonic: Callable[[], float], rng: Callable[[], float]) -> str:
-    busy = 0
+    started = monotonic()
+    busy = lost = 0
     while True:
         try:
             return client.request_subscriptions_export(app_id, extra_fields=EXTRA_FIELDS)
@@ -97,8 +99,13 @@ def _request(client: ExportsApi, app_id: str, what: str, policy: PollPolicy, dea
             if monotonic() >= deadline:
                 raise OwnersLookupFailed(
                     f"cannot check who holds the addresses to add in {what}: its account ran another export "
-                    f"all the time osctl waited ({_minutes(deadline - monotonic())}); try again later") from None
+                    f"all the time osctl waited ({_minutes(monotonic() - started)}); try again later") from None
             sleep(clip(policy.busy_delay(busy, rng), monotonic(), deadline))
+        except OutcomeUnknown:  # the export may have started (the account is busy then): ask again
+            lost += 1
+            if lost >= LOST_ANSWER_ATTEMPTS or monotonic() >= deadline:
+                raise
+            sleep(clip(policy.busy_delay(lost, rng), monotonic(), deadline))
 
 
 def _download(http: httpx.Client, url: str, sink: IO[bytes], what: str, policy: PollPolicy, origin: float,

@@ -130,3 +130,14 @@ def test_no_owners_are_looked_up_when_the_plan_adds_no_address(qa):
         live = gather(config, open_backend(config).read(), {"prod": client}, "full")
     assert live["prod"].users.owners is None
     assert qa.exports_requested() == 0
+
+
+def test_a_lost_answer_is_asked_again_and_the_export_it_started_waited_for(qa):
+    qa.create_live("qa-hal", {}, (("Email", "hal+qa@example.com"),))
+    qa.emulator.set_export_rate(50.0)  # the lost export keeps the account busy for a while
+    qa.emulator.set_faults([{"kind": "lost_answer", "path": "/players/csv_export", "times": 1}])
+    qa.emulator.clear_requests()
+    owners = look_up(qa, Clock(qa.emulator))
+    assert owners.owner("Email", "hal+qa@example.com") == "qa-hal"
+    posts = [e["status"] for e in qa.emulator.requests() if e["path"] == "/players/csv_export"]
+    assert posts[0] == 200 and 409 in posts and posts[-1] == 200  # lost, then busy with it, then ours
