@@ -14,7 +14,7 @@ from osctl.errors import ConfigError
 from osctl.plan.build import PlanFlags
 
 if TYPE_CHECKING:
-    from osctl.onesignal.api import ExportClients
+    from osctl.onesignal.api import PlanClients
     from osctl.plan.model import Plan
     from osctl.state.model import State
     from osctl.users.owners_lookup import OwnersByApp
@@ -35,7 +35,7 @@ def load_config(settings: Settings) -> Config:
     return analysis.config
 
 
-def build_plan(settings: Settings, config: Config, state: State | None, clients: ExportClients,
+def build_plan(settings: Settings, config: Config, state: State | None, clients: PlanClients,
                flags: PlanFlags, owners: OwnersByApp | None = None) -> Plan:
     """The plan (osctl.plan.build), with progress on stderr unless -q; `owners` keeps the
     owners of addresses it looked up (see token_owners)."""
@@ -52,7 +52,7 @@ def progress_factory(settings: Settings):
     return lambda: reporter_for(sys.stderr, quiet=settings.quiet)
 
 
-def token_owners(settings: Settings, config: Config, clients: ExportClients) -> OwnersByApp:
+def token_owners(settings: Settings, config: Config, clients: PlanClients) -> OwnersByApp:
     """The owners of the apps' Email/SMS addresses, looked up at most once per command: apply
     passes it to build_plan (which fills it with --refresh full) and to the users executor as
     `token_owners` (which looks up an app the plan did not)."""

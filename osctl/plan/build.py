@@ -17,7 +17,7 @@ from osctl.addresses import segment_address
 
 if TYPE_CHECKING:  # the CLI imports this module on every command: keep it light
     from osctl.config.model import Config
-    from osctl.onesignal.api import ExportClients, SegmentClients
+    from osctl.onesignal.api import PlanClients, SegmentClients
     from osctl.plan.model import ExportRun, Plan
     from osctl.plan.planner import AppLive, PlanOptions
     from osctl.progress import Progress
@@ -35,7 +35,7 @@ class PlanFlags:
     parallelism: int = 10
 
 
-def build_plan(config: Config, state: State | None, clients: ExportClients, flags: PlanFlags,
+def build_plan(config: Config, state: State | None, clients: PlanClients, flags: PlanFlags,
                clock: Callable[[], datetime], progress: Callable[[], AbstractContextManager[Progress]],
                owners: OwnersByApp | None = None) -> Plan:
     """The plan for `config` against `state` and the live apps, as of `clock()` once they are

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from osctl.config.model import Config
-from osctl.onesignal.api import SegmentClients, SegmentsApi, UserViewsApi
+from osctl.onesignal.api import PlanClients, SegmentsApi
 from osctl.onesignal.types import LiveSegment, SegmentDetail
 from osctl.plan.planner import AppLive, PlanOptions, selected
 from osctl.progress import NO_PROGRESS, Progress
@@ -86,11 +86,10 @@ def view_segments(client: SegmentsApi, app_id: str, ids: list[str], parallelism:
     return {sid: view for sid, view in zip(ids, views, strict=True) if view is not None}
 
 
-def gather(config: Config, state: State | None, clients: SegmentClients, refresh: str, parallelism: int = 10,
+def gather(config: Config, state: State | None, clients: PlanClients, refresh: str, parallelism: int = 10,
            apps: list[str] | None = None, progress: Progress = NO_PROGRESS, *,
            selection: PlanOptions = EVERYTHING, owners: OwnersByApp | None = None) -> dict[str, AppLive]:
-    """AppLive for every app (or just `apps`), read through each app's client (with --refresh full
-    the clients also view test users and request exports: osctl.onesignal.api.PlanReadsApi).
+    """AppLive for every app (or just `apps`), read through each app's client.
     `progress` hears what is being waited for (a hanging API must not look like a hung osctl);
     `selection` (--target/--exclude) limits the test users viewed; `owners` keeps the token
     owners looked up (apply reuses them)."""
@@ -128,7 +127,7 @@ def users_to_view(config: Config, state: State | None, alias: str, selection: Pl
     return list(wanted)
 
 
-def _read_users(config: Config, state: State | None, clients: SegmentClients, aliases: list[str],
+def _read_users(config: Config, state: State | None, clients: PlanClients, aliases: list[str],
                 selection: PlanOptions, progress: Progress, owners: OwnersByApp | None) -> dict[str, LiveUsers]:
     """LiveUsers of each app that has test users (declared or recorded); the views of different apps
     run side by side (each app's are paced by its client)."""
@@ -138,15 +137,14 @@ def _read_users(config: Config, state: State | None, clients: SegmentClients, al
     progress.start(f"Reading test users of {', '.join(wanted)}", sum(len(ids) for ids in wanted.values()))
 
     def read(alias: str) -> dict[str, LiveUser | None]:
-        client: UserViewsApi = clients[alias]  # type: ignore[assignment]  # a PlanReadsApi with full refresh
-        return client.get_users(config.apps[alias].app_id, wanted[alias], on_each=lambda _: progress.advance())
+        return clients[alias].get_users(config.apps[alias].app_id, wanted[alias], on_each=lambda _: progress.advance())
 
     with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="osctl-users") as pool:
         viewed = dict(zip(wanted, pool.map(read, wanted), strict=True))
     if owners is None:
         from osctl.users.owners_lookup import OwnersByApp
 
-        owners = OwnersByApp(config, clients)  # type: ignore[arg-type]  # a PlanReadsApi with full refresh
+        owners = OwnersByApp(config, clients)
     return {alias: LiveUsers(users=users, owners=_owners(config, alias, users, selection, progress, owners))
             for alias, users in viewed.items()}
 
