@@ -13,6 +13,7 @@ from osctl.cli.planning import (
     load_config,
     plan_options,
     render_plan,
+    token_owners,
 )
 from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
 from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
@@ -43,12 +44,13 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             runtime.clients(config, settings.resolved_api_url, parallelism=parallelism,
                         verbose=settings.verbose > 0) as clients:
         state = backend.read()
+        owners = token_owners(settings, config, clients)  # for the users executor: see _execute
         if planfile:
             the_plan = _saved_plan(planfile, config, state, clients)
         else:
             flags = PlanFlags(targets, excludes, refresh, not no_exports, parallelism)
             try:
-                the_plan = build_plan(settings, config, state, clients, flags)
+                the_plan = build_plan(settings, config, state, clients, flags, owners)
             except PlanError as exc:
                 drop_refused_intents(backend, exc.dropped_intents)
                 raise
@@ -68,7 +70,7 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
         # earlier) or --refresh list/none did not: apply views each before creating it
         users_viewed = not planfile and the_plan.provenance.refresh == "full"
         code = _execute(settings, the_plan, backend, state, clients, parallelism, config, stop,
-                        users_viewed=users_viewed)
+                        users_viewed=users_viewed, token_owners=owners)
     return stop.exit_code(code)
 
 

@@ -14,9 +14,10 @@ from osctl.errors import ConfigError
 from osctl.plan.build import PlanFlags
 
 if TYPE_CHECKING:
-    from osctl.onesignal.api import ExportClients
+    from osctl.onesignal.api import PlanClients
     from osctl.plan.model import Plan
     from osctl.state.model import State
+    from osctl.users.owners_lookup import OwnersByApp
 
 __all__ = ["PLAN_FORMATS", "PlanFlags", "build_plan", "load_config", "plan_options", "render_plan"]
 
@@ -34,15 +35,30 @@ def load_config(settings: Settings) -> Config:
     return analysis.config
 
 
-def build_plan(settings: Settings, config: Config, state: State | None, clients: ExportClients,
-               flags: PlanFlags) -> Plan:
-    """The plan (osctl.plan.build), with progress on stderr unless -q."""
+def build_plan(settings: Settings, config: Config, state: State | None, clients: PlanClients,
+               flags: PlanFlags, owners: OwnersByApp | None = None) -> Plan:
+    """The plan (osctl.plan.build), with progress on stderr unless -q; `owners` keeps the
+    owners of addresses it looked up (see token_owners)."""
     from osctl import runtime
     from osctl.plan.build import build_plan as build
+
+    return build(config, state, clients, flags, runtime.now, progress=progress_factory(settings), owners=owners)
+
+
+def progress_factory(settings: Settings):
+    """What opens a progress reporter on stderr (nothing is shown with -q)."""
     from osctl.progress import reporter_for
 
-    return build(config, state, clients, flags, runtime.now,
-                 progress=lambda: reporter_for(sys.stderr, quiet=settings.quiet))
+    return lambda: reporter_for(sys.stderr, quiet=settings.quiet)
+
+
+def token_owners(settings: Settings, config: Config, clients: PlanClients) -> OwnersByApp:
+    """The owners of the apps' Email/SMS addresses, looked up at most once per command: apply
+    passes it to build_plan (which fills it with --refresh full) and to the users executor as
+    `token_owners` (which looks up an app the plan did not)."""
+    from osctl.users.owners_lookup import OwnersByApp
+
+    return OwnersByApp(config, clients, progress=progress_factory(settings))
 
 
 def render_plan(settings: Settings, plan, fmt: str) -> str:

@@ -8,7 +8,7 @@ a test or another transport only has to match the methods its caller uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Protocol
 
 from osctl.onesignal.types import LiveSegment, Message, SegmentDetail
@@ -52,10 +52,17 @@ class ExportsApi(SegmentsApi, Protocol):
                  platforms: Iterable[int] | None = None, attribution: str | None = None) -> list[dict]: ...
 
 
-class UsersApi(Protocol):
-    """Test users of an app, by external_id: what apply views and changes."""
+class UserViewsApi(Protocol):
+    """Viewing test users by external_id (paced by the client: ~1 view per second per app)."""
 
     def get_user(self, app_id: str, external_id: str) -> LiveUser | None: ...
+
+    def get_users(self, app_id: str, external_ids: Iterable[str], *,
+                  on_each: Callable[[str], None] | None = None) -> dict[str, LiveUser | None]: ...
+
+
+class UsersApi(UserViewsApi, Protocol):
+    """Test users of an app, by external_id: what apply views and changes."""
 
     def create_user(self, app_id: str, body: dict) -> CreatedUser: ...
 
@@ -74,7 +81,12 @@ class UsersApi(Protocol):
     def transfer_subscription(self, app_id: str, subscription_id: str, external_id: str) -> dict[str, str]: ...
 
 
+class PlanReadsApi(ExportsApi, UserViewsApi, Protocol):
+    """All a plan reads: segments, due exports, test users and (one export) who holds an address."""
+
+
 # One client per configured app, by the app's alias in the config (`apps:`).
 SegmentClients = Mapping[str, SegmentsApi]
 ExportClients = Mapping[str, ExportsApi]
 UserClients = Mapping[str, UsersApi]
+PlanClients = Mapping[str, PlanReadsApi]

@@ -17,12 +17,13 @@ from osctl.addresses import segment_address
 
 if TYPE_CHECKING:  # the CLI imports this module on every command: keep it light
     from osctl.config.model import Config
-    from osctl.onesignal.api import ExportClients, SegmentClients
+    from osctl.onesignal.api import PlanClients, SegmentClients
     from osctl.plan.model import ExportRun, Plan
     from osctl.plan.planner import AppLive, PlanOptions
     from osctl.progress import Progress
     from osctl.state.backend import StateBackend
     from osctl.state.model import State
+    from osctl.users.owners_lookup import OwnersByApp
 
 
 @dataclass
@@ -34,18 +35,21 @@ class PlanFlags:
     parallelism: int = 10
 
 
-def build_plan(config: Config, state: State | None, clients: ExportClients, flags: PlanFlags,
-               clock: Callable[[], datetime], progress: Callable[[], AbstractContextManager[Progress]]) -> Plan:
+def build_plan(config: Config, state: State | None, clients: PlanClients, flags: PlanFlags,
+               clock: Callable[[], datetime], progress: Callable[[], AbstractContextManager[Progress]],
+               owners: OwnersByApp | None = None) -> Plan:
     """The plan for `config` against `state` and the live apps, as of `clock()` once they are
-    read; `progress()` opens a reporter for each stretch of waiting on the API."""
+    read; `progress()` opens a reporter for each stretch of waiting on the API. `owners` keeps
+    the owners of addresses the plan looked up (apply hands them on to the users executor)."""
     from osctl.plan.live import gather
     from osctl.plan.planner import PlanOptions
 
     check_selection(config, state, flags)
-    with progress() as reporter:  # a hanging API must show
-        live = gather(config, state, clients, flags.refresh, flags.parallelism, progress=reporter)
     options = PlanOptions(refresh=flags.refresh, targets=flags.targets, excludes=flags.excludes,
                           include_exports=flags.include_exports)
+    with progress() as reporter:  # a hanging API must show
+        live = gather(config, state, clients, flags.refresh, flags.parallelism, progress=reporter,
+                      selection=options, owners=owners)
     now = clock()
     the_plan, left_out = plan_and_left_out(config, state, live, now, options)
     if not flags.include_exports or not config.exports:

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from osctl.users.model import DeclaredUser, LiveSubscription
 
 # device_type codes of the subscriptions export (docs/onesignal-api.md#exports)
 _KIND_BY_DEVICE_TYPE = {"11": "Email", "14": "SMS"}
@@ -57,3 +61,15 @@ def ownership_problem(kind: str, token: str, external_id: str, owners: TokenOwne
         holder = "a user osctl does not manage"
     return (f"{kind} {token} already belongs to {holder}; OneSignal would move it to {external_id!r} "
             f"without a word. osctl refuses: remove it from the other user first, or declare another address")
+
+
+def tokens_to_add(declared: Iterable[DeclaredUser],
+                  held: Mapping[str, Iterable[LiveSubscription]]) -> list[tuple[str, str]]:
+    """The Email and SMS tokens the declared users would be given and do not hold yet, by
+    what each holds (external_id -> its live subscriptions; absent: holds nothing).
+    Only these need an owner looked up: a plan that adds none needs no export."""
+    found: list[tuple[str, str]] = []
+    for user in declared:
+        mine = {token_key(s.type, s.token) for s in held.get(user.external_id, ())}
+        found += [(kind, token) for kind, token in user.subscriptions if token_key(kind, token) not in mine]
+    return found

@@ -125,3 +125,17 @@ def test_odd_input_is_a_400_never_a_500(api, emulator):
                  {"subscriptions": [{"type": "Pager", "token": "x"}]}, {"identity": {"onesignal_id": "x"}}):
         assert api.post(f"/apps/{app}/users", json=body).status_code == 400, body
     assert view(api, app, "qa%2Fslash").status_code == 404
+
+
+def test_the_whole_app_export_lists_users_addresses_with_their_external_id(api, emulator):
+    # what osctl reads to learn who holds an address (docs/onesignal-api.md#subscriptions-csv-export)
+    app = emulator.app_id
+    create_user(api, app, "qa-jo", subscriptions=[("Email", "jo+qa@example.com"), ("SMS", "+15555550102")])
+    export = api.post("/players/csv_export", params={"app_id": app}, json={"extra_fields": ["external_user_id"]})
+    assert export.status_code == 200, export.text
+    rows = read_csv_gz(httpx.get(export.json()["csv_file_url"]).content)
+    header = rows[0]
+    columns = [header.index(name) for name in ("identifier", "device_type", "external_user_id")]
+    found = {tuple(row[i] for i in columns) for row in rows[1:]}
+    assert {("jo+qa@example.com", "11", "qa-jo"), ("+15555550102", "14", "qa-jo")} <= found
+    assert len(rows) - 1 > 2  # the seeded audience too: the export is of the whole app

@@ -1,0 +1,143 @@
+"""Who holds an address: one subscriptions export of the whole app, waited for like export runs
+(busy account, not-ready answers, a deadline), read into TokenOwners; progress while plan reads
+users and looks owners up; apply reuses what the plan looked up. Real HTTP against the emulator;
+time is the emulator's clock, advanced by the injected sleep."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from osctl.config.loader import load_or_fail
+from osctl.errors import OsctlError
+from osctl.onesignal import OneSignalClient
+from osctl.plan.live import gather
+from osctl.state import open_backend
+from osctl.users.owners_lookup import OwnersByApp, look_up_token_owners
+from tests.users.test_plan_live import ALICE, BOB, Users
+
+
+class Clock:
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.emulator.advance(seconds)
+            self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class Recorder:
+    def __init__(self):
+        self.events: list[tuple] = []
+        self._lock = threading.Lock()
+
+    def start(self, what, total=None):
+        with self._lock:
+            self.events.append(("start", what, total))
+
+    def advance(self, count=1):
+        with self._lock:
+            self.events.append(("advance", count))
+
+
+@pytest.fixture
+def qa(tmp_path, emulator) -> Users:
+    return Users(tmp_path, emulator)
+
+
+def file_gets(emulator) -> list[int]:
+    return [e["status"] for e in emulator.requests() if e["method"] == "GET" and e["path"].startswith("/_files/")]
+
+
+def look_up(qa: Users, clock: Clock, **kw):
+    with OneSignalClient(qa.emulator.url, qa.emulator.api_key) as client:
+        return look_up_token_owners(client, qa.app_id, alias="prod", sleep=clock.sleep,
+                                    monotonic=clock.monotonic, **kw)
+
+
+def test_owners_of_email_and_sms_addresses_come_from_one_export(qa):
+    qa.create_live("qa-hal", {}, (("Email", "Hal+QA@example.com"), ("SMS", "+15555550101")))
+    qa.create_live("customer-9", {}, (("Email", "nine@example.net"),))
+    qa.emulator.clear_requests()
+    owners = look_up(qa, Clock(qa.emulator))
+    assert owners.owner("Email", "hal+qa@example.com") == "qa-hal"  # email compared without regard to case
+    assert owners.owner("SMS", "+15555550101") == "qa-hal"
+    assert owners.owner("Email", "nine@example.net") == "customer-9"
+    assert owners.owner("Email", "nobody@example.com") is None
+    assert qa.exports_requested() == 1
+
+
+def test_a_busy_account_and_a_file_not_ready_yet_are_waited_for(qa):
+    qa.create_live("qa-hal", {}, (("Email", "hal+qa@example.com"),))
+    qa.emulator.set_export_rate(2.5)  # another export of the account runs for minutes
+    busy = httpx.post(f"{qa.emulator.url}/players/csv_export", params={"app_id": qa.app_id}, json={},
+                      headers={"Authorization": f"Key {qa.emulator.api_key}"})
+    assert busy.status_code == 200
+    qa.emulator.clear_requests()
+    owners = look_up(qa, Clock(qa.emulator))
+    assert owners.owner("Email", "hal+qa@example.com") == "qa-hal"
+    posts = [e["status"] for e in qa.emulator.requests() if e["path"] == "/players/csv_export"]
+    assert posts[0] == 409 and posts[-1] == 200
+    gets = file_gets(qa.emulator)
+    assert gets[-1] == 200 and 403 in gets  # made at 2.5 rows/s too: "not ready" first
+
+
+def test_a_file_not_ready_by_the_deadline_fails_without_showing_its_link(qa):
+    qa.emulator.set_export_rate(0.1)
+    with pytest.raises(OsctlError) as failed:
+        look_up(qa, Clock(qa.emulator), timeout=300)
+    message = str(failed.value)
+    assert "cannot check who holds the addresses to add in app 'prod'" in message and "not ready" in message
+    assert "/_files/" not in message
+
+
+def test_plan_progress_names_the_users_read_and_the_owners_check(qa):
+    qa.declare(ALICE, BOB)
+    qa.record(BOB)
+    qa.create_live("qa-bob", {"qa": "1"})
+    config = load_or_fail(qa.dir)
+    recorder = Recorder()
+    qa.emulator.set_rate_limit("user_view", 100.0, 10)
+    with OneSignalClient(qa.emulator.url, qa.emulator.api_key, view_interval=0.01) as client:
+        owners = OwnersByApp(config, {"prod": client})
+        live = gather(config, open_backend(config).read(), {"prod": client}, "full", progress=recorder,
+                      owners=owners)
+        assert live["prod"].users.owners is owners.known("prod") is not None
+        assert recorder.events[1:] == [("start", "Reading test users of prod", 2), ("advance", 1), ("advance", 1),
+                                       ("start", "Checking who holds 1 address in prod (one subscriptions export)",
+                                        None)]
+        qa.emulator.clear_requests()
+        assert owners("prod") is owners.known("prod")  # apply reuses what the plan looked up
+        assert qa.exports_requested() == 0
+        assert OwnersByApp(config, {"prod": client})("prod") is not None  # a saved plan: looked up at apply
+        assert qa.exports_requested() == 1
+
+
+def test_no_owners_are_looked_up_when_the_plan_adds_no_address(qa):
+    qa.declare(ALICE)
+    qa.record(ALICE)
+    qa.create_live("qa-alice", ALICE["tags"], (("Email", "ALICE+qa@example.com"),))
+    config = load_or_fail(qa.dir)
+    qa.emulator.clear_requests()
+    with OneSignalClient(qa.emulator.url, qa.emulator.api_key, view_interval=0.01) as client:
+        live = gather(config, open_backend(config).read(), {"prod": client}, "full")
+    assert live["prod"].users.owners is None
+    assert qa.exports_requested() == 0
+
+
+def test_a_lost_answer_is_asked_again_and_the_export_it_started_waited_for(qa):
+    qa.create_live("qa-hal", {}, (("Email", "hal+qa@example.com"),))
+    qa.emulator.set_export_rate(50.0)  # the lost export keeps the account busy for a while
+    qa.emulator.set_faults([{"kind": "lost_answer", "path": "/players/csv_export", "times": 1}])
+    qa.emulator.clear_requests()
+    owners = look_up(qa, Clock(qa.emulator))
+    assert owners.owner("Email", "hal+qa@example.com") == "qa-hal"
+    posts = [e["status"] for e in qa.emulator.requests() if e["path"] == "/players/csv_export"]
+    assert posts[0] == 200 and 409 in posts and posts[-1] == 200  # lost, then busy with it, then ours
