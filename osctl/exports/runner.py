@@ -37,10 +37,10 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from osctl.addresses import segment_address
 from osctl.config.model import Config, Export, ExportKind
@@ -179,7 +179,7 @@ class Runner:
     def _failed(self, run: ExportRun, error: str) -> None:
         self.observer.export_failed(run, error)
         with contextlib.suppress(OsctlError):
-            self.store.update(lambda s: setattr(_record(s, run.name), "last_error", error))
+            self.store.update(lambda s: _put(s, run.name, last_error=error))
 
     # -- one export --------------------------------------------------------------
     def _run(self, run: ExportRun) -> str:
@@ -469,51 +469,52 @@ def outcomes_csv(outcomes: list[dict]) -> bytes:
     return gzip.compress(text.getvalue().encode(), mtime=0)
 
 
-# -- state mutations (run under the store's lock) -------------------------------------
+# -- state changes (run under the store's lock): each puts a new record into the state ---
 
 
 def _record(state: State, name: str) -> ExportRecord:
+    """The export's record, or an empty one if it has none yet (not put into the state)."""
     record = state.exports.get(name)
-    if record is None:
-        record = state.exports[name] = ExportRecord(name=name)
-    return record
+    return record if record is not None else ExportRecord(name=name)
+
+
+def _put(state: State, name: str, **changes: Any) -> None:
+    state.exports[name] = replace(_record(state, name), **changes)
 
 
 def _start(state: State, name: str, stamp: str) -> None:
-    _record(state, name).last_attempt = stamp
+    _put(state, name, last_attempt=stamp)
 
 
 def _add_flight(state: State, name: str, flight: InFlight) -> None:
-    _record(state, name).in_flight.append(flight)
+    _put(state, name, in_flight=[*_record(state, name).in_flight, flight])
 
 
 def _drop_flights(state: State, name: str, flights: list[InFlight]) -> None:
-    record = _record(state, name)
-    record.in_flight = [f for f in record.in_flight if f not in flights]
+    _put(state, name, in_flight=[f for f in _record(state, name).in_flight if f not in flights])
 
 
 def _file_written(state: State, name: str, file: FileRecord, kind: str, message_id: str | None) -> None:
     record = _record(state, name)
-    record.files = [*record.files, file]
-    record.in_flight = [f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)]
-    if message_id is not None and message_id not in record.messages_done:
-        record.messages_done = [*record.messages_done, message_id]
+    done = record.messages_done
+    _put(state, name, files=[*record.files, file],
+         in_flight=[f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)],
+         messages_done=[*done, message_id] if message_id is not None and message_id not in done else done)
 
 
 def _pruned(state: State, name: str, file: FileRecord, gone: PrunedFile) -> None:
     record = _record(state, name)
-    record.files = [f for f in record.files if f != file]
-    record.pruned = [*record.pruned, gone]
+    _put(state, name, files=[f for f in record.files if f != file], pruned=[*record.pruned, gone])
 
 
 def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:
     record = _record(state, name)
-    record.last_success = stamp
-    record.last_error = None
+    satisfied = record.satisfied_tick
+    if tick is not None and (satisfied is None or parse_time(tick) > parse_time(satisfied)):
+        satisfied = tick
     # requests whose links expired are of no use to anyone
-    record.in_flight = [f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)]
-    if tick is not None and (record.satisfied_tick is None or parse_time(tick) > parse_time(record.satisfied_tick)):
-        record.satisfied_tick = tick
+    _put(state, name, last_success=stamp, last_error=None, satisfied_tick=satisfied,
+         in_flight=[f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)])
 
 
 def _content_length(response) -> int | None:

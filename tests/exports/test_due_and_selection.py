@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from osctl.config.model import Config, Export, MessageSelector, Segment, StateSettings
 from osctl.exports.due import NO_MESSAGES, make_runs, runs_wanted
 from osctl.exports.messages import Candidate, Selection, select, unknown_ids_problem
@@ -68,7 +70,7 @@ def test_due_forced_and_on_demand_runs():
     assert runs["nightly"].reason == "forced (not due)" and runs["nightly"].due_tick is None
     assert runs["nightly"].last_success == "2026-11-22T03:04:00Z"
     assert runs["adhoc"].reason == "on demand"
-    state.exports["nightly"].satisfied_tick = "2026-11-20T03:00:00Z"
+    state.exports["nightly"] = replace(state.exports["nightly"], satisfied_tick="2026-11-20T03:00:00Z")
     (run,) = make_runs(c, state, runs_wanted(c, state, NOW), {})
     assert run.reason == "due since 2026-11-22T03:00:00Z" and run.due_tick == "2026-11-22T03:00:00Z"
 
