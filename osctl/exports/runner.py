@@ -43,8 +43,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from osctl.addresses import segment_address
-from osctl.config.model import Config, Export, ExportKind
-from osctl.durations import parse_duration
+from osctl.config.model import (
+    AudienceActivityOptions,
+    Config,
+    Export,
+    ExportKind,
+    MessageHistoryOptions,
+    OutcomesOptions,
+    SubscriptionsOptions,
+)
 from osctl.errors import DownloadFailed, ExportFailed, ExportStopped, OsctlError, describe_bug
 from osctl.exports import download as dl
 from osctl.exports import naming
@@ -332,21 +339,18 @@ class Runner:
 
     def _send_request(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None,
                       now: datetime) -> str:
-        options = export.options or {}
-        if export.kind == ExportKind.SUBSCRIPTIONS:
-            since = None
-            if options.get("last_active_within"):
-                since = int(now.timestamp()) - parse_duration(options["last_active_within"])
-            include = options.get("include_unsubscribed")
+        options = export.options
+        if isinstance(options, SubscriptionsOptions):
+            within = options.last_active_within_seconds
             return client.request_subscriptions_export(
-                app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
-                last_active_since=since, include_unsubscribed=include if export.segment else None)
+                app_id, extra_fields=options.extra_fields, segment_name=options.segment,
+                last_active_since=int(now.timestamp()) - within if within else None,
+                include_unsubscribed=options.include_unsubscribed if options.segment else None)
         assert message_id is not None, f"{export.kind} is a per-message kind: _run passes each message"
-        if export.kind == ExportKind.AUDIENCE_ACTIVITY:
+        if isinstance(options, AudienceActivityOptions):
             return client.request_audience_activity_export(app_id, message_id)
-        if export.kind == ExportKind.MESSAGE_HISTORY:
-            return client.request_message_history(app_id, message_id, events=options.get("events", "sent"),
-                                                  email=options.get("email"))
+        if isinstance(options, MessageHistoryOptions):
+            return client.request_message_history(app_id, message_id, events=options.events, email=options.email)
         raise ExportFailed(f"export kind '{export.kind}' has no file to request")
 
     def _estimate(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None) -> int | None:
@@ -356,7 +360,7 @@ class Runner:
                 message = client.get_message(app_id, message_id)
                 if message is None:
                     return None
-                if export.kind == ExportKind.MESSAGE_HISTORY and (export.options or {}).get("events") == "clicked":
+                if isinstance(export.options, MessageHistoryOptions) and export.options.events == "clicked":
                     return message.converted
                 return message.recipients
             if export.segment:
@@ -428,11 +432,12 @@ class Runner:
 
     def _outcomes(self, run: ExportRun, export: Export, tick: datetime) -> FileRecord:
         started = self.monotonic()
-        options = export.options or {}
+        options = export.options
+        assert isinstance(options, OutcomesOptions), f"{export.kind} is not outcomes"
         client = self.clients[export.app]
         app_id = self.config.apps[export.app].app_id
-        answer = client.outcomes(app_id, options.get("names") or (), time_range=options.get("time_range", "1h"),
-                                 platforms=options.get("platforms"), attribution=options.get("attribution"))
+        answer = client.outcomes(app_id, options.names, time_range=options.time_range,
+                                 platforms=options.platforms, attribution=options.attribution)
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
         published = self.destinations.publish(destination, lambda sink: dl.receive([data], sink, kind=ExportKind.OUTCOMES),
