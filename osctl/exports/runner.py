@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from osctl.addresses import segment_address
 from osctl.config.model import (
@@ -186,7 +186,7 @@ class Runner:
     def _failed(self, run: ExportRun, error: str) -> None:
         self.observer.export_failed(run, error)
         with contextlib.suppress(OsctlError):
-            self.store.update(lambda s: _put(s, run.name, last_error=error))
+            self.store.update(lambda s: _failed_with(s, run.name, error))
 
     # -- one export --------------------------------------------------------------
     def _run(self, run: ExportRun) -> str:
@@ -483,33 +483,36 @@ def _record(state: State, name: str) -> ExportRecord:
     return record if record is not None else ExportRecord(name=name)
 
 
-def _put(state: State, name: str, **changes: Any) -> None:
-    state.exports[name] = replace(_record(state, name), **changes)
+def _put(state: State, record: ExportRecord) -> None:
+    state.exports[record.name] = record
 
 
 def _start(state: State, name: str, stamp: str) -> None:
-    _put(state, name, last_attempt=stamp)
+    _put(state, replace(_record(state, name), last_attempt=stamp))
 
 
 def _add_flight(state: State, name: str, flight: InFlight) -> None:
-    _put(state, name, in_flight=[*_record(state, name).in_flight, flight])
+    record = _record(state, name)
+    _put(state, replace(record, in_flight=[*record.in_flight, flight]))
 
 
 def _drop_flights(state: State, name: str, flights: list[InFlight]) -> None:
-    _put(state, name, in_flight=[f for f in _record(state, name).in_flight if f not in flights])
+    record = _record(state, name)
+    _put(state, replace(record, in_flight=[f for f in record.in_flight if f not in flights]))
 
 
 def _file_written(state: State, name: str, file: FileRecord, kind: str, message_id: str | None) -> None:
     record = _record(state, name)
     done = record.messages_done
-    _put(state, name, files=[*record.files, file],
-         in_flight=[f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)],
-         messages_done=[*done, message_id] if message_id is not None and message_id not in done else done)
+    _put(state, replace(
+        record, files=[*record.files, file],
+        in_flight=[f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)],
+        messages_done=[*done, message_id] if message_id is not None and message_id not in done else done))
 
 
 def _pruned(state: State, name: str, file: FileRecord, gone: PrunedFile) -> None:
     record = _record(state, name)
-    _put(state, name, files=[f for f in record.files if f != file], pruned=[*record.pruned, gone])
+    _put(state, replace(record, files=[f for f in record.files if f != file], pruned=[*record.pruned, gone]))
 
 
 def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:
@@ -518,8 +521,12 @@ def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:
     if tick is not None and (satisfied is None or parse_time(tick) > parse_time(satisfied)):
         satisfied = tick
     # requests whose links expired are of no use to anyone
-    _put(state, name, last_success=stamp, last_error=None, satisfied_tick=satisfied,
-         in_flight=[f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)])
+    _put(state, replace(record, last_success=stamp, last_error=None, satisfied_tick=satisfied,
+                        in_flight=[f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)]))
+
+
+def _failed_with(state: State, name: str, error: str) -> None:
+    _put(state, replace(_record(state, name), last_error=error))
 
 
 def _content_length(response) -> int | None:
