@@ -20,13 +20,18 @@ from osctl.config.model import (
     DEFAULT_TIMEOUT_SECONDS,
     PER_MESSAGE_KINDS,
     App,
+    AudienceActivityOptions,
     Config,
     Export,
     ExportKind,
+    ExportOptions,
     Import,
+    MessageHistoryOptions,
     MessageSelector,
+    OutcomesOptions,
     Segment,
     StateSettings,
+    SubscriptionsOptions,
 )
 from osctl.config.schema import check_schema
 from osctl.config.source import SourceDoc, parse_yaml
@@ -238,27 +243,46 @@ def _build_import(item: semantic.Item, default_app: str | None) -> Import:
 def _build_export(data: dict, default_app: str | None, item: semantic.Item) -> Export:
     kind = ExportKind(data["kind"])
     block = dict(data.get(kind) or {})
-    selector = None
-    if "messages" in block:
-        m = block["messages"]
-        selector = MessageSelector(
-            ids=tuple(i.lower() for i in m.get("ids", ())),
-            sent_within_seconds=parse_duration(m["sent_within"]) if "sent_within" in m else None,
-            kind=m.get("kind"), settle_seconds=parse_duration(m["settle"]) if "settle" in m else 0,
-        )
-    segment = block.get("segment")
-    if isinstance(segment, dict):
-        segment = segment["name"]
     default_destination = DEFAULT_MESSAGE_DESTINATION if kind in PER_MESSAGE_KINDS else DEFAULT_DESTINATION
     return Export(
         name=data["name"], app=_app_of(data, default_app), kind=kind,
-        destination=data.get("destination", default_destination),
+        destination=data.get("destination", default_destination), options=_export_options(kind, block),
         schedule=normalise(data["schedule"]) if "schedule" in data else None,
         timezone=data.get("timezone", "UTC"),
         timeout_seconds=parse_duration(data["timeout"]) if "timeout" in data else DEFAULT_TIMEOUT_SECONDS,
-        options=block, messages=selector, segment=segment, location=item.where(),
+        location=item.where(),
         keep_files=data["keep"] if isinstance(data.get("keep"), int) else None,
         keep_seconds=parse_duration(data["keep"]) if isinstance(data.get("keep"), str) else None,
+        declared_options=json.dumps(block, sort_keys=True, default=str),
+    )
+
+
+def _export_options(kind: ExportKind, block: dict) -> ExportOptions:
+    """The kind's block as its options class; validation has checked the block against the schema."""
+    if kind == ExportKind.SUBSCRIPTIONS:
+        segment = block.get("segment")
+        within = block.get("last_active_within")
+        return SubscriptionsOptions(
+            extra_fields=tuple(block.get("extra_fields") or ()),
+            segment=segment["name"] if isinstance(segment, dict) else segment,
+            last_active_within_seconds=parse_duration(within) if within else None,
+            include_unsubscribed=block.get("include_unsubscribed"))
+    if kind == ExportKind.AUDIENCE_ACTIVITY:
+        return AudienceActivityOptions(messages=_selector(block["messages"]))
+    if kind == ExportKind.MESSAGE_HISTORY:
+        return MessageHistoryOptions(messages=_selector(block["messages"]), events=block["events"],
+                                     email=block.get("email"))
+    platforms = block.get("platforms")  # ExportKind.OUTCOMES
+    return OutcomesOptions(names=tuple(block["names"]), time_range=block.get("time_range", "1h"),
+                           platforms=tuple(platforms) if platforms is not None else None,
+                           attribution=block.get("attribution"))
+
+
+def _selector(m: dict) -> MessageSelector:
+    return MessageSelector(
+        ids=tuple(i.lower() for i in m.get("ids", ())),
+        sent_within_seconds=parse_duration(m["sent_within"]) if "sent_within" in m else None,
+        kind=m.get("kind"), settle_seconds=parse_duration(m["settle"]) if "settle" in m else 0,
     )
 
 
@@ -275,7 +299,7 @@ def config_digest(config: Config) -> str:
                            + ([list(s.renamed_from)] if s.renamed_from else []) for s in config.segments),
         "exports": sorted(
             [e.name, e.app, e.kind, e.destination, e.schedule, e.timezone, e.timeout_seconds,
-             json.dumps(e.options, sort_keys=True, default=str)] + ([e.keep] if e.keep else [])
+             e.declared_options] + ([e.keep] if e.keep else [])
             for e in config.exports),
     }
     if config.storage:  # only when declared: digests of older configs stay as they were

@@ -93,21 +93,73 @@ class MessageSelector:
 
 
 @dataclass(frozen=True)
+class SubscriptionsOptions:
+    """A `subscriptions:` block (docs/exports.md)."""
+
+    extra_fields: tuple[str, ...] = ()  # extra CSV columns
+    segment: str | None = None  # the segment exported (its name), None: all subscriptions
+    last_active_within_seconds: int | None = None  # only subscriptions active this recently
+    include_unsubscribed: bool | None = None  # sent only with a segment
+
+
+@dataclass(frozen=True)
+class AudienceActivityOptions:
+    """An `audience_activity:` block."""
+
+    messages: MessageSelector
+
+
+@dataclass(frozen=True)
+class MessageHistoryOptions:
+    """A `message_history:` block."""
+
+    messages: MessageSelector
+    events: str  # sent | clicked
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomesOptions:
+    """An `outcomes:` block."""
+
+    names: tuple[str, ...]  # NAME.count | NAME.sum
+    time_range: str = "1h"  # 1h | 1d | 1mo
+    platforms: tuple[int, ...] | None = None  # device_type numbers; None: all
+    attribution: str | None = None  # direct | influenced | unattributed | total
+
+
+# an export's settings: one class per kind, built from the kind's block in the config
+ExportOptions = SubscriptionsOptions | AudienceActivityOptions | MessageHistoryOptions | OutcomesOptions
+
+
+@dataclass(frozen=True)
 class Export:
     name: str
     app: str
     kind: ExportKind
     destination: str
+    options: ExportOptions  # the kind's settings, of the class named after the kind (docs/design.md#exports)
     schedule: str | None = None  # normalised 5-field cron, None = on demand only
     timezone: str = "UTC"
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
-    # kind-specific settings, as declared (validated); see docs/design.md#exports
-    options: dict = field(default_factory=dict, compare=False, hash=False)
-    messages: MessageSelector | None = None
-    segment: str | None = None  # subscriptions: the segment exported, if any
     location: Location | None = field(default=None, compare=False)
     keep_files: int | None = None  # retention: keep this many newest files
     keep_seconds: int | None = None  # retention: keep files written within this long
+    # the kind's block as written, as canonical JSON: what config_digest covers of the
+    # options, so digests (and saved plans) stay those of osctl versions before typed options
+    declared_options: str = field(default="{}", compare=False, repr=False)
+
+    @property
+    def segment(self) -> str | None:
+        """subscriptions: the segment exported, if any."""
+        return self.options.segment if isinstance(self.options, SubscriptionsOptions) else None
+
+    @property
+    def messages(self) -> MessageSelector | None:
+        """Per-message kinds: which messages get a file."""
+        if isinstance(self.options, (AudienceActivityOptions, MessageHistoryOptions)):
+            return self.options.messages
+        return None
 
     @property
     def address(self) -> str:

@@ -8,7 +8,12 @@ adds columns over time and per channel.
 
 from __future__ import annotations
 
-from osctl.config.model import ExportKind
+from osctl.config.model import (
+    ExportKind,
+    ExportOptions,
+    MessageHistoryOptions,
+    SubscriptionsOptions,
+)
 
 SUBSCRIPTION_COLUMNS = (
     "id", "identifier", "session_count", "language", "game_version", "device_os", "device_type",
@@ -22,32 +27,35 @@ MESSAGE_HISTORY_COLUMNS = ("player_id", "onesignal_id", "external_id", "target_c
 OUTCOME_COLUMNS = ("outcome", "aggregation", "value")
 
 
-def required_columns(kind: str, options: dict | None = None) -> tuple[str, ...]:
-    options = options or {}
+def required_columns(kind: str, options: ExportOptions | None = None) -> tuple[str, ...]:
     if kind == ExportKind.SUBSCRIPTIONS:
-        extra = [f for f in options.get("extra_fields") or () if f != "location"]
+        extra = [f for f in _extra_fields(options) if f != "location"]
         return SUBSCRIPTION_COLUMNS + tuple(extra)
     if kind == ExportKind.AUDIENCE_ACTIVITY:
         return AUDIENCE_ACTIVITY_COLUMNS
     if kind == ExportKind.MESSAGE_HISTORY:
-        clicked = options.get("events") == "clicked"
+        clicked = isinstance(options, MessageHistoryOptions) and options.events == "clicked"
         return MESSAGE_HISTORY_COLUMNS + (("timestamp",) if clicked else ())
     if kind == ExportKind.OUTCOMES:
         return OUTCOME_COLUMNS
     raise ValueError(f"unknown export kind '{kind}'")
 
 
-def header_problem(kind: str, options: dict | None, header: list[str] | None) -> str | None:
+def header_problem(kind: str, options: ExportOptions | None, header: list[str] | None) -> str | None:
     """Why `header` is not what `kind` documents, or None when it fits."""
     if header is None:
         return "the file holds no CSV header (empty file)"
     names = [h.strip().lstrip("\ufeff") for h in header]
     present = set(names)
     missing = [c for c in required_columns(kind, options) if c not in present]
-    if kind == ExportKind.SUBSCRIPTIONS and "location" in ((options or {}).get("extra_fields") or ()) \
+    if kind == ExportKind.SUBSCRIPTIONS and "location" in _extra_fields(options) \
             and not ({"lat", "long"} <= present or "location" in present):
         missing.append("lat/long (extra field location)")
     if not missing:
         return None
     shown = ",".join(names[:20]) + (",…" if len(names) > 20 else "")
     return f"the CSV header lacks {', '.join(missing)} documented for {kind} exports (header: {shown})"
+
+
+def _extra_fields(options: ExportOptions | None) -> tuple[str, ...]:
+    return options.extra_fields if isinstance(options, SubscriptionsOptions) else ()

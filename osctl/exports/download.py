@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from osctl.config.model import ExportOptions
 from osctl.errors import DownloadFailed
 from osctl.exports import naming
 from osctl.exports.columns import header_problem
@@ -106,7 +107,7 @@ def response_chunks(response: httpx.Response, url: str) -> Iterator[bytes]:
         response.close()
 
 
-def receive(chunks: Iterable[bytes], sink, *, kind: str, options: dict | None = None,
+def receive(chunks: Iterable[bytes], sink, *, kind: str, options: ExportOptions | None = None,
             total: int | None = None, progress: Progress | None = None) -> Received:
     """Write `chunks` to `sink` and verify them in the same pass: a complete gzip stream
     (every member's CRC and length), a CSV (quoted fields may hold newlines) whose header

@@ -37,14 +37,21 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from osctl.addresses import segment_address
-from osctl.config.model import Config, Export, ExportKind
-from osctl.durations import parse_duration
+from osctl.config.model import (
+    AudienceActivityOptions,
+    Config,
+    Export,
+    ExportKind,
+    MessageHistoryOptions,
+    OutcomesOptions,
+    SubscriptionsOptions,
+)
 from osctl.errors import DownloadFailed, ExportFailed, ExportStopped, OsctlError, describe_bug
 from osctl.exports import download as dl
 from osctl.exports import naming
@@ -179,7 +186,7 @@ class Runner:
     def _failed(self, run: ExportRun, error: str) -> None:
         self.observer.export_failed(run, error)
         with contextlib.suppress(OsctlError):
-            self.store.update(lambda s: setattr(_record(s, run.name), "last_error", error))
+            self.store.update(lambda s: _failed_with(s, run.name, error))
 
     # -- one export --------------------------------------------------------------
     def _run(self, run: ExportRun) -> str:
@@ -332,21 +339,18 @@ class Runner:
 
     def _send_request(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None,
                       now: datetime) -> str:
-        options = export.options or {}
-        if export.kind == ExportKind.SUBSCRIPTIONS:
-            since = None
-            if options.get("last_active_within"):
-                since = int(now.timestamp()) - parse_duration(options["last_active_within"])
-            include = options.get("include_unsubscribed")
+        options = export.options
+        if isinstance(options, SubscriptionsOptions):
+            within = options.last_active_within_seconds
             return client.request_subscriptions_export(
-                app_id, extra_fields=tuple(options.get("extra_fields") or ()), segment_name=export.segment,
-                last_active_since=since, include_unsubscribed=include if export.segment else None)
+                app_id, extra_fields=options.extra_fields, segment_name=options.segment,
+                last_active_since=int(now.timestamp()) - within if within else None,
+                include_unsubscribed=options.include_unsubscribed if options.segment else None)
         assert message_id is not None, f"{export.kind} is a per-message kind: _run passes each message"
-        if export.kind == ExportKind.AUDIENCE_ACTIVITY:
+        if isinstance(options, AudienceActivityOptions):
             return client.request_audience_activity_export(app_id, message_id)
-        if export.kind == ExportKind.MESSAGE_HISTORY:
-            return client.request_message_history(app_id, message_id, events=options.get("events", "sent"),
-                                                  email=options.get("email"))
+        if isinstance(options, MessageHistoryOptions):
+            return client.request_message_history(app_id, message_id, events=options.events, email=options.email)
         raise ExportFailed(f"export kind '{export.kind}' has no file to request")
 
     def _estimate(self, export: Export, client: ExportsApi, app_id: str, message_id: str | None) -> int | None:
@@ -356,7 +360,7 @@ class Runner:
                 message = client.get_message(app_id, message_id)
                 if message is None:
                     return None
-                if export.kind == ExportKind.MESSAGE_HISTORY and (export.options or {}).get("events") == "clicked":
+                if isinstance(export.options, MessageHistoryOptions) and export.options.events == "clicked":
                     return message.converted
                 return message.recipients
             if export.segment:
@@ -428,11 +432,12 @@ class Runner:
 
     def _outcomes(self, run: ExportRun, export: Export, tick: datetime) -> FileRecord:
         started = self.monotonic()
-        options = export.options or {}
+        options = export.options
+        assert isinstance(options, OutcomesOptions), f"{export.kind} is not outcomes"
         client = self.clients[export.app]
         app_id = self.config.apps[export.app].app_id
-        answer = client.outcomes(app_id, options.get("names") or (), time_range=options.get("time_range", "1h"),
-                                 platforms=options.get("platforms"), attribution=options.get("attribution"))
+        answer = client.outcomes(app_id, options.names, time_range=options.time_range,
+                                 platforms=options.platforms, attribution=options.attribution)
         data = outcomes_csv(answer)
         destination = self._destination(export, tick, None)
         published = self.destinations.publish(destination, lambda sink: dl.receive([data], sink, kind=ExportKind.OUTCOMES),
@@ -469,51 +474,59 @@ def outcomes_csv(outcomes: list[dict]) -> bytes:
     return gzip.compress(text.getvalue().encode(), mtime=0)
 
 
-# -- state mutations (run under the store's lock) -------------------------------------
+# -- state changes (run under the store's lock): each puts a new record into the state ---
 
 
 def _record(state: State, name: str) -> ExportRecord:
+    """The export's record, or an empty one if it has none yet (not put into the state)."""
     record = state.exports.get(name)
-    if record is None:
-        record = state.exports[name] = ExportRecord(name=name)
-    return record
+    return record if record is not None else ExportRecord(name=name)
+
+
+def _put(state: State, record: ExportRecord) -> None:
+    state.exports[record.name] = record
 
 
 def _start(state: State, name: str, stamp: str) -> None:
-    _record(state, name).last_attempt = stamp
+    _put(state, replace(_record(state, name), last_attempt=stamp))
 
 
 def _add_flight(state: State, name: str, flight: InFlight) -> None:
-    _record(state, name).in_flight.append(flight)
+    record = _record(state, name)
+    _put(state, replace(record, in_flight=[*record.in_flight, flight]))
 
 
 def _drop_flights(state: State, name: str, flights: list[InFlight]) -> None:
     record = _record(state, name)
-    record.in_flight = [f for f in record.in_flight if f not in flights]
+    _put(state, replace(record, in_flight=[f for f in record.in_flight if f not in flights]))
 
 
 def _file_written(state: State, name: str, file: FileRecord, kind: str, message_id: str | None) -> None:
     record = _record(state, name)
-    record.files = [*record.files, file]
-    record.in_flight = [f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)]
-    if message_id is not None and message_id not in record.messages_done:
-        record.messages_done = [*record.messages_done, message_id]
+    done = record.messages_done
+    _put(state, replace(
+        record, files=[*record.files, file],
+        in_flight=[f for f in record.in_flight if not (f.kind == kind and f.message_id == message_id)],
+        messages_done=[*done, message_id] if message_id is not None and message_id not in done else done))
 
 
 def _pruned(state: State, name: str, file: FileRecord, gone: PrunedFile) -> None:
     record = _record(state, name)
-    record.files = [f for f in record.files if f != file]
-    record.pruned = [*record.pruned, gone]
+    _put(state, replace(record, files=[f for f in record.files if f != file], pruned=[*record.pruned, gone]))
 
 
 def _succeeded(state: State, name: str, stamp: str, tick: str | None) -> None:
     record = _record(state, name)
-    record.last_success = stamp
-    record.last_error = None
+    satisfied = record.satisfied_tick
+    if tick is not None and (satisfied is None or parse_time(tick) > parse_time(satisfied)):
+        satisfied = tick
     # requests whose links expired are of no use to anyone
-    record.in_flight = [f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)]
-    if tick is not None and (record.satisfied_tick is None or parse_time(tick) > parse_time(record.satisfied_tick)):
-        record.satisfied_tick = tick
+    _put(state, replace(record, last_success=stamp, last_error=None, satisfied_tick=satisfied,
+                        in_flight=[f for f in record.in_flight if parse_time(f.expires_at) > parse_time(stamp)]))
+
+
+def _failed_with(state: State, name: str, error: str) -> None:
+    _put(state, replace(_record(state, name), last_error=error))
 
 
 def _content_length(response) -> int | None:

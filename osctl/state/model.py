@@ -10,10 +10,13 @@ keeps the shape older osctl wrote and read.
 `lineage` is fixed when a state is created and never changes; `serial` grows by
 one on every write, so a saved plan can tell whether state moved under it.
 
+Every record is immutable (frozen): change one by building a new one
+(`dataclasses.replace`) and putting it into the state's mapping. The lists inside
+export and user records are never changed in place either: a change builds new ones.
+
 Encoding is built for a state of thousands of segments written after every
-operation: a SegmentRecord is immutable (frozen, its filters a tuple), so it
-encodes its JSON line once and `encode_state` re-serialises only the records
-that were replaced. Change a record by building a new one (`dataclasses.replace`).
+operation: a SegmentRecord (its filters a tuple) encodes its JSON line once and
+`encode_state` re-serialises only the records that were replaced.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
@@ -105,7 +108,7 @@ def user_address(app: str, external_id: str) -> str:
     return f"user.{app}.{external_id}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileRecord:
     path: str  # relative to the config dir, or an object-store URL (s3://bucket/key)
     bytes: int
@@ -129,7 +132,7 @@ class FileRecord:
 _OPTIONAL_FILE_KEYS = ("etag", "version")
 
 
-@dataclass
+@dataclass(frozen=True)
 class PrunedFile:
     """A file osctl deleted under the export's retention (keep:)."""
 
@@ -140,7 +143,7 @@ class PrunedFile:
     pruned_at: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class InFlight:
     kind: str
     requested_at: str
@@ -150,8 +153,14 @@ class InFlight:
     tick: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExportRecord:
+    """What an export has done: its attempts, files and requests in flight.
+
+    Frozen like SegmentRecord: change one by building a new one (`dataclasses.replace`,
+    with new lists) and putting it into `State.exports`.
+    """
+
     name: str
     last_attempt: str | None = None
     last_success: str | None = None
@@ -265,20 +274,20 @@ def _plain(record: _Dataclass) -> dict:
 def masked(state: State) -> State:
     """A copy of `state` whose in-flight export URLs are masked."""
     twin = state.copy()
-    for record in twin.exports.values():
-        for flight in record.in_flight:
-            flight.url = mask_url(flight.url)
+    for name, record in list(twin.exports.items()):
+        twin.exports[name] = replace(record, in_flight=[replace(flight, url=mask_url(flight.url))
+                                                        for flight in record.in_flight])
     return twin
 
 
 def drop_masked_in_flight(state: State) -> list[str]:
     """Remove in-flight exports whose URL was masked (it cannot be polled); their addresses."""
     dropped = []
-    for record in state.exports.values():
+    for name, record in list(state.exports.items()):
         kept = [flight for flight in record.in_flight if not is_masked_url(flight.url)]
         if len(kept) != len(record.in_flight):
             dropped.append(record.address)
-            record.in_flight = kept
+            state.exports[name] = replace(record, in_flight=kept)
     return dropped
 
 

@@ -66,8 +66,8 @@ class StateStore:
     def update(self, mutate: Callable[[State], object], *, wait: bool = True) -> int:
         """Apply `mutate` to the state and persist it; with `wait`, return only once durable.
 
-        Segment and user records are immutable: put new ones (`dataclasses.replace`)
-        into the state's mappings (see osctl.state.model). StateError if state cannot be written. Returns the
+        Records are immutable: put new ones (`dataclasses.replace`) into the state's
+        mappings (see osctl.state.model). StateError if state cannot be written. Returns the
         mutation's sequence number, for recorded().
         """
         with self._changed:

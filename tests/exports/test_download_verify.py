@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from osctl.config.model import SubscriptionsOptions
 from osctl.errors import DownloadFailed
 from osctl.exports.columns import AUDIENCE_ACTIVITY_COLUMNS, SUBSCRIPTION_COLUMNS
 from osctl.exports.download import place, receive, write_verified
@@ -64,9 +65,9 @@ def test_wrong_header_for_the_kind_is_refused():
 def test_subscriptions_header_must_carry_the_extra_fields_asked_for():
     header = ",".join(SUBSCRIPTION_COLUMNS)
     data = gzip.compress(f"{header},country\n".encode())
-    receive([data], io.BytesIO(), kind="subscriptions", options={"extra_fields": ["country"]})
+    receive([data], io.BytesIO(), kind="subscriptions", options=SubscriptionsOptions(extra_fields=("country",)))
     with pytest.raises(DownloadFailed, match="external_user_id"):
-        receive([data], io.BytesIO(), kind="subscriptions", options={"extra_fields": ["external_user_id"]})
+        receive([data], io.BytesIO(), kind="subscriptions", options=SubscriptionsOptions(extra_fields=("external_user_id",)))
 
 
 def test_nothing_is_left_anywhere_when_verification_fails(tmp_path):

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from osctl.config.model import Config, Export, MessageSelector, Segment, StateSettings
+from dataclasses import replace
+
+from osctl.config.model import (
+    AudienceActivityOptions,
+    Config,
+    Export,
+    ExportKind,
+    MessageHistoryOptions,
+    MessageSelector,
+    Segment,
+    StateSettings,
+    SubscriptionsOptions,
+)
 from osctl.exports.due import NO_MESSAGES, make_runs, runs_wanted
 from osctl.exports.messages import Candidate, Selection, select, unknown_ids_problem
 from osctl.schedule import parse_time
@@ -14,8 +26,10 @@ H, D = 3600, 86400
 
 
 def history(selector: MessageSelector, kind: str = "message_history") -> Export:
-    return Export(name="hist", app="prod", kind=kind, destination="x.csv.gz", schedule="0 3 * * *",
-                  options={"events": "sent"}, messages=selector)
+    options = (MessageHistoryOptions(messages=selector, events="sent") if kind == "message_history"
+               else AudienceActivityOptions(messages=selector))
+    return Export(name="hist", app="prod", kind=ExportKind(kind), destination="x.csv.gz", schedule="0 3 * * *",
+                  options=options)
 
 
 def test_window_settle_and_bookmarks():
@@ -56,8 +70,10 @@ def config(*exports: Export, segments=()) -> Config:
 
 
 def test_due_forced_and_on_demand_runs():
-    nightly = Export(name="nightly", app="prod", kind="subscriptions", destination="x", schedule="0 3 * * *")
-    adhoc = Export(name="adhoc", app="prod", kind="subscriptions", destination="x")
+    nightly = Export(name="nightly", app="prod", kind=ExportKind.SUBSCRIPTIONS, destination="x",
+                     options=SubscriptionsOptions(), schedule="0 3 * * *")
+    adhoc = Export(name="adhoc", app="prod", kind=ExportKind.SUBSCRIPTIONS, destination="x",
+                   options=SubscriptionsOptions())
     state = State.new()
     state.exports["nightly"] = ExportRecord(name="nightly", satisfied_tick="2026-11-22T03:00:00Z",
                                             last_success="2026-11-22T03:04:00Z")
@@ -68,7 +84,7 @@ def test_due_forced_and_on_demand_runs():
     assert runs["nightly"].reason == "forced (not due)" and runs["nightly"].due_tick is None
     assert runs["nightly"].last_success == "2026-11-22T03:04:00Z"
     assert runs["adhoc"].reason == "on demand"
-    state.exports["nightly"].satisfied_tick = "2026-11-20T03:00:00Z"
+    state.exports["nightly"] = replace(state.exports["nightly"], satisfied_tick="2026-11-20T03:00:00Z")
     (run,) = make_runs(c, state, runs_wanted(c, state, NOW), {})
     assert run.reason == "due since 2026-11-22T03:00:00Z" and run.due_tick == "2026-11-22T03:00:00Z"
 
@@ -84,7 +100,8 @@ def test_per_message_runs_carry_messages_or_say_there_are_none():
 
 def test_export_of_a_segment_being_created_runs_after_it():
     seg = Segment(app="prod", name="VIP", filters=(), digest="d1")
-    e = Export(name="vip", app="prod", kind="subscriptions", destination="x", schedule="@daily", segment="VIP")
+    e = Export(name="vip", app="prod", kind=ExportKind.SUBSCRIPTIONS, destination="x", schedule="@daily",
+               options=SubscriptionsOptions(segment="VIP"))
     c = config(e, segments=[seg])
     (run,) = make_runs(c, None, runs_wanted(c, None, NOW), {})
     assert run.after_segment == "segment.prod.VIP"

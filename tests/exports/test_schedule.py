@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osctl.config.model import Export
+from osctl.config.model import Export, ExportKind, SubscriptionsOptions
 from osctl.schedule import due, format_time, latest_tick, next_tick, parse_time
 from osctl.state.model import ExportRecord
 
@@ -17,8 +17,8 @@ def utc(text: str) -> datetime:
 
 
 def export(schedule: str | None = "0 3 * * *", timezone: str = "UTC") -> Export:
-    return Export(name="nightly", app="prod", kind="subscriptions", destination="x.csv.gz",
-                  schedule=schedule, timezone=timezone)
+    return Export(name="nightly", app="prod", kind=ExportKind.SUBSCRIPTIONS, destination="x.csv.gz",
+                  options=SubscriptionsOptions(), schedule=schedule, timezone=timezone)
 
 
 def record(satisfied: str | None) -> ExportRecord:

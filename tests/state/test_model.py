@@ -88,7 +88,8 @@ def test_copy_is_independent():
     twin = state.copy()
     twin.segments["segment.prod.Active US"] = replace(twin.segments["segment.prod.Active US"],
                                                       filters=({"field": "country", "relation": "=", "value": "CA"},))
-    twin.exports["daily_subscriptions"].messages_done.append("m-3")
+    record = twin.exports["daily_subscriptions"]
+    twin.exports["daily_subscriptions"] = replace(record, messages_done=[*record.messages_done, "m-3"])
     twin.segments.clear()
     assert state.segments["segment.prod.Active US"].filters[0]["value"] == "US"
     assert state.exports["daily_subscriptions"].messages_done == ["m-1", "m-2"]
@@ -110,6 +111,16 @@ def test_segment_records_cannot_be_changed_in_place():
         record.description = "changed"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         record.filters.append({"operator": "OR"})  # type: ignore[attr-defined]
+
+
+def test_export_records_cannot_be_changed_in_place():
+    record = sample_state().exports["daily_subscriptions"]
+    with pytest.raises(FrozenInstanceError):
+        record.last_error = None  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        record.files[0].rows = 0  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        record.in_flight[0].url = "…"  # type: ignore[misc]
 
 
 # -- the cache: after any sequence of changes, the document equals a fresh encoding
@@ -134,7 +145,8 @@ def apply_change(state: State, change) -> None:
     elif kind == "remove":
         state.segments.pop(address, None)
     elif kind == "export_message":
-        state.exports[name].messages_done.append(value)  # exports may be edited in place
+        record = state.exports[name]
+        state.exports[name] = replace(record, messages_done=[*record.messages_done, value])
     elif record is not None:
         if kind == "set_id":
             state.segments[address] = replace(record, id=value)
@@ -191,11 +203,12 @@ def test_a_state_written_before_remote_destinations_loads_and_keeps_its_shape():
 def test_remote_file_records_and_pruned_files_round_trip():
     state = decode_state((FIXTURES / "state-before-remote-destinations.json").read_bytes())
     record = state.exports["nightly"]
-    old = record.files.pop(0)
-    record.pruned.append(PrunedFile(path=old.path, sha256=old.sha256, tick=old.tick, written_at=old.written_at,
-                                    pruned_at="2026-11-23T03:01:00Z"))
-    record.files.append(FileRecord(path="s3://acme-data/onesignal/2026-11-23.csv.gz", bytes=9, rows=1,
-                                   sha256="c" * 64, tick="2026-11-23T03:00:00Z", etag='"abc"', version="v1"))
+    old, kept = record.files[0], record.files[1:]
+    gone = PrunedFile(path=old.path, sha256=old.sha256, tick=old.tick, written_at=old.written_at,
+                      pruned_at="2026-11-23T03:01:00Z")
+    new = FileRecord(path="s3://acme-data/onesignal/2026-11-23.csv.gz", bytes=9, rows=1,
+                     sha256="c" * 64, tick="2026-11-23T03:00:00Z", etag='"abc"', version="v1")
+    record = state.exports["nightly"] = replace(record, files=[*kept, new], pruned=[*record.pruned, gone])
     again = decode_state(encode_state(state))
     assert again.exports["nightly"] == record
 

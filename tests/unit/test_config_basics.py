@@ -1,6 +1,12 @@
 """The loader on small configs: merging, duplicates across files, canonical filters and digests."""
 
 from osctl.config.loader import analyse
+from osctl.config.model import (
+    MessageHistoryOptions,
+    MessageSelector,
+    OutcomesOptions,
+    SubscriptionsOptions,
+)
 
 
 def _analyse(*files):
@@ -104,6 +110,55 @@ def test_config_digest_changes_with_meaning():
     protected = base.replace("name: S,", "name: S, prevent_destroy: true,")
     digests = {_analyse(("a.yaml", t)).config.digest for t in (base, renamed, protected)}
     assert len(digests) == 3
+
+
+EXPORTS_OF_EVERY_KIND = """exports:
+  - name: subs-all
+    kind: subscriptions
+    subscriptions:
+      segment: {name: Subscribed Users, existing: true}
+      include_unsubscribed: true
+      extra_fields: [location, country]
+  - name: subs-plain
+    kind: subscriptions
+  - name: hist
+    kind: message_history
+    message_history:
+      events: clicked
+      email: ops@example.com
+      messages: {ids: [5EB5A37E-B458-11E3-AC11-000C2940E62C]}
+  - name: active
+    kind: audience_activity
+    audience_activity: {messages: {sent_within: 2d, kind: api, settle: 1h}}
+  - name: out
+    kind: outcomes
+    keep: 5
+    outcomes: {names: [os__click.count, purchase.sum], time_range: 1d, platforms: [0, 1], attribution: total}
+  - name: out2
+    kind: outcomes
+    outcomes: {names: [os__click.count]}
+"""
+
+
+def test_config_digest_of_export_settings_is_what_earlier_versions_saved():
+    """Saved plans carry the digest: typed export options must not move it."""
+    config = _analyse(("a.yaml", APPS + EXPORTS_OF_EVERY_KIND)).config
+    assert config.digest == "sha256:df0b45c9567706905243d56fafeaa51ca59dc5e44ccf41fcf79ab83dceaaa96e"
+
+
+def test_each_export_kind_gets_its_settings_with_defaults():
+    config = _analyse(("a.yaml", APPS + EXPORTS_OF_EVERY_KIND)).config
+    assert config.export("subs-all").options == SubscriptionsOptions(
+        extra_fields=("location", "country"), segment="Subscribed Users", include_unsubscribed=True)
+    assert config.export("subs-plain").options == SubscriptionsOptions()
+    assert config.export("hist").options == MessageHistoryOptions(
+        messages=MessageSelector(ids=("5eb5a37e-b458-11e3-ac11-000c2940e62c",)), events="clicked",
+        email="ops@example.com")
+    assert config.export("active").messages == MessageSelector(sent_within_seconds=2 * 86400, kind="api",
+                                                               settle_seconds=3600)
+    assert config.export("out").options == OutcomesOptions(names=("os__click.count", "purchase.sum"),
+                                                           time_range="1d", platforms=(0, 1), attribution="total")
+    assert config.export("out2").options == OutcomesOptions(names=("os__click.count",), time_range="1h")
 
 
 def test_warnings_alone_still_give_a_model():
