@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING
 
-from osctl.config.model import ExportKind
+from osctl.config.model import ExportKind, SubscriptionsOptions
 from osctl.errors import AccountBusy, DownloadFailed, OsctlError, OutcomeUnknown
 from osctl.exports import download as dl
 from osctl.exports.links import mask_url
@@ -124,7 +124,7 @@ def _download(http: httpx.Client, url: str, sink: IO[bytes], what: str, policy: 
         else:
             try:
                 dl.receive(dl.response_chunks(answer, url), sink, kind=ExportKind.SUBSCRIPTIONS,
-                           options={"extra_fields": list(EXTRA_FIELDS)})
+                           options=SubscriptionsOptions(extra_fields=tuple(EXTRA_FIELDS)))
                 return
             except DownloadFailed as exc:
                 broken += 1
