@@ -270,3 +270,15 @@ def test_user_records_cannot_be_reassigned_in_place():
         _alice().onesignal_id = None  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
         _alice().subscriptions[0].id = "sub-2"  # type: ignore[misc]
+
+
+def test_a_plan_saved_before_test_users_loads_with_no_user_changes():
+    """Saved by the previous release: no "user_changes" and no summary of users."""
+    from osctl.plan import planfile
+
+    text = (FIXTURES / "plan-before-test-users.json").read_text("utf-8")
+    assert "user_changes" not in text
+    saved = planfile.loads(text, "plan-before-test-users.json")
+    assert saved.user_changes == () and [c.address for c in saved.changes] == [
+        c["address"] for c in json.loads(text)["changes"]]
+    assert saved.to_dict()["summary"]["users"] == {"create": 0, "update": 0, "delete": 0, "state_only": 0}
