@@ -118,46 +118,13 @@ def drop_refused_intents_unless_locked(backend: StateBackend, addresses: tuple[s
 
 
 def plan_and_left_out(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
-                       options: PlanOptions) -> tuple[Plan, frozenset[str]]:
+                      options: PlanOptions) -> tuple[Plan, frozenset[str]]:
     """The plan for `options`, and the segments whose create or replace its --target/--exclude
-    leave out. A targeted plan is planned whole once and narrowed; only if the whole plan cannot
-    be made (a read-only segment among the changes left out) is the targeted one made alone,
-    with nothing known to be left out."""
-    from osctl.errors import PlanError
-    from osctl.plan.planner import PlanOptions, make_plan
+    leave out (planned once: the whole plan, then the selection)."""
+    from osctl.plan.planner import plan_everything, select
 
-    if not (options.targets or options.excludes):
-        return make_plan(config, state, live, now, options), frozenset()
-    try:
-        everything = make_plan(config, state, live, now, PlanOptions(refresh=options.refresh))
-    except PlanError:
-        return make_plan(config, state, live, now, options), frozenset()
-    return narrow(everything, config, state, options), left_out_creates(everything, options)
-
-
-# make_plan (osctl/plan/planner.py) says the same of a plan it makes with a selection
-_PARTIAL = "the plan is partial (--target/--exclude): other changes may be pending"
-
-
-def narrow(everything: Plan, config: Config, state: State | None, options: PlanOptions) -> Plan:
-    """`everything` (a plan made without --target/--exclude) narrowed to the segment and test
-    user changes `options` select: the plan make_plan makes with `options`."""
-    from osctl.plan.planner import selected
-    from osctl.plan.safety import check_safety
-
-    changes = tuple(c for c in everything.changes if selected(c.address, options))  # stays sorted
-    users = tuple(c for c in everything.user_changes if selected(c.address, options))
-    return dataclasses.replace(everything, changes=changes, user_changes=users,
-                               violations=check_safety(config, state, changes),
-                               warnings=everything.warnings + (_PARTIAL,))
-
-
-def left_out_creates(everything: Plan, options: PlanOptions) -> frozenset[str]:
-    """The segments `everything` creates or replaces that `options` leave out of the plan."""
-    from osctl.plan.planner import selected
-
-    return frozenset(c.address for c in everything.changes
-                     if c.action.creates_segment and not selected(c.address, options))
+    whole = plan_everything(config, state, live, now, options.refresh)
+    return select(whole, config, state, live, options), whole.left_out_creates(options)
 
 
 def without_uncreated_segments(config: Config, runs: tuple[ExportRun, ...], left_out: frozenset[str]

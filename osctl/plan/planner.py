@@ -25,6 +25,7 @@ from osctl.plan.model import (
     Provenance,
     Reason,
     SegmentChange,
+    UserChange,
     sort_changes,
 )
 from osctl.plan.safety import check_safety
@@ -62,11 +63,29 @@ def selected(address: str, options: PlanOptions) -> bool:
     return not matches(address, options.excludes)
 
 
-def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
-              options: PlanOptions = PlanOptions()) -> Plan:
+@dataclass(frozen=True)
+class WholePlan:
+    """Every change the configuration calls for, before --target/--exclude select some.
+    `problems` stop any plan made from it; `select` makes the plan for a selection."""
+
+    changes: tuple[SegmentChange, ...]  # sorted: deletes before creates
+    user_changes: tuple[UserChange, ...]
+    problems: tuple[str, ...]
+    dropped: tuple[str, ...]  # unfinished creates whose name another segment holds
+    warnings: tuple[str, ...]
+    provenance: Provenance
+
+    def left_out_creates(self, options: PlanOptions) -> frozenset[str]:
+        """The segments this plan creates or replaces that `options` leave out."""
+        return frozenset(c.address for c in self.changes
+                         if c.action.creates_segment and not selected(c.address, options))
+
+
+def plan_everything(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
+                    refresh: str = "full") -> WholePlan:
     problems: list[str] = []
     warnings: list[str] = []
-    dropped: list[str] = []  # unfinished creates whose name another segment holds
+    dropped: list[str] = []
     records = state.segments if state else {}
     managed_ids = {r.id: r.address for r in records.values() if r.id}
     changes: list[SegmentChange] = []
@@ -93,28 +112,41 @@ def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now
                 f"declare the app again to delete its segments, or drop them from state with: "
                 f"{osctl_command('state', 'rm', record.address)}")
     user_changes = plan_users(config, state, {alias: app_live.users for alias, app_live in live.items()}, problems)
-    changes = [c for c in changes if selected(c.address, options)]
-    user_changes = [c for c in user_changes if selected(c.address, options)]
-    if options.targets or options.excludes:
-        warnings.append("the plan is partial (--target/--exclude): other changes may be pending")
-    _check_untouchable(changes, live, problems)
-    if problems:
-        raise PlanError(problems, dropped_intents=tuple(dropped))
-    ordered = sort_changes(changes)
-    violations = check_safety(config, state, ordered)
     provenance = Provenance(
         config_digest=config.digest,
         state_lineage=state.lineage if state else None,
         state_serial=state.serial if state else 0,
         live_ids={alias: sorted(s.id for s in (app_live.segments or ())) for alias, app_live in live.items()
                   if app_live.segments is not None},
-        refresh=options.refresh,
+        refresh=refresh,
         created_at=format_time(now),
         osctl_version=__version__,
     )
+    return WholePlan(changes=sort_changes(changes), user_changes=tuple(user_changes), problems=tuple(problems),
+                     dropped=tuple(dropped), warnings=tuple(warnings), provenance=provenance)
+
+
+def select(whole: WholePlan, config: Config, state: State | None, live: dict[str, AppLive],
+           options: PlanOptions) -> Plan:
+    """The plan of the changes `options` select; raises PlanError for what stops it (including
+    a read-only segment among the selected changes, and only among those)."""
+    changes = tuple(c for c in whole.changes if selected(c.address, options))  # stays sorted
+    user_changes = tuple(c for c in whole.user_changes if selected(c.address, options))
+    warnings = whole.warnings
+    if options.targets or options.excludes:
+        warnings += ("the plan is partial (--target/--exclude): other changes may be pending",)
+    problems = list(whole.problems)
+    _check_untouchable(changes, live, problems)
+    if problems:
+        raise PlanError(problems, dropped_intents=whole.dropped)
     # due exports are added by the caller (osctl.exports.plan_exports reads messages: effects)
-    return Plan(changes=ordered, exports=(), violations=violations, provenance=provenance,
-                warnings=tuple(warnings), user_changes=tuple(user_changes))
+    return Plan(changes=changes, exports=(), violations=check_safety(config, state, changes),
+                provenance=whole.provenance, warnings=warnings, user_changes=user_changes)
+
+
+def make_plan(config: Config, state: State | None, live: dict[str, AppLive], now: datetime,
+              options: PlanOptions = PlanOptions()) -> Plan:
+    return select(plan_everything(config, state, live, now, options.refresh), config, state, live, options)
 
 
 def _renames(declared: dict[str, Segment], managed: dict[str, SegmentRecord], problems: list[str],
@@ -365,7 +397,7 @@ def _where(block: Import) -> str:
     return f"{block.location.file}:{block.location.line}: " if block.location else ""
 
 
-def _check_untouchable(changes: list[SegmentChange], live: dict[str, AppLive], problems: list[str]) -> None:
+def _check_untouchable(changes: tuple[SegmentChange, ...], live: dict[str, AppLive], problems: list[str]) -> None:
     """Read-only segments and segments with dashboard-only filters are never deleted, replaced or updated."""
     for change in changes:
         if not change.action.changes_live_segment or change.segment_id is None:

@@ -1,15 +1,15 @@
-"""A targeted plan is the whole plan narrowed: the same changes, violations and warnings as
-make_plan with the selection, and the creates it leaves out hold back the exports of their
-segments. No I/O."""
+"""A targeted plan is the whole plan, planned once, with a selection: its changes, violations
+and warnings, and the creates it leaves out, which hold back the exports of their segments.
+No I/O."""
 
 from __future__ import annotations
 
 import pytest
 
 from osctl.errors import PlanError
-from osctl.plan.build import left_out_creates, narrow, plan_and_left_out, without_uncreated_segments
+from osctl.plan.build import plan_and_left_out, without_uncreated_segments
 from osctl.plan.model import ExportRun
-from osctl.plan.planner import PlanOptions, make_plan
+from osctl.plan.planner import PlanOptions, make_plan, plan_everything, select
 from tests.unit import test_user_planner as users
 from tests.unit.test_planner import CA, NOW, US, config, live, record, state
 
@@ -37,26 +37,28 @@ def test_the_whole_plan_is_what_the_selections_are_made_from(world):
     assert [v.kind for v in everything.violations] == ["prevent_destroy"]
 
 
-@pytest.mark.parametrize("targets, excludes", [
-    (("segment.prod.A",), ()),
-    (("segment.prod.B", "segment.prod.D"), ()),
-    (("segment.prod",), ("segment.prod.B",)),
-    ((), ("segment.prod.A",)),
-    (("export.of_a",), ()),
-    (("segment.prod.C",), ()),
+@pytest.mark.parametrize("targets, excludes, expected", [
+    (("segment.prod.A",), (), ["A"]),
+    (("segment.prod.B", "segment.prod.D"), (), ["D", "B"]),
+    (("segment.prod",), ("segment.prod.B",), ["D", "A"]),
+    ((), ("segment.prod.A",), ["D", "B"]),
+    (("export.of_a",), (), []),
+    (("segment.prod.C",), (), []),
 ])
-def test_narrowing_the_whole_plan_is_the_targeted_plan(world, targets, excludes):
-    options = PlanOptions(targets=targets, excludes=excludes)
-    cfg, recorded, _ = world
-    assert narrow(make_plan(*world, NOW), cfg, recorded, options) == make_plan(*world, NOW, options)
+def test_a_selection_keeps_the_selected_changes_their_violations_and_says_the_plan_is_partial(
+        world, targets, excludes, expected):
+    selected = make_plan(*world, NOW, PlanOptions(targets=targets, excludes=excludes))
+    assert [c.name for c in selected.changes] == expected
+    assert [v.kind for v in selected.violations] == (["prevent_destroy"] if "B" in expected else [])
+    assert selected.warnings == ("the plan is partial (--target/--exclude): other changes may be pending",)
 
 
 def test_left_out_creates_are_the_creates_and_replaces_not_selected(world):
-    everything = make_plan(*world, NOW)
-    assert left_out_creates(everything, PlanOptions(targets=("export.of_a",))) == {
+    everything = plan_everything(*world, NOW)
+    assert everything.left_out_creates(PlanOptions(targets=("export.of_a",))) == {
         "segment.prod.A", "segment.prod.B"}
-    assert left_out_creates(everything, PlanOptions(excludes=("segment.prod.B",))) == {"segment.prod.B"}
-    assert left_out_creates(everything, PlanOptions(targets=("segment.prod.A", "segment.prod.B"))) == set()
+    assert everything.left_out_creates(PlanOptions(excludes=("segment.prod.B",))) == {"segment.prod.B"}
+    assert everything.left_out_creates(PlanOptions(targets=("segment.prod.A", "segment.prod.B"))) == set()
 
 
 def test_exports_of_segments_left_out_wait(world):
@@ -89,16 +91,18 @@ def test_a_read_only_segment_left_out_does_not_stop_a_targeted_plan():
     options = PlanOptions(targets=("segment.prod.A",))
     with pytest.raises(PlanError, match="read-only"):
         make_plan(cfg, recorded, shown, NOW)
-    assert plan_and_left_out(cfg, recorded, shown, NOW, options) == (
-        make_plan(cfg, recorded, shown, NOW, options), frozenset())
+    the_plan, left_out = plan_and_left_out(cfg, recorded, shown, NOW, options)
+    assert [c.name for c in the_plan.changes] == ["A"] and left_out == frozenset()
 
 
-def test_narrowing_selects_test_user_changes_too():
+def test_a_selection_selects_test_user_changes_too():
     cfg = users.config(segments="  - {name: A, filters: [{field: country, relation: '=', value: US}]}\n")
     shown = users.viewed({"qa-alice": None})
-    everything = make_plan(cfg, None, shown, NOW)
+    everything = plan_everything(cfg, None, shown, NOW)
     assert [c.address for c in everything.changes + everything.user_changes] == [
         "segment.prod.A", "user.prod.qa-alice"]
-    for selection in [{"targets": ("segment",)}, {"targets": ("user.prod.qa-alice",)}, {"excludes": ("user",)}]:
-        options = PlanOptions(**selection)
-        assert narrow(everything, cfg, None, options) == make_plan(cfg, None, shown, NOW, options)
+    for selection, expected in [({"targets": ("segment",)}, ["segment.prod.A"]),
+                                ({"targets": ("user.prod.qa-alice",)}, ["user.prod.qa-alice"]),
+                                ({"excludes": ("user",)}, ["segment.prod.A"])]:
+        picked = select(everything, cfg, None, shown, PlanOptions(**selection))
+        assert [c.address for c in picked.changes + picked.user_changes] == expected
