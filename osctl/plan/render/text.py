@@ -15,12 +15,15 @@ from osctl.plan.render.common import (
     identity_notes,
     impact_notes,
     live_name_suffix,
+    membership_line,
     outcome,
     override_phrase,
     printable,
     redact_plan,
     short_id,
     summary_line,
+    user_heading,
+    user_notes,
 )
 
 _ANSI = {"green": "32", "red": "31", "yellow": "33", "cyan": "36", "bold": "1"}
@@ -48,6 +51,8 @@ def render_text(plan: dict, *, color: bool = False) -> str:
         lines += ["osctl will perform the following actions:", ""]
     for change in plan["changes"]:
         lines += _change_block(change, paint) + [""]
+    for change in plan.get("user_changes", ()):
+        lines += _user_block(change, paint) + [""]
     for run in plan["exports"]:
         lines += _export_block(run, paint) + [""]
     for violation in plan["violations"]:
@@ -83,6 +88,26 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
     lines += [_BODY + line for line in body]
     lines.append("    }")
     return lines
+
+
+def _user_block(change: dict, paint: _Paint) -> list[str]:
+    """The test user in USERS.md's shape: its line, then what changes and the segments it falls into."""
+    body = [_change_line(line, paint) for line in change["lines"]]
+    body += [printable(note) for note in user_notes(change)]
+    membership = membership_line(change)
+    if membership:
+        body.append(printable(membership))
+    return [f"{paint.symbol(change['symbol'])} {printable(user_heading(change))}"] + [_BODY + line for line in body]
+
+
+def _change_line(line: str, paint: _Paint) -> str:
+    """`+ subscription ...` green, `- subscription ...` red, like the symbols."""
+    line = printable(line)
+    if line.startswith("+ "):
+        return paint("green", line)
+    if line.startswith("- "):
+        return paint("red", line)
+    return line
 
 
 def _filter_lines(filters: list[dict]) -> list[str]:
