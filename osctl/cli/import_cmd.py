@@ -11,7 +11,7 @@ from osctl.shell import osctl_command
 @click.command("import")
 @global_options
 @click.argument("address")
-@click.argument("segment_id", metavar="ID", required=False)
+@click.argument("segment_id", metavar="[ID]", required=False)
 @lock_timeout_option
 @pass_settings
 def import_segment(settings: Settings, address: str, segment_id: str | None, lock_timeout: float) -> int:
