@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
@@ -30,9 +33,7 @@ def import_segment(settings: Settings, address: str, segment_id: str | None, loc
     from osctl import runtime
     from osctl.addresses import USER_PREFIX, parse_segment_address
     from osctl.filters import filters_digest, try_canonical
-    from osctl.state import open_backend
     from osctl.state.edits import record_import
-    from osctl.state.model import State
 
     config = load_config(settings)
     if address.startswith(USER_PREFIX):
@@ -46,22 +47,18 @@ def import_segment(settings: Settings, address: str, segment_id: str | None, loc
         raise OsctlError(f"{address} is not declared in the configuration; declare the segment first, "
                          f"then import it")
     app = config.apps[app_alias]
-    backend = open_backend(config)
-    with backend.lock("import", lock_timeout), \
-            runtime.clients(config, settings.resolved_api_url, apps=[app_alias],
-                        verbose=settings.verbose > 0) as clients:
-        state = backend.read() or State.new()
+    with _locked(settings, config, app_alias, lock_timeout) as (backend, state, client):
         existing = state.segments.get(address)
         if existing is not None and existing.id:
             raise OsctlError(f"{address} is already managed (id {existing.id}); to import another segment, "
                              f"first run: {osctl_command('state', 'rm', address)}")
-        detail = clients[app_alias].get_segment(app.app_id, segment_id, detail=True)
+        detail = client.get_segment(app.app_id, segment_id, detail=True)
         if detail is None:
             raise OsctlError(f"segment {segment_id} does not exist in app '{app_alias}' ({app.app_id})")
         if detail.name and detail.name != name:
             raise OsctlError(f"segment {segment_id} is named {detail.name!r} in OneSignal, not {name!r}; "
                              f"import it under segment.{app_alias}.{detail.name}")
-        _refuse_unmanageable(clients[app_alias], app.app_id, segment_id, detail)
+        _refuse_unmanageable(client, app.app_id, segment_id, detail)
         filters = try_canonical(list(detail.filters))
         if filters is None:
             raise OsctlError(f"segment {segment_id} has filters osctl cannot read")
@@ -75,13 +72,25 @@ def import_segment(settings: Settings, address: str, segment_id: str | None, loc
     return 0
 
 
+@contextmanager
+def _locked(settings: Settings, config, app_alias: str, lock_timeout: float) -> Iterator[tuple]:
+    """The state backend under the import lock, its state (new if none yet) and the app's client."""
+    from osctl import runtime
+    from osctl.state import open_backend
+    from osctl.state.model import State
+
+    backend = open_backend(config)
+    with backend.lock("import", lock_timeout), \
+            runtime.clients(config, settings.resolved_api_url, apps=[app_alias],
+                            verbose=settings.verbose > 0) as clients:
+        yield backend, backend.read() or State.new(), clients[app_alias]
+
+
 def _import_user(settings: Settings, config, address: str, given_id: str | None, lock_timeout: float) -> int:
     """View the test user by its external id and record it as it is (docs/test-users.md#importing-a-test-user)."""
     from osctl import runtime
     from osctl.addresses import parse_user_address
-    from osctl.state import open_backend
     from osctl.state.edits import record_user_import
-    from osctl.state.model import State
     from osctl.users.model import diff
 
     app_alias, external_id = parse_user_address(address, config.apps)
@@ -101,11 +110,7 @@ def _import_user(settings: Settings, config, address: str, given_id: str | None,
     if not rails.owns(external_id):
         raise OsctlError(f"{address}: external id {external_id!r} does not start with the app's "
                          f"external_id_prefix {rails.external_id_prefix!r}; osctl never reads such a user")
-    backend = open_backend(config)
-    with backend.lock("import", lock_timeout), \
-            runtime.clients(config, settings.resolved_api_url, apps=[app_alias],
-                            verbose=settings.verbose > 0) as clients:
-        state = backend.read() or State.new()
+    with _locked(settings, config, app_alias, lock_timeout) as (backend, state, client):
         existing = state.users.get(address)
         if existing is not None:
             raise OsctlError(f"{address} is already in state"
@@ -113,7 +118,7 @@ def _import_user(settings: Settings, config, address: str, given_id: str | None,
                                 if existing.status == "pending_create" else
                                 f" (onesignal_id {existing.onesignal_id}); to import it again, first run: "
                                 f"{osctl_command('state', 'rm', address)}"))
-        live = clients[app_alias].get_user(app.app_id, external_id)
+        live = client.get_user(app.app_id, external_id)
         if live is None:
             raise OsctlError(f"no user with external id {external_id!r} in app '{app_alias}' ({app.app_id}); "
                              f"the next plan creates it")

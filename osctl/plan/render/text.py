@@ -92,22 +92,12 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
 
 def _user_block(change: dict, paint: _Paint) -> list[str]:
     """The test user in USERS.md's shape: its line, then what changes and the segments it falls into."""
-    body = [_change_line(line, paint) for line in change["lines"]]
+    body = [_diff_line(line, paint) for line in change["lines"]]
     body += [printable(note) for note in user_notes(change)]
     membership = membership_line(change)
     if membership:
         body.append(printable(membership))
     return [f"{paint.symbol(change['symbol'])} {printable(user_heading(change))}"] + [_BODY + line for line in body]
-
-
-def _change_line(line: str, paint: _Paint) -> str:
-    """`+ subscription ...` green, `- subscription ...` red, like the symbols."""
-    line = printable(line)
-    if line.startswith("+ "):
-        return paint("green", line)
-    if line.startswith("- "):
-        return paint("red", line)
-    return line
 
 
 def _filter_lines(filters: list[dict]) -> list[str]:
@@ -119,10 +109,11 @@ def _filter_lines(filters: list[dict]) -> list[str]:
 
 
 def _diff_line(line: str, paint: _Paint) -> str:
+    """What goes red (`was: ...` of filters, `- subscription ...` of a test user) or green (`now: `, `+ `)."""
     line = printable(line)
-    if line.startswith("was: "):
+    if line.startswith(("was: ", "- ")):
         return paint("red", line)
-    if line.startswith("now: "):
+    if line.startswith(("now: ", "+ ")):
         return paint("green", line)
     return line
 
