@@ -251,6 +251,9 @@ def test_test_users_follow_the_segments_and_show_what_changes():
     gone = render(_plan("users_delete_forget"), "text")
     assert "OneSignal deletes the user with all its subscriptions (push devices included) and aliases" in gone
     assert '  ~ user "qa-dave" (prod)  deleted outside osctl (drift); forgotten (state only)\n' in gone
+    md = render(_plan("users_create"), "markdown")
+    assert md.index("will be created") < md.index("#### Test users") < md.index("user.prod.qa-alice will be created")
+    assert "| `+` create test users | 2 |" in md and "- falls into: QA testers; can't tell: Active users" in md
 
 
 def test_color_marks_each_symbol():
@@ -422,7 +425,7 @@ def test_markdown_cut_says_how_many_test_user_changes_it_left_out():
                 user_changes=tuple(users)).to_dict()
     md = render(data, "markdown")
     assert len(md) < MARKDOWN_LIMIT
-    assert "| `+` create test user | 400 |" in md
+    assert "| `+` create test users | 400 |" in md
     match = re.search(r"Left out: (?:the details of ([\d,]+) of 600 changes and )?([\d,]+) of 400 test user changes "
                       r"and 5 of 5 export runs", md)
     assert match, md[-800:]

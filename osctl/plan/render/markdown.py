@@ -160,8 +160,8 @@ def _change_details(change: dict) -> str:
 
 
 def _user_rows(users: dict) -> str:
-    rows = [("`+` create test user", "create"), ("`~` update test user", "update"), ("`-` delete test user", "delete"),
-            ("`~` test user, state only", "state_only")]
+    rows = [("`+` create test users", "create"), ("`~` update test users", "update"),
+            ("`-` delete test users", "delete"), ("`~` test users, state only", "state_only")]
     return "".join(f"| {label} | {number(users.get(key) or 0)} |\n" for label, key in rows if users.get(key))
 
 
