@@ -172,3 +172,15 @@ def test_state_mv_follows_a_renamed_app_alias_and_nothing_else(users):
     assert users.state()["users"]["user.main.qa-alice"]["app"] == "main"
     plan = users.osctl("plan", "--no-exports", "--refresh", "none", "--target", "user")
     assert plan.exit_code == 0 and "No changes." in plan.stdout, plan.output
+
+
+def test_after_apply_the_state_commands_show_the_user_and_the_plan_has_no_changes(users):
+    applied = users.osctl("apply", "--auto-approve", "--no-exports", "--target", "user.prod.qa-alice")
+    assert applied.exit_code == 0, applied.output
+    assert '  + user "qa-alice" (prod)\n' in applied.stdout
+    assert users.osctl("state", "list").stdout == "user.prod.qa-alice\n"
+    shown = users.osctl("state", "show", "user.prod.qa-alice").stdout
+    assert "  status:       created\n" in shown and "    - SMS +15555550100 (id " in shown
+    again = users.osctl("plan", "--no-exports", "--detailed-exitcode", "--target", "user")
+    assert again.exit_code == 0, again.output
+    assert "No changes." in again.stdout
