@@ -131,29 +131,19 @@ def test_import_refuses_what_it_must_not_manage(users):
 
 
 def test_a_user_in_the_way_names_the_import_command_that_works(users):
-    """The planner's message (pure, given the live user as a view shows it) names a command that imports it."""
     import re
     import shlex
-    from datetime import UTC, datetime
 
-    from osctl.config.loader import load
-    from osctl.errors import PlanError
-    from osctl.onesignal.user_types import LiveUser
-    from osctl.plan.planner import AppLive, make_plan
-    from osctl.users.planner import LiveUsers
-
-    users.create_live("qa-alice", {"qa": "1"}, [])
-    view = users.api("GET", f"/apps/{users.app_id}/users/by/external_id/qa-alice").json()
-    config = load(str(users.dir)).config
-    live = {"prod": AppLive(segments=None, users=LiveUsers(users={"qa-alice": LiveUser.from_json(view)}))}
-    with pytest.raises(PlanError) as caught:
-        make_plan(config, None, live, datetime(2026, 11, 22, tzinfo=UTC))
-    [problem] = caught.value.problems
-    command = re.search(r"run: (.+?) \(then plan again\)", problem).group(1)
+    users.create_live("qa-alice", {"qa": "1"}, ALICE_LIVE)
+    plan = users.osctl("plan", "--no-exports", "--target", "user")
+    assert plan.exit_code == 1
+    command = re.search(r"run: (.+?) \(then plan again\)", plan.stderr).group(1)
     assert command == "osctl import user.prod.qa-alice"
     imported = users.osctl(*shlex.split(command)[1:])
     assert imported.exit_code == 0, imported.output
-    assert "user.prod.qa-alice" in users.state()["users"]
+    again = users.osctl("plan", "--no-exports", "--target", "user", "--detailed-exitcode")
+    assert again.exit_code == 2, again.output
+    assert '  ~ user "qa-alice" (prod)\n      tags.cohort: (none) → "spring"\n' in again.stdout
 
 
 def test_state_mv_follows_a_renamed_app_alias_and_nothing_else(users):
