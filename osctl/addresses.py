@@ -1,4 +1,5 @@
-"""Addresses: segment.<app>.<name> and export.<name>. Names may contain dots and spaces."""
+"""Addresses: segment.<app>.<name>, user.<app>.<external_id> and export.<name>. Names and external ids
+may contain dots (and names spaces)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from osctl.errors import UsageError
 
 SEGMENT_PREFIX = "segment."
 EXPORT_PREFIX = "export."
+USER_PREFIX = "user."
 
 
 def segment_address(app: str, name: str) -> str:
@@ -23,27 +25,41 @@ def export_name(address: str) -> str | None:
 
 def parse_segment_address(address: str, app_aliases) -> tuple[str, str]:
     """(app, name) for segment.<app>.<name>, matching the longest configured app alias."""
-    if not address.startswith(SEGMENT_PREFIX):
-        raise UsageError(f"{address!r} is not a segment address (valid: segment.APP.NAME)")
-    rest = address[len(SEGMENT_PREFIX):]
+    return _parse(address, app_aliases, SEGMENT_PREFIX, "a segment address", "segment.APP.NAME")
+
+
+def parse_user_address(address: str, app_aliases) -> tuple[str, str]:
+    """(app, external_id) for user.<app>.<external_id>, matching the longest configured app alias."""
+    return _parse(address, app_aliases, USER_PREFIX, "a test user address", "user.APP.EXTERNAL_ID")
+
+
+def _parse(address: str, app_aliases, prefix: str, kind: str, valid: str) -> tuple[str, str]:
+    if not address.startswith(prefix):
+        raise UsageError(f"{address!r} is not {kind} (valid: {valid})")
+    rest = address[len(prefix):]
     for alias in sorted(app_aliases, key=len, reverse=True):
         if rest.startswith(alias + ".") and len(rest) > len(alias) + 1:
             return alias, rest[len(alias) + 1:]
-    raise UsageError(f"{address!r} names no configured app (valid: segment.APP.NAME with APP one of "
+    raise UsageError(f"{address!r} names no configured app (valid: {valid} with APP one of "
                      f"{', '.join(sorted(app_aliases)) or 'none'})")
 
 
 def known_addresses(config, state) -> list[str]:
-    """Every address a --target/--exclude can name: declared and recorded segments, exports,
-    and the prefixes that select several (segment, segment.APP, export)."""
+    """Every address a --target/--exclude can name: declared and recorded segments and test users,
+    exports, and the prefixes that select several (segment, segment.APP, user, user.APP, export)."""
     segments = {s.address for s in config.segments}
     segments |= set(state.segments) if state is not None else set()
     apps = {f"segment.{alias}" for alias in config.apps}
     apps |= {f"segment.{r.app}" for r in (state.segments.values() if state is not None else ())}
+    users = {u.address for u in config.test_users}
+    users |= set(state.users) if state is not None else set()
+    user_apps = {f"user.{u.app}" for u in config.test_users}
+    user_apps |= {f"user.{r.app}" for r in (state.users.values() if state is not None else ())}
     exports = {e.address for e in config.exports}
     prefixes = {"segment"} if segments else set()
+    prefixes |= {"user"} if users else set()
     prefixes |= {"export"} if exports else set()
-    return sorted(segments | apps | exports | prefixes)
+    return sorted(segments | apps | users | user_apps | exports | prefixes)
 
 
 def unmatched_selection(targets, excludes, known: list[str]) -> str | None:
@@ -60,7 +76,7 @@ def unmatched_selection(targets, excludes, known: list[str]) -> str | None:
                 continue
             by_folded: dict[str, str] = {}
             for address in known:
-                if "." in address:  # "segment" or "export" alone is no help
+                if "." in address:  # "segment", "user" or "export" alone is no help
                     by_folded.setdefault(address.casefold(), address)
             folded = pattern.casefold()
             close = [folded] if folded in by_folded else \
@@ -69,5 +85,5 @@ def unmatched_selection(targets, excludes, known: list[str]) -> str | None:
             problems.append(f"{flag} {quote(pattern)} matches nothing in the configuration or state{hint}")
     if not problems:
         return None
-    return "\n".join(problems) + " (addresses are segment.APP.NAME, segment.APP or export.NAME; " \
-                                 "names are case-sensitive)"
+    return "\n".join(problems) + " (addresses are segment.APP.NAME, segment.APP, user.APP.EXTERNAL_ID, " \
+                                 "user.APP or export.NAME; names are case-sensitive)"

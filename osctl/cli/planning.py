@@ -73,7 +73,8 @@ def plan_options(func):
 
     options = [
         click.option("--target", "targets", multiple=True, metavar="ADDR",
-                     help="Only this address (segment.APP.NAME, segment.APP, export.NAME); repeatable."),
+                     help="Only this address (segment.APP.NAME, segment.APP, user.APP.EXTERNAL_ID, user.APP, "
+                          "export.NAME); repeatable."),
         click.option("--exclude", "excludes", multiple=True, metavar="ADDR", help="Leave this address out; repeatable."),
         click.option("--no-exports", is_flag=True, help="Leave due exports out of the plan."),
         click.option("--refresh", type=click.Choice(REFRESH_MODES), default="full", show_default=True,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from osctl.addresses import export_address, export_name
+from osctl.addresses import USER_PREFIX, export_address, export_name
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.errors import StateError, UsageError
+from osctl.shell import osctl_command
 
 
 def _open(settings: Settings):
@@ -46,6 +47,8 @@ def list_(settings: Settings) -> int:
         return 0
     for address in sorted(current.segments):
         click.echo(address)
+    for address in sorted(current.users):
+        click.echo(address)
     for name in sorted(current.exports):
         click.echo(export_address(name))
     return 0
@@ -57,15 +60,18 @@ def list_(settings: Settings) -> int:
 @pass_settings
 def show(settings: Settings, address: str) -> int:
     """Print one record of the state (export URLs masked)."""
-    from osctl.state.describe import describe_export, describe_segment
+    from osctl.state.describe import describe_export, describe_segment, describe_user
     from osctl.state.edits import find_record, not_in_state
-    from osctl.state.model import ExportRecord
+    from osctl.state.model import ExportRecord, UserRecord
 
     _, backend = _open(settings)
     current = backend.read()
     record = find_record(current, address) if current else None
     if record is None:
         raise not_in_state([address])
+    if isinstance(record, UserRecord):
+        click.echo(describe_user(record))
+        return 0
     click.echo(describe_export(record) if isinstance(record, ExportRecord) else describe_segment(record))
     return 0
 
@@ -99,10 +105,13 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
     """Manage the segment at SOURCE as DESTINATION (segment.APP.NAME): state only, OneSignal untouched.
 
     The next plan renames the segment in OneSignal when its name there differs
-    (in place, or by replace, as its update strategy says)."""
+    (in place, or by replace, as its update strategy says). A test user
+    (user.APP.EXTERNAL_ID) moves only to another alias of the same app."""
     from osctl.state.edits import move_segment, move_target
 
     config, backend = _open(settings)
+    if source.startswith(USER_PREFIX) or destination.startswith(USER_PREFIX):
+        return _mv_user(settings, config, backend, source, destination, lock_timeout)
     name = move_target(source, destination, config.apps)
     with backend.lock("state mv", lock_timeout):
         backend.write(move_segment(backend.read(), source, destination, name=name))
@@ -112,16 +121,40 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
     return 0
 
 
+def _mv_user(settings: Settings, config, backend, source: str, destination: str, lock_timeout: float) -> int:
+    from osctl.addresses import parse_user_address
+    from osctl.state.edits import move_user
+
+    if not (source.startswith(USER_PREFIX) and destination.startswith(USER_PREFIX)):
+        raise UsageError(f"{source} and {destination}: a test user moves only to another user.APP.EXTERNAL_ID")
+    app, external_id = parse_user_address(destination, config.apps)
+    with backend.lock("state mv", lock_timeout):
+        backend.write(move_user(backend.read(), source, destination, app=app, app_id=config.apps[app].app_id,
+                                external_id=external_id))
+    if not settings.quiet:
+        click.echo(f"Moved {source} to {destination} (state only; OneSignal is unchanged).")
+    return 0
+
+
 def _removed_message(config, address: str) -> str:
     name = export_name(address)
     if name is not None:
         declared = config.export(name) is not None
         return (f"osctl forgot the run history of {address}; files already written stay where they are."
                 + (" It is still declared, so the next plan treats it as never run." if declared else ""))
+    if address.startswith(USER_PREFIX):
+        return _user_removed_message(config, address)
     declared = any(s.address == address for s in config.segments)
     return (f"osctl no longer manages {address}; it stays in OneSignal."
             + (" It is still declared: the next plan will ask you to import it or remove the declaration."
                if declared else ""))
+
+
+def _user_removed_message(config, address: str) -> str:
+    declared = any(u.address == address for u in config.test_users)
+    return (f"osctl no longer manages {address}; the user stays in OneSignal as it is."
+            + (f" It is still declared: the next plan will ask you to import it "
+               f"({osctl_command('import', address)}) or remove the declaration." if declared else ""))
 
 
 @state.command("pull")

@@ -72,6 +72,14 @@ class Reason(StrEnum):
             "declaration_changed": "changed in the configuration",
         }[self.value]
 
+    @property
+    def user_text(self) -> str:
+        """The reason worded for a test user (the segment wording speaks of filters)."""
+        return {
+            "edited_outside": "edited outside osctl (drift)",
+            "deleted_outside": "deleted outside osctl (drift)",
+        }.get(self.value, self.text)
+
 
 @dataclass(frozen=True)
 class SegmentChange:
@@ -150,7 +158,7 @@ class UserChange:
         data["action"] = self.action.value
         data["reason"] = self.reason.value
         data["symbol"] = self.action.symbol
-        data["reason_text"] = self.reason.text
+        data["reason_text"] = self.reason.user_text
         data["declared"] = copy.deepcopy(self.declared)
         data["diff"] = copy.deepcopy(self.diff)
         data["lines"] = list(self.lines)

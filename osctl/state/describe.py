@@ -1,11 +1,12 @@
-"""State records as readable text for `osctl state show`. Pure; export URLs come out masked."""
+"""State records (segments, test users, exports) as readable text for `osctl state show`. Pure; export URLs
+come out masked."""
 
 from __future__ import annotations
 
 import json
 
 from osctl.exports.links import mask_url, mask_urls_in
-from osctl.state.model import ExportRecord, SegmentRecord
+from osctl.state.model import ExportRecord, SegmentRecord, UserRecord
 
 
 def describe_segment(record: SegmentRecord) -> str:
@@ -22,6 +23,24 @@ def describe_segment(record: SegmentRecord) -> str:
     entries = [json.dumps(entry, ensure_ascii=False) for entry in record.filters]
     lines += ["    [", *[f"      {entry}{',' if i < len(entries) - 1 else ''}" for i, entry in enumerate(entries)],
               "    ]"]
+    return "\n".join(lines)
+
+
+def describe_user(record: UserRecord) -> str:
+    status = record.status
+    if status == "pending_create":
+        status += (" (the create may have been sent; the next plan adopts the user if OneSignal has it, "
+                   "else creates it)")
+    lines = [record.address, *_fields([
+        ("app", f"{record.app} ({record.app_id})"), ("external_id", record.external_id),
+        ("onesignal_id", record.onesignal_id or "(none yet)"), ("status", status),
+        ("created_at", record.created_at), ("language", record.language), ("timezone_id", record.timezone_id),
+        ("tags", json.dumps(record.tags, ensure_ascii=False, sort_keys=True)),
+        ("aliases", json.dumps(record.aliases, ensure_ascii=False, sort_keys=True))])]
+    lines.append(f"  subscriptions: {len(record.subscriptions)}")
+    lines += [f"    - {s.type} {s.token} (id {s.id or 'not known yet'})" for s in record.subscriptions]
+    lines.append(f"  devices: {len(record.devices)}")
+    lines += [f"    - {device}" for device in record.devices]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
-"""Edits to the state that commands make outside a plan: importing a segment, forgetting
-records (`state rm`), moving a segment to another address (`state mv`), pushing a state
-document, copying the state to another backend.
+"""Edits to the state that commands make outside a plan: importing a segment or a test user,
+forgetting records (`state rm`), moving a segment to another address or a test user to a
+renamed app alias (`state mv`), pushing a state document, copying the state to another backend.
 
 Each takes what it needs as arguments; the caller holds the lock(s) and says the result.
 """
@@ -14,14 +14,17 @@ from datetime import datetime
 
 from osctl.addresses import export_address, export_name, parse_segment_address
 from osctl.errors import StateError, UsageError
+from osctl.onesignal.user_types import LiveUser
 from osctl.state.backend import StateBackend
-from osctl.state.model import ExportRecord, SegmentRecord, State
+from osctl.state.model import ExportRecord, SegmentRecord, State, UserRecord, UserSubscriptionRecord
 
 
-def find_record(state: State, address: str) -> SegmentRecord | ExportRecord | None:
-    """The record at `address` (segment.APP.NAME or export.NAME), or None."""
+def find_record(state: State, address: str) -> SegmentRecord | UserRecord | ExportRecord | None:
+    """The record at `address` (segment.APP.NAME, user.APP.EXTERNAL_ID or export.NAME), or None."""
     if address in state.segments:
         return state.segments[address]
+    if address in state.users:
+        return state.users[address]
     name = export_name(address)
     return state.exports.get(name) if name is not None else None
 
@@ -39,7 +42,8 @@ def forget(state: State | None, addresses: Iterable[str]) -> State:
         raise not_in_state(missing)
     gone = set(wanted)
     return _next_serial(state, segments={a: r for a, r in state.segments.items() if a not in gone},
-                        exports={n: r for n, r in state.exports.items() if export_address(n) not in gone})
+                        exports={n: r for n, r in state.exports.items() if export_address(n) not in gone},
+                        users={a: r for a, r in state.users.items() if a not in gone})
 
 
 def move_target(source: str, destination: str, app_aliases: Iterable[str]) -> str:
@@ -67,8 +71,34 @@ def move_segment(state: State | None, source: str, destination: str, *, name: st
     return _next_serial(state, segments=segments)
 
 
+def move_user(state: State | None, source: str, destination: str, *, app: str, app_id: str,
+              external_id: str) -> State:
+    """`state` with the test user at `source` kept at `destination` (user.<app>.<external_id>), as
+    its next serial. Only the app's alias may change: the external id is the user's identity in
+    OneSignal and the app id says which app holds it, so a move to another of either would
+    manage a user osctl never created."""
+    from osctl.shell import osctl_command
+
+    record = state.users.get(source) if state else None
+    if state is None or record is None:
+        raise not_in_state([source])
+    if external_id != record.external_id:
+        raise StateError(f"{source} is the user with external id {record.external_id!r} in OneSignal; "
+                         f"`state mv` cannot make it another user. To manage {external_id!r} instead, run "
+                         f"{osctl_command('state', 'rm', source)} then {osctl_command('import', destination)}")
+    if app_id != record.app_id:
+        raise StateError(f"{source} is a user of app id {record.app_id}, but app '{app}' is {app_id}; "
+                         f"`state mv` only follows a renamed app alias")
+    if destination in state.users:
+        raise StateError(f"{destination} is already in state; {osctl_command('state', 'rm', destination)} "
+                         f"first if it should go")
+    users = {a: r for a, r in state.users.items() if a != source}
+    users[destination] = dataclasses.replace(record, app=app)
+    return _next_serial(state, users=users)
+
+
 def _next_serial(state: State, *, segments: dict[str, SegmentRecord] | None = None,
-                 exports: dict[str, ExportRecord] | None = None) -> State:
+                 exports: dict[str, ExportRecord] | None = None, users: dict[str, UserRecord] | None = None) -> State:
     """A new state: `state` with the record tables given, one serial on, stamped with this
     osctl's version. Unchanged records are shared with `state`, not copied."""
     from osctl import __version__
@@ -76,7 +106,8 @@ def _next_serial(state: State, *, segments: dict[str, SegmentRecord] | None = No
     return dataclasses.replace(
         state, serial=state.serial + 1, osctl_version=__version__,
         segments=dict(state.segments) if segments is None else segments,
-        exports=dict(state.exports) if exports is None else exports, users=dict(state.users))
+        exports=dict(state.exports) if exports is None else exports,
+        users=dict(state.users) if users is None else users)
 
 
 def record_import(state: State, address: str, *, app: str, app_id: str, name: str, segment_id: str,
@@ -91,6 +122,26 @@ def record_import(state: State, address: str, *, app: str, app_id: str, name: st
         digest=filters_digest(filters), description=description,
         created_at=format_time(now), status="created")
     state.serial += 1
+
+
+def record_user_import(state: State, live: LiveUser, *, app: str, app_id: str, external_id: str,
+                       now: datetime) -> UserRecord:
+    """Record the live test user `external_id` as managed at user.<app>.<external_id>, as the next
+    serial of `state`: what it has now (tags, language, timezone, custom aliases, Email and SMS
+    subscriptions with their ids) stands for what osctl last applied. Its push subscriptions
+    are not recorded: they come from devices, and osctl records only devices it attached."""
+    from osctl.schedule import format_time
+    from osctl.users.guards import GUARDED_TYPES
+
+    record = UserRecord(
+        app=app, app_id=app_id, external_id=external_id, onesignal_id=live.onesignal_id,
+        tags=dict(live.tags), language=live.language, timezone_id=live.timezone_id, aliases=dict(live.aliases),
+        subscriptions=[UserSubscriptionRecord(s.type, s.token, s.id) for s in live.subscriptions
+                       if s.type in GUARDED_TYPES],
+        created_at=format_time(now), status="created")
+    state.users[record.address] = record
+    state.serial += 1
+    return record
 
 
 @dataclass(frozen=True)

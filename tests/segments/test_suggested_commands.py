@@ -58,8 +58,8 @@ def test_target_that_matches_nothing_is_an_error_with_the_closest_addresses(ws):
     assert typo.stdout == ""
     assert typo.stderr == (
         "Error: --target 'segment.prod.loyal users' matches nothing in the configuration or state; "
-        "closest: 'segment.prod.Loyal Users' (addresses are segment.APP.NAME, segment.APP or export.NAME; "
-        "names are case-sensitive)\n")
+        "closest: 'segment.prod.Loyal Users' (addresses are segment.APP.NAME, segment.APP, user.APP.EXTERNAL_ID, "
+        "user.APP or export.NAME; names are case-sensitive)\n")
     wrong_app = ws.osctl("apply", "--auto-approve", "--no-exports", "--exclude", "segment.production")
     assert wrong_app.exit_code == 1
     assert wrong_app.stderr.startswith("Error: --exclude segment.production matches nothing in the "
@@ -80,4 +80,5 @@ def test_target_of_a_segment_only_in_state_or_a_whole_app_is_fine(ws):
     assert nothing_close.exit_code == 1
     assert nothing_close.stderr == (
         "Error: --target export.zzz matches nothing in the configuration or state "
-        "(addresses are segment.APP.NAME, segment.APP or export.NAME; names are case-sensitive)\n")
+        "(addresses are segment.APP.NAME, segment.APP, user.APP.EXTERNAL_ID, user.APP or export.NAME; "
+        "names are case-sensitive)\n")

@@ -30,6 +30,7 @@ from osctl.plan.model import (
     Provenance,
     Reason,
     SegmentChange,
+    UserChange,
     Violation,
     sort_changes,
 )
@@ -45,7 +46,7 @@ OUTPUTS = {"plan.txt": ("text", False), "plan.md": ("markdown", False), "plan.ou
 COLOR_CASE = "replace_filters_changed"
 ESC = "\x1b"
 SUMMARY = re.compile(r"^Plan: (?:(\d+) to import, )?(\d+) to create(?:, (\d+) to update in place)?, (\d+) to replace, (\d+) to delete"
-                     r"(?:, (\d+) state-only)?; (\d+) exports? due\.$")
+                     r"(?:, (\d+) state-only)?; (?:(\d+ test users? .+?); )?(\d+) exports? due\.$")
 
 
 def _plan(case: str) -> dict:
@@ -67,7 +68,8 @@ def test_golden_cases_are_present():
     expected = {"no_changes", "creates_only", "replace_filters_changed", "drift_edited_outside",
                 "drift_deleted_outside", "delete_not_declared", "forget", "adopt", "update_state",
                 "violation_mass_destroy", "violation_prevent_destroy", "exports_due", "drift_renamed_outside",
-                "update_in_place", "renamed_from", "imports"}
+                "update_in_place", "renamed_from", "imports", "users_create", "users_drift_update",
+                "users_delete_forget"}
     assert expected <= set(CASES)
 
 
@@ -159,13 +161,14 @@ def test_schema_command_prints_the_plan_schema():
 def test_text_ends_with_the_summary_line(case):
     data = _plan(case)
     last = render(data, "text").rstrip("\n").splitlines()[-1]
-    if not data["changes"] and not data["exports"]:
+    if not data["changes"] and not data["exports"] and not data["user_changes"]:
         assert last == NO_CHANGES
         return
     match = SUMMARY.match(last)
     assert match, last
     s = data["summary"]
-    imports, create, update, replace, delete, state_only, exports = match.groups()
+    imports, create, update, replace, delete, state_only, users, exports = match.groups()
+    assert (users is None) == (not data["user_changes"])
     assert (int(create), int(replace), int(delete), int(exports)) == (
         s["create"], s["replace"], s["delete"], s["exports_due"])
     assert int(imports or 0) == s["import"] and (imports is None) == (s["import"] == 0)
@@ -189,6 +192,20 @@ def test_summary_line(summary, line):
     assert summary_line({**summary, "subscribers_affected": 0}) == line
 
 
+@pytest.mark.parametrize(("users", "line"), [
+    ({"create": 1, "update": 0, "delete": 0, "state_only": 0},
+     "Plan: 0 to create, 0 to replace, 0 to delete; 1 test user to create; 0 exports due."),
+    ({"create": 0, "update": 2, "delete": 1, "state_only": 3},
+     "Plan: 0 to create, 0 to replace, 0 to delete; 2 test users to update, 1 to delete, 3 state-only; "
+     "0 exports due."),
+    ({"create": 0, "update": 0, "delete": 0, "state_only": 0},
+     "Plan: 0 to create, 0 to replace, 0 to delete; 0 exports due."),
+])
+def test_summary_line_counts_test_users_only_when_they_change(users, line):
+    summary = {"create": 0, "replace": 0, "delete": 0, "state_only": 0, "exports_due": 0, "subscribers_affected": 0}
+    assert summary_line({**summary, "users": users}) == line
+
+
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_no_escape_codes_without_color(case, fmt):
@@ -208,6 +225,37 @@ def test_escape_codes_in_names_are_neutralised():
     assert ESC not in render(data, "markdown")
 
 
+def test_escape_codes_in_test_users_are_neutralised():
+    data = _plan("users_drift_update")
+    change = data["user_changes"][0]
+    change["external_id"] = "qa-\x1b[2Jevil\x9b"
+    change["lines"] = ["tags.x: \"\x1b[31mred\" → \"b\""]
+    change["segments"] = [{"name": "QA\x1b]0;title\x07", "verdict": "yes"}]
+    for color in (False, True):
+        text = render(data, "text", color=color)
+        assert "\x1b[2J" not in text and "\x9b" not in text and "\x07" not in text
+        assert "qa-\\u001b[2Jevil\\x9b" in text and "QA\\x1b]0;title\\x07" in text
+    assert ESC not in render(data, "markdown")
+
+
+def test_test_users_follow_the_segments_and_show_what_changes():
+    text = render(_plan("users_create"), "text")
+    assert text.index('segment "QA testers"') < text.index('  + user "qa-alice" (prod)\n')
+    block = text.split('  + user "qa-alice" (prod)\n', 1)[1].split("\n\n", 1)[0].splitlines()
+    assert block[0] == '      tags.cohort: "spring"'
+    assert "      + subscription Email alice+qa@example.com" in block
+    assert block[-1] == "      falls into: QA testers; can't tell: Active users"
+    assert '  + user "qa-bob" (prod)  deleted outside osctl (drift)\n' in text
+    drift = render(_plan("users_drift_update"), "text")
+    assert '  ~ user "qa-alice" (prod)  edited outside osctl (drift)\n      tags.cohort: "summer" → "spring"\n' in drift
+    gone = render(_plan("users_delete_forget"), "text")
+    assert "OneSignal deletes the user with all its subscriptions (push devices included) and aliases" in gone
+    assert '  ~ user "qa-dave" (prod)  deleted outside osctl (drift); forgotten (state only)\n' in gone
+    md = render(_plan("users_create"), "markdown")
+    assert md.index("will be created") < md.index("#### Test users") < md.index("user.prod.qa-alice will be created")
+    assert "| `+` create test users | 2 |" in md and "- falls into: QA testers; can't tell: Active users" in md
+
+
 def test_color_marks_each_symbol():
     text = render(_plan(COLOR_CASE), "text", color=True)
     assert "\x1b[33m-/+\x1b[0m segment \"Active North America\"" in text
@@ -217,6 +265,10 @@ def test_color_marks_each_symbol():
     assert "\x1b[31m  -\x1b[0m segment \"Black Friday 2025\"" in deleted
     forgotten = render(_plan("forget"), "text", color=True)
     assert "\x1b[33m  ~\x1b[0m segment \"Summer promo\"" in forgotten
+    users = render(_plan("users_drift_update"), "text", color=True)
+    assert "\x1b[33m  ~\x1b[0m user \"qa-alice\"" in users
+    assert "\x1b[31m- subscription Email alice.old@example.com" in users
+    assert "\x1b[32m+ subscription SMS +15555550107" in users
 
 
 def test_replace_shows_what_a_reviewer_needs():
@@ -362,6 +414,24 @@ def test_markdown_cuts_even_the_list_of_deletes_rather_than_exceed_the_limit():
     assert "Left out: the details of 3,000 of 3,000 changes" in md
 
 
+def test_markdown_cut_says_how_many_test_user_changes_it_left_out():
+    data = _huge_plan(creates=600, replaces=0, deletes=0)
+    users = [UserChange(address=f"user.prod.qa-{i:04d}", action=Action.CREATE, reason=Reason.NEW, app="prod",
+                        app_id="5eb5a37e-b458-11e3-ac11-000c2940e62c", external_id=f"qa-{i:04d}",
+                        lines=('tags.qa: "1"', f"+ subscription Email qa-{i:04d}@example.com"),
+                        segments=(("QA testers", "yes"),)) for i in range(400)]
+    plan = Plan.from_dict(data)
+    data = Plan(changes=plan.changes, exports=plan.exports, violations=plan.violations, provenance=plan.provenance,
+                user_changes=tuple(users)).to_dict()
+    md = render(data, "markdown")
+    assert len(md) < MARKDOWN_LIMIT
+    assert "| `+` create test users | 400 |" in md
+    match = re.search(r"Left out: (?:the details of ([\d,]+) of 600 changes and )?([\d,]+) of 400 test user changes "
+                      r"and 5 of 5 export runs", md)
+    assert match, md[-800:]
+    assert md.count("<details>") + int((match.group(1) or "0").replace(",", "")) + int(match.group(2)) == 1_000
+
+
 def test_markdown_that_fits_is_not_truncated():
     data = _huge_plan(creates=20, replaces=5, deletes=5)
     md = render(data, "markdown")
@@ -421,7 +491,28 @@ def _plans(draw):
                     for n in draw(st.lists(_NAMES, max_size=2, unique=True)))
     provenance = Provenance(config_digest="sha256:x", state_lineage=None, state_serial=0, refresh="none")
     return Plan(changes=sort_changes(changes), exports=exports, violations=(), provenance=provenance,
-                warnings=tuple(draw(st.lists(_NAMES, max_size=2)))).to_dict()
+                warnings=tuple(draw(st.lists(_NAMES, max_size=2))), user_changes=draw(_user_changes())).to_dict()
+
+
+USER_ACTIONS = {Action.CREATE: [Reason.NEW, Reason.DELETED_OUTSIDE, Reason.CREATE_INTERRUPTED],
+                Action.UPDATE: [Reason.DECLARATION_CHANGED, Reason.EDITED_OUTSIDE, Reason.CREATE_INTERRUPTED],
+                Action.DELETE: [Reason.NOT_DECLARED], Action.FORGET: [Reason.DELETED_OUTSIDE],
+                Action.ADOPT: [Reason.CREATE_INTERRUPTED]}
+
+
+@st.composite
+def _user_changes(draw):
+    changes = []
+    for external_id in draw(st.lists(_NAMES, max_size=4, unique=True)):
+        action = draw(st.sampled_from(list(USER_ACTIONS)))
+        changes.append(UserChange(
+            address=f"user.prod.{external_id}", action=action, reason=draw(st.sampled_from(USER_ACTIONS[action])),
+            app="prod", app_id="5eb5a37e-b458-11e3-ac11-000c2940e62c", external_id=external_id,
+            onesignal_id=None if action == Action.CREATE else "os-1",
+            lines=tuple(draw(st.lists(_NAMES, max_size=3))),
+            segments=tuple((name, draw(st.sampled_from(["yes", "can't tell"])))
+                           for name in draw(st.lists(_NAMES, max_size=3, unique=True)))))
+    return tuple(changes)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -431,7 +522,9 @@ def test_any_model_plan_validates_and_renders_safely(data):
     text = render(data, "text")
     assert ESC not in text and "\x07" not in text
     last = text.rstrip("\n").splitlines()[-1]
-    assert last == NO_CHANGES if not (data["changes"] or data["exports"]) else SUMMARY.match(last)
+    anything = data["changes"] or data["exports"] or data["user_changes"]
+    assert last == NO_CHANGES if not anything else SUMMARY.match(last)
+    assert text.count(' user "') >= len(data["user_changes"])
     md = render(data, "markdown")
     assert ESC not in md and len(md) < MARKDOWN_LIMIT
-    assert md.count("<details>") == md.count("</details>") == len(data["changes"])
+    assert md.count("<details>") == md.count("</details>") == len(data["changes"]) + len(data["user_changes"])

@@ -85,7 +85,7 @@ def short_id(message_id: str) -> str:
 
 
 def has_actions(plan: dict) -> bool:
-    return bool(plan.get("changes") or plan.get("exports"))
+    return bool(plan.get("changes") or plan.get("exports") or plan.get("user_changes"))
 
 
 def summary_line(summary: dict) -> str:
@@ -97,7 +97,54 @@ def summary_line(summary: dict) -> str:
               f"{summary['delete']} to delete")
     if summary.get("state_only"):
         counts += f", {summary['state_only']} state-only"
-    return f"Plan: {counts}; {plural(summary['exports_due'], 'export')} due."
+    users = user_counts(summary.get("users") or {})
+    return f"Plan: {counts}; {users + '; ' if users else ''}{plural(summary['exports_due'], 'export')} due."
+
+
+def user_counts(users: dict) -> str:
+    """`2 test users to create, 1 to delete`: the non-zero test-user counts; "" when there are none."""
+    parts = [(users.get(key) or 0, words) for key, words in
+             (("create", "to create"), ("update", "to update"), ("delete", "to delete"), ("state_only", "state-only"))]
+    parts = [(n, words) for n, words in parts if n]
+    if not parts:
+        return ""
+    (first, words), rest = parts[0], parts[1:]
+    return ", ".join([f"{plural(first, 'test user')} {words}"] + [f"{number(n)} {w}" for n, w in rest])
+
+
+# test-user reasons worth a word beside the user's line; the symbol says the rest
+_USER_REASONS_SHOWN = ("edited_outside", "deleted_outside", "create_interrupted")
+_USER_STATE_ONLY = {"forget": "forgotten (state only)", "adopt": "adopted as it is (state only)"}
+
+
+def user_heading(change: dict) -> str:
+    """`user "qa-alice" (prod)`, then why when it is drift or an unfinished create, and what a
+    state-only change does: `  edited outside osctl (drift)`."""
+    notes = [change["reason_text"]] if change["reason"] in _USER_REASONS_SHOWN else []
+    if change["action"] in _USER_STATE_ONLY:
+        notes.append(_USER_STATE_ONLY[change["action"]])
+    heading = f"user {_json(change['external_id'])} ({change['app']})"
+    return heading + ("  " + "; ".join(notes) if notes else "")
+
+
+def user_notes(change: dict) -> list[str]:
+    """What a reviewer weighs beside a test user's changes: what a delete takes with it."""
+    if change["action"] == "delete":
+        return ["OneSignal deletes the user with all its subscriptions (push devices included) and aliases"]
+    return []
+
+
+def membership_line(change: dict) -> str | None:
+    """`falls into: QA testers; can't tell: Active users`: the declared segments a test user would be in."""
+    sure = [name for name, verdict in _verdicts(change) if verdict == "yes"]
+    unsure = [name for name, verdict in _verdicts(change) if verdict != "yes"]
+    parts = ([f"falls into: {', '.join(sure)}"] if sure else []) + \
+        ([f"can't tell: {', '.join(unsure)}"] if unsure else [])
+    return "; ".join(parts) or None
+
+
+def _verdicts(change: dict) -> list[tuple[str, str]]:
+    return [(s["name"], s["verdict"]) for s in change.get("segments") or ()]
 
 
 def subscriber_phrase(count: int | None) -> str:

@@ -25,6 +25,7 @@ from osctl.plan.render.common import (
     identity_notes,
     impact_notes,
     live_name_suffix,
+    membership_line,
     number,
     outcome,
     override_phrase,
@@ -33,6 +34,7 @@ from osctl.plan.render.common import (
     redact_plan,
     short_id,
     summary_line,
+    user_notes,
 )
 
 MARKDOWN_LIMIT = 60_000
@@ -77,6 +79,7 @@ def render_markdown(plan: dict, *, limit: int = MARKDOWN_LIMIT) -> str:
     blocks += [("Creates", _change_details(c)) for c in plan["changes"] if c["action"] == "create"]
     blocks += [("Imports (state only)", _change_details(c)) for c in plan["changes"] if c["action"] == "import"]
     blocks += [("State only", _change_details(c)) for c in plan["changes"] if c["action"] in STATE_ONLY]
+    blocks += [("Test users", _user_details(c)) for c in plan.get("user_changes", ())]
     blocks += [("Exports due", _export_item(run)) for run in plan["exports"]]
     room = limit - len(head) - len(footer) - _NOTE_RESERVE
     top = head + _destructive_table(destructive, room) if destructive else head
@@ -104,6 +107,7 @@ def _head(plan: dict) -> str:
         out += f"| `-/+` replace (new segment id) | {number(summary['replace'])} |\n"
         out += f"| `-` delete | {number(summary['delete'])} |\n"
         out += f"| `~` state only | {number(summary['state_only'])} |\n"
+        out += _user_rows(summary.get("users") or {}) if plan.get("user_changes") else ""
         out += f"| `>` exports due | {number(summary['exports_due'])} |\n"
         affected = affected_phrase(plan)
         if affected:
@@ -155,6 +159,28 @@ def _change_details(change: dict) -> str:
     return f"<details><summary>{summary}</summary>\n\n" + "\n".join(paragraphs) + "\n</details>\n\n"
 
 
+def _user_rows(users: dict) -> str:
+    rows = [("`+` create test users", "create"), ("`~` update test users", "update"),
+            ("`-` delete test users", "delete"), ("`~` test users, state only", "state_only")]
+    return "".join(f"| {label} | {number(users.get(key) or 0)} |\n" for label, key in rows if users.get(key))
+
+
+_USER_OUTCOME = {"update": "will be updated"}  # a test user is never replaced: no "in place" to tell apart
+
+
+def _user_details(change: dict) -> str:
+    summary = (f"<code>{html_text(change['symbol'])}</code> {html_text(change['address'])} "
+               f"{_USER_OUTCOME.get(change['action']) or outcome(change)}")
+    bullets = [md(f"because {change['reason_text']}")]
+    bullets += [code(line) for line in change["lines"]]
+    bullets += [md(note) for note in user_notes(change)]
+    membership = membership_line(change)
+    if membership:
+        bullets.append(md(membership))
+    body = "".join(f"- {b}\n" for b in bullets)
+    return f"<details><summary>{summary}</summary>\n\n{body}\n</details>\n\n"
+
+
 def _filter_diff(before: list[dict], after: list[dict]) -> list[str]:
     """Entry by entry, in words; as JSON when the words alone would hide the difference."""
     old, new = [describe_entry(e) for e in before], [describe_entry(e) for e in after]
@@ -203,12 +229,15 @@ def _fitting(pieces: list[str], room: int) -> int:
 
 
 def _left_out_note(plan: dict, kept: int, limit: int) -> str:
-    changes, exports = len(plan["changes"]), len(plan["exports"])
+    changes, users, exports = len(plan["changes"]), len(plan.get("user_changes", ())), len(plan["exports"])
     shown_changes = min(kept, changes)
-    shown_exports = max(0, kept - changes)
+    shown_users = min(max(0, kept - changes), users)
+    shown_exports = max(0, kept - changes - users)
     parts = []
     if changes - shown_changes:
         parts.append(f"the details of {number(changes - shown_changes)} of {plural(changes, 'change')}")
+    if users - shown_users:
+        parts.append(f"{number(users - shown_users)} of {plural(users, 'test user change')}")
     if exports - shown_exports:
         parts.append(f"{number(exports - shown_exports)} of {plural(exports, 'export run')}")
     return (f"> **Left out: {' and '.join(parts)}**, to keep this comment under "

@@ -15,12 +15,15 @@ from osctl.plan.render.common import (
     identity_notes,
     impact_notes,
     live_name_suffix,
+    membership_line,
     outcome,
     override_phrase,
     printable,
     redact_plan,
     short_id,
     summary_line,
+    user_heading,
+    user_notes,
 )
 
 _ANSI = {"green": "32", "red": "31", "yellow": "33", "cyan": "36", "bold": "1"}
@@ -48,6 +51,8 @@ def render_text(plan: dict, *, color: bool = False) -> str:
         lines += ["osctl will perform the following actions:", ""]
     for change in plan["changes"]:
         lines += _change_block(change, paint) + [""]
+    for change in plan.get("user_changes", ()):
+        lines += _user_block(change, paint) + [""]
     for run in plan["exports"]:
         lines += _export_block(run, paint) + [""]
     for violation in plan["violations"]:
@@ -85,6 +90,16 @@ def _change_block(change: dict, paint: _Paint) -> list[str]:
     return lines
 
 
+def _user_block(change: dict, paint: _Paint) -> list[str]:
+    """The test user in USERS.md's shape: its line, then what changes and the segments it falls into."""
+    body = [_diff_line(line, paint) for line in change["lines"]]
+    body += [printable(note) for note in user_notes(change)]
+    membership = membership_line(change)
+    if membership:
+        body.append(printable(membership))
+    return [f"{paint.symbol(change['symbol'])} {printable(user_heading(change))}"] + [_BODY + line for line in body]
+
+
 def _filter_lines(filters: list[dict]) -> list[str]:
     """The expression in words, then each entry compactly (what is sent, or was)."""
     lines = [f"filters: {printable(describe_filters(filters))}"]
@@ -94,10 +109,11 @@ def _filter_lines(filters: list[dict]) -> list[str]:
 
 
 def _diff_line(line: str, paint: _Paint) -> str:
+    """What goes red (`was: ...` of filters, `- subscription ...` of a test user) or green (`now: `, `+ `)."""
     line = printable(line)
-    if line.startswith("was: "):
+    if line.startswith(("was: ", "- ")):
         return paint("red", line)
-    if line.startswith("now: "):
+    if line.startswith(("now: ", "+ ")):
         return paint("green", line)
     return line
 
