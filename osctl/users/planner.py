@@ -139,9 +139,9 @@ class _UserPlanner:
             return self._change(Action.FORGET, Reason.DELETED_OUTSIDE, record.external_id,
                                 onesignal_id=record.onesignal_id)
         live = seen.get(record.external_id) if seen is not None else None
-        return self._change(Action.DELETE, Reason.NOT_DECLARED, record.external_id,
-                            onesignal_id=live.onesignal_id if live else record.onesignal_id,
-                            lines=(f"- user {record.external_id} (onesignal_id {record.onesignal_id or 'unknown'})",))
+        onesignal_id = live.onesignal_id if live else record.onesignal_id
+        return self._change(Action.DELETE, Reason.NOT_DECLARED, record.external_id, onesignal_id=onesignal_id,
+                            lines=(f"onesignal_id {onesignal_id or 'unknown'}",))
 
     def _create(self, user: DeclaredUser, reason: Reason) -> UserChange | None:
         if not self._tokens_allowed(user, user.subscriptions):
