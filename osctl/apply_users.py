@@ -323,7 +323,7 @@ class _Steps:
 
         if what:
             self.done.append(what)
-        self.x._record(change, put, done=self.summary() + " in OneSignal",
+        self.x._record(change, put, done=f"changed in OneSignal ({self.summary()})",
                        then="the next plan sends what remains")
 
     def properties(self, difference: UserDiff, user: DeclaredUser) -> None:

@@ -267,3 +267,28 @@ def test_an_update_of_a_user_deleted_outside_says_so(uw):
     assert "user 'qa-alice' is not in OneSignal any more (deleted outside osctl), so it was not updated" \
         in result.stdout
     assert uw.user("qa-alice") is None
+
+
+def test_an_update_whose_state_write_fails_says_what_was_sent_and_the_next_apply_finishes(uw):
+    """As on a full disk: the child's file size limit admits the lock, not the state document."""
+    from tests.osctl_process import run_osctl_process
+
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    state_path = uw.dir / ".osctl" / "state.json"
+    before = state_path.read_bytes()
+    uw.declare([{**ALICE, "tags": {"qa": "1", "cohort": "summer"}}])
+    result = run_osctl_process("-c", str(uw.dir), "apply", "--auto-approve", "--no-exports",
+                               env=uw.emulator.env(), file_size_limit=len(before) // 2)
+    said = (f"user.prod.qa-alice: changed in OneSignal (properties), but recording it in state failed: state "
+            f"could not be written: cannot write {state_path}: File too large; the next plan sends what remains")
+    assert result.exit_code == 1, result.output
+    assert f"  FAILED  {said}\n" in result.stdout
+    assert "internal error" not in result.output
+    assert state_path.read_bytes() == before  # whole, as it was
+    assert not (uw.dir / ".osctl" / "state.json.lock").exists()
+    assert uw.user("qa-alice")["properties"]["tags"] == {"qa": "1", "cohort": "summer"}
+
+    assert _apply(uw).exit_code == 0  # sends nothing new: live is as declared; state catches up
+    assert uw.records()["user.prod.qa-alice"]["tags"] == {"qa": "1", "cohort": "summer"}
+    assert uw.osctl("plan", "--no-exports", "--detailed-exitcode").exit_code == 0
