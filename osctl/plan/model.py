@@ -55,7 +55,6 @@ class Reason(StrEnum):
     RENAMED_FROM = "renamed_from"
     IMPORT_BLOCK = "import_block"
     DECLARATION_CHANGED = "declaration_changed"
-    STATE_BEHIND = "state_behind"  # a test user is as declared, but state missed what was sent
 
     @property
     def text(self) -> str:
@@ -71,7 +70,6 @@ class Reason(StrEnum):
             "renamed_from": "renamed in the configuration (renamed_from)",
             "import_block": "an imports: block adopts this existing segment",
             "declaration_changed": "changed in the configuration",
-            "state_behind": "OneSignal has it as declared, but state missed the last apply",
         }[self.value]
 
     @property

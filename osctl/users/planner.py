@@ -128,9 +128,6 @@ class _UserPlanner:
         if live is None:
             return self._create(user, Reason.DELETED_OUTSIDE)
         config_changed = not diff(user, recorded_as_live(record)).empty
-        if config_changed and diff(user, live.data).empty:  # sent, but the state write failed
-            return self._change(Action.ADOPT, Reason.STATE_BEHIND, user.external_id,
-                                onesignal_id=live.onesignal_id, declared=user.to_dict())
         reason = Reason.DECLARATION_CHANGED if config_changed else Reason.EDITED_OUTSIDE
         return self._update(user, live.data, reason, live.onesignal_id)
 

@@ -462,8 +462,8 @@ _FILTERS = st.sampled_from([
 _NAMES = st.text(alphabet=st.sampled_from("aZ 09|*_`<>&[]~#\\\"'\n\x1b\x07é→"), min_size=1, max_size=24)
 
 
-# declaration_changed and state_behind are test-user reasons (a segment has filters_changed)
-SEGMENT_REASONS = [r for r in Reason if r not in (Reason.DECLARATION_CHANGED, Reason.STATE_BEHIND)]
+# declaration_changed is a test-user reason: a segment's own is filters_changed
+SEGMENT_REASONS = [r for r in Reason if r != Reason.DECLARATION_CHANGED]
 
 
 @st.composite
@@ -497,7 +497,7 @@ def _plans(draw):
 USER_ACTIONS = {Action.CREATE: [Reason.NEW, Reason.DELETED_OUTSIDE, Reason.CREATE_INTERRUPTED],
                 Action.UPDATE: [Reason.DECLARATION_CHANGED, Reason.EDITED_OUTSIDE, Reason.CREATE_INTERRUPTED],
                 Action.DELETE: [Reason.NOT_DECLARED], Action.FORGET: [Reason.DELETED_OUTSIDE],
-                Action.ADOPT: [Reason.CREATE_INTERRUPTED, Reason.STATE_BEHIND]}
+                Action.ADOPT: [Reason.CREATE_INTERRUPTED]}
 
 
 @st.composite

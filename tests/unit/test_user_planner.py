@@ -169,12 +169,3 @@ def test_user_changes_round_trip_through_a_saved_plan_and_are_targetable():
     assert p.to_dict()["summary"]["users"] == {"create": 0, "update": 1, "delete": 0, "state_only": 0}
     assert plan(config(), state(alice_record()), viewed({"qa-alice": live_user(tags={"qa": "2"})}),
                 targets=("segment",)).user_changes == ()
-
-
-def test_a_user_already_as_declared_with_state_behind_is_recorded_not_sent_again():
-    """The last apply sent the change but could not write state (a full disk)."""
-    users = ALICE.replace("cohort: spring", "cohort: summer")
-    change = only(plan(config(users), state(alice_record()),
-                       viewed({"qa-alice": live_user(tags={"qa": "1", "cohort": "summer"})})))
-    assert (change.action, change.reason, change.diff) == (Action.ADOPT, Reason.STATE_BEHIND, None)
-    assert change.declared["tags"] == {"qa": "1", "cohort": "summer"}
