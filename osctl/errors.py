@@ -14,6 +14,8 @@
      +-- ExportFailed                       one export run failed (recorded as its last_error)
      +-- ExportStopped                      a stop was asked for: the export ends early
      +-- DownloadFailed                     an export file could not be fetched or did not verify
+     +-- DestinationError                   an export destination refused a write or delete
+     +-- OwnersLookupFailed                 who holds a test user's Email/SMS addresses is unknown
      +-- ApiError                           OneSignal answered with an error
           +-- OneSignalRequestFailed        the client's errors; carry call, method, path
                +-- AuthenticationFailed     401/403, or the 400 "include ... Authorization" answer
@@ -133,6 +135,15 @@ class DownloadFailed(OsctlError):
     def __init__(self, message: str, *, retryable: bool):
         self.retryable = retryable
         super().__init__(message)
+
+
+class DestinationError(OsctlError):
+    """The destination refused a write or delete (permissions, a missing bucket, credentials)."""
+
+
+class OwnersLookupFailed(OsctlError):
+    """The subscriptions export that tells who holds an app's Email addresses and SMS numbers
+    could not be requested, made or read (osctl.users.owners_lookup)."""
 
 
 # -- the OneSignal client's errors -------------------------------------------------------

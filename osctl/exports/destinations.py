@@ -18,15 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from osctl.errors import OsctlError
+from osctl.errors import DestinationError
 from osctl.exports import download as dl
 from osctl.exports.remote import RemoteURL, parse_remote, url_scheme
 
 Fill = Callable[[object], dl.Received]
-
-
-class DestinationError(OsctlError):
-    """The destination refused a write or delete (permissions, a missing bucket, credentials)."""
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ import obstore
 from obstore import exceptions as oe
 from obstore.store import AzureStore, GCSStore, S3Store
 
+from osctl.errors import DestinationError
 from osctl.exports import download as dl
 from osctl.exports import naming
-from osctl.exports.destinations import DestinationError, Fill, Published
+from osctl.exports.destinations import Fill, Published
 from osctl.exports.remote import SCHEMES, RemoteURL
 
 if TYPE_CHECKING:  # obstore's option dicts, declared in its stubs

@@ -40,7 +40,7 @@ from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING
 
 from osctl.config.model import ExportKind, SubscriptionsOptions
-from osctl.errors import AccountBusy, DownloadFailed, OsctlError, OutcomeUnknown
+from osctl.errors import AccountBusy, DownloadFailed, OutcomeUnknown, OwnersLookupFailed
 from osctl.exports import download as dl
 from osctl.exports.links import mask_url
 from osctl.exports.polling import PollPolicy, clip
@@ -59,10 +59,6 @@ POLICY = PollPolicy(unknown_first_seconds=1.0)
 TIMEOUT_SECONDS = 2 * 60 * 60.0  # 10 million subscriptions take about 85 minutes to make
 DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most
 LOST_ANSWER_ATTEMPTS = 3  # requests whose answer was lost, as export runs allow
-
-
-class OwnersLookupFailed(OsctlError):
-    pass
 
 
 def look_up_token_owners(client: ExportsApi, app_id: str, *, alias: str | None = None,
