@@ -14,6 +14,10 @@ def segment_address(app: str, name: str) -> str:
     return f"{SEGMENT_PREFIX}{app}.{name}"
 
 
+def user_address(app: str, external_id: str) -> str:
+    return f"{USER_PREFIX}{app}.{external_id}"
+
+
 def export_address(name: str) -> str:
     return f"{EXPORT_PREFIX}{name}"
 

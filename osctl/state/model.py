@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 from osctl import __version__
-from osctl.addresses import export_address, segment_address
+from osctl.addresses import export_address, segment_address, user_address
 from osctl.errors import StateError
 from osctl.exports.links import is_masked_url, mask_url
 
@@ -102,10 +102,6 @@ class UserRecord:
         plain = _plain(self)
         plain["subscriptions"] = [_plain(s) for s in self.subscriptions]
         return plain
-
-
-def user_address(app: str, external_id: str) -> str:
-    return f"user.{app}.{external_id}"
 
 
 @dataclass(frozen=True)

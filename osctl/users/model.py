@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from osctl.addresses import user_address
 from osctl.users.guards import GUARDED_TYPES
 
 RESERVED_ALIAS_LABELS = ("external_id", "onesignal_id")
@@ -35,7 +36,7 @@ class DeclaredUser:
 
     @property
     def address(self) -> str:
-        return f"user.{self.app}.{self.external_id}"
+        return user_address(self.app, self.external_id)
 
     def to_dict(self) -> dict:
         """Plain JSON, as saved plans carry it."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from osctl.addresses import user_address
 from osctl.config.model import Config
 from osctl.onesignal.user_types import LiveUser
 from osctl.plan.model import Action, Reason, UserChange
@@ -92,7 +93,7 @@ class _UserPlanner:
         self.problems = problems
 
     def _change(self, action: Action, reason: Reason, external_id: str, **kw: object) -> UserChange:
-        return UserChange(address=f"user.{self.alias}.{external_id}", action=action, reason=reason,
+        return UserChange(address=user_address(self.alias, external_id), action=action, reason=reason,
                           app=self.alias, app_id=self.app_id, external_id=external_id, **kw)  # type: ignore[arg-type]
 
     def _outside_rails(self, address: str, external_id: str) -> bool:
