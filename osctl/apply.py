@@ -336,7 +336,7 @@ class Executor:
         self._guard(change, "update", result, work)
 
     def _send_update(self, change: SegmentChange) -> str:
-        from osctl.onesignal.errors import (
+        from osctl.errors import (
             OutcomeUnknown,
             SegmentInUse,
             SegmentNameConflict,

@@ -14,19 +14,19 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from osctl.errors import OsctlError
-from osctl.onesignal.errorbody import flatten_error_body
-from osctl.onesignal.errors import (
+from osctl.errors import (
     AccountBusy,
     AuthenticationFailed,
     MalformedAnswer,
     OneSignalRequestFailed,
+    OsctlError,
     OutcomeUnknown,
     SegmentInUse,
     SegmentNameConflict,
     UpdateNotSupported,
     UserIdentityConflict,
 )
+from osctl.onesignal.errorbody import flatten_error_body
 from osctl.onesignal.retry import RetryPolicy
 from osctl.onesignal.session import Call, Session
 from osctl.onesignal.types import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from osctl.errors import SegmentInUse, UpdateNotSupported
 from osctl.onesignal import OutcomeUnknown, SegmentNameConflict
-from osctl.onesignal.errors import SegmentInUse, UpdateNotSupported
 from tests.onesignal.conftest import API_KEY, APP_ID, FakeTime
 from tests.onesignal.scripted import ScriptedServer, fixed
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from osctl.errors import UserIdentityConflict
 from osctl.onesignal import OneSignalClient, OneSignalRequestFailed
-from osctl.onesignal.errors import UserIdentityConflict
 from osctl.users.model import DeclaredUser, LiveSubscription
 from tests.onesignal.conftest import API_KEY, APP_ID, FakeTime
 from tests.onesignal.scripted import ScriptedServer, fixed
