@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from click.testing import CliRunner
@@ -36,3 +37,19 @@ def run_osctl(*args: str, input: str | None = None, env: dict | None = None, cwd
         finally:
             os.chdir(old_cwd)
         return Result(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+class ProgressRecorder:
+    """A progress reporter (osctl.progress.Progress) that keeps what it was told, from any thread."""
+
+    def __init__(self):
+        self.events: list[tuple] = []
+        self._lock = threading.Lock()
+
+    def start(self, what, total=None):
+        with self._lock:
+            self.events.append(("start", what, total))
+
+    def advance(self, count=1):
+        with self._lock:
+            self.events.append(("advance", count))

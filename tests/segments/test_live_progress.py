@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-
 from osctl.config.loader import load_or_fail
 from osctl.onesignal import OneSignalClient
 from osctl.plan.live import gather
 from osctl.state import open_backend
+from tests.helpers import ProgressRecorder
 from tests.segments.conftest import CA, US, VIP
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[tuple] = []
-        self._lock = threading.Lock()
-
-    def start(self, what, total=None):
-        with self._lock:
-            self.events.append(("start", what, total))
-
-    def advance(self, count=1):
-        with self._lock:
-            self.events.append(("advance", count))
 
 
 def test_gather_reports_the_listing_then_each_segment_viewed(ws):
     ws.write({"Active US": US, "Active CA": CA, "VIP": VIP})
     assert ws.osctl("apply", "--auto-approve").exit_code == 0
     config = load_or_fail(ws.dir)
-    recorder = Recorder()
+    recorder = ProgressRecorder()
     with OneSignalClient(ws.emulator.url, ws.key) as client:
         live = gather(config, open_backend(config).read(), {"prod": client}, "full", parallelism=2,
                       progress=recorder)

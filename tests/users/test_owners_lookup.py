@@ -5,8 +5,6 @@ time is the emulator's clock, advanced by the injected sleep."""
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
@@ -16,6 +14,7 @@ from osctl.onesignal import OneSignalClient
 from osctl.plan.live import gather
 from osctl.state import open_backend
 from osctl.users.owners_lookup import OwnersByApp, look_up_token_owners
+from tests.helpers import ProgressRecorder
 from tests.users.test_plan_live import ALICE, BOB, Users
 
 
@@ -31,20 +30,6 @@ class Clock:
 
     def monotonic(self) -> float:
         return self.now
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[tuple] = []
-        self._lock = threading.Lock()
-
-    def start(self, what, total=None):
-        with self._lock:
-            self.events.append(("start", what, total))
-
-    def advance(self, count=1):
-        with self._lock:
-            self.events.append(("advance", count))
 
 
 @pytest.fixture
@@ -103,7 +88,7 @@ def test_plan_progress_names_the_users_read_and_the_owners_check(qa):
     qa.record(BOB)
     qa.create_live("qa-bob", {"qa": "1"})
     config = load_or_fail(qa.dir)
-    recorder = Recorder()
+    recorder = ProgressRecorder()
     qa.emulator.set_rate_limit("user_view", 100.0, 10)
     with OneSignalClient(qa.emulator.url, qa.emulator.api_key, view_interval=0.01) as client:
         owners = OwnersByApp(config, {"prod": client})
