@@ -20,15 +20,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import httpx
+
+    from osctl.config.model import Config
+    from osctl.exports.polling import PollPolicy
+    from osctl.exports.runner import ExportObserver, ExportsResult
     from osctl.onesignal.api import ExportClients
-    from osctl.plan.model import SegmentChange
+    from osctl.plan.model import ExportRun, SegmentChange
+    from osctl.state.model import State
     from osctl.state.store import StateAccess
 
 __all__ = ["apply_exports", "plan_exports"]
 
 
-def plan_exports(config, state, clients: ExportClients, now: datetime, *, forced: tuple[str, ...] = (),
-                 segment_changes: Iterable[SegmentChange] | None = None, names: Iterable[str] | None = None):
+def plan_exports(config: Config, state: State | None, clients: ExportClients, now: datetime, *,
+                 forced: tuple[str, ...] = (), segment_changes: Iterable[SegmentChange] | None = None,
+                 names: Iterable[str] | None = None) -> tuple[ExportRun, ...]:
     """The export runs due at `now` (and the `forced` ones), sorted by name; with `names`,
     only among those exports.
 
@@ -64,10 +71,12 @@ def plan_exports(config, state, clients: ExportClients, now: datetime, *, forced
     return make_runs(config, state, wanted, selections, changing=changing)
 
 
-def apply_exports(plan_runs, config, store: StateAccess, clients: ExportClients, now_fn: Callable[[], datetime], observer=None, *,
+def apply_exports(plan_runs: Iterable[ExportRun], config: Config, store: StateAccess, clients: ExportClients,
+                  now_fn: Callable[[], datetime], observer: ExportObserver | None = None, *,
                   config_dir: str | Path, failed_segments: Iterable[str] = (),
                   sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                  policy=None, http=None, stop_reason: Callable[[], str | None] = lambda: None):
+                  policy: PollPolicy | None = None, http: httpx.Client | None = None,
+                  stop_reason: Callable[[], str | None] = lambda: None) -> ExportsResult:
     """Run the planned exports; state is persisted after every file. Returns ExportsResult
     (succeeded / failed / stopped, each a list of (ExportRun, text)). An export whose
     `after_segment` is in `failed_segments` is not run. Once `stop_reason()` says why (e.g.
