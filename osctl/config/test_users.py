@@ -109,7 +109,9 @@ def _check_aliases(item: Item, aliases: object, app: str | None, claimed: dict, 
     if len(aliases) > MAX_ALIASES:
         report.add(item, ("aliases",), f"has {len(aliases)} aliases", f"at most {MAX_ALIASES} aliases per user")
     for label, value in aliases.items():
-        if label in RESERVED_ALIAS_LABELS:
+        if label == "":
+            report.add(item, ("aliases", label), "an alias label is empty", "a label such as crm_id", key=True)
+        elif label in RESERVED_ALIAS_LABELS:
             valid = ("the external_id key of the test user" if label == "external_id"
                      else "nothing: OneSignal assigns onesignal_id")
             report.add(item, ("aliases", label), f"'{label}' is not a custom alias label", valid, key=True)
@@ -122,9 +124,16 @@ def _check_tags(item: Item, tags: object, report: Report) -> None:
     if not isinstance(tags, dict):
         return
     for key, value in tags.items():
-        if isinstance(key, str) and key.lower() in RESERVED_TAG_KEYS:
+        if key == "":
+            report.add(item, ("tags", key), "a tag key is empty", "a key such as qa", key=True)
+        elif isinstance(key, str) and key.lower() in RESERVED_TAG_KEYS:
             report.add(item, ("tags", key), f"tag key '{key}' is reserved by OneSignal",
                        "any other key; reserved: " + ", ".join(RESERVED_TAG_KEYS), key=True)
+        if value == "":
+            # OneSignal removes a tag sent as "" (docs/onesignal-api.md#users-and-subscriptions):
+            # it could never be set, and every apply would wait for it, then fail
+            report.add(item, ("tags", key), f"tag '{key}' is empty, and OneSignal removes a tag set to \"\"",
+                       "a value of at least 1 character; to remove the tag, leave it out")
         if isinstance(value, (bool, int, float)):
             _check_yaml_reading(item, ("tags", key), value, report, numeric=False)
 
