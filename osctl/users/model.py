@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from osctl.addresses import user_address
 from osctl.users.guards import GUARDED_TYPES
+from osctl.users.ownership import token_key
 
 RESERVED_ALIAS_LABELS = ("external_id", "onesignal_id")
 # Tag keys OneSignal keeps for its own template variables (docs/onesignal-api.md#users-and-subscriptions)
@@ -166,8 +167,10 @@ def diff(declared: DeclaredUser, live: Mapping) -> UserDiff:
     subscriptions = [LiveSubscription(str(s.get("id")), str(s.get("type")), str(s.get("token")))
                      for s in live.get("subscriptions") or () if isinstance(s, dict)]
     guarded = [s for s in subscriptions if s.type in GUARDED_TYPES]
-    have = {(s.type, s.token) for s in guarded}
-    wanted = set(declared.subscriptions)
+    # email addresses without regard to case, as everywhere (osctl.users.ownership.token_key): a change of
+    # case alone is no change, not an add of the "new" address followed by a delete of the user's own
+    have = {token_key(s.type, s.token) for s in guarded}
+    wanted = {token_key(kind, token) for kind, token in declared.subscriptions}
     owned_ids = {s.id for s in subscriptions}
     return UserDiff(
         tags_set={k: (live_tags.get(k), v) for k, v in declared.tags.items() if live_tags.get(k) != v},
@@ -176,8 +179,8 @@ def diff(declared: DeclaredUser, live: Mapping) -> UserDiff:
         timezone_id=_changed(properties.get("timezone_id"), declared.timezone_id),
         aliases_set={k: (identity.get(k), v) for k, v in declared.aliases.items() if identity.get(k) != v},
         aliases_removed={k: v for k, v in identity.items() if k not in declared.aliases},
-        subscriptions_added=tuple(s for s in declared.subscriptions if s not in have),
-        subscriptions_removed=tuple(s for s in guarded if (s.type, s.token) not in wanted),
+        subscriptions_added=tuple(s for s in declared.subscriptions if token_key(*s) not in have),
+        subscriptions_removed=tuple(s for s in guarded if token_key(s.type, s.token) not in wanted),
         devices_attached=tuple(d for d in declared.devices if d not in owned_ids),
     )
 

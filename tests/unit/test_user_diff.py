@@ -56,3 +56,15 @@ def test_create_body_holds_the_external_id_properties_and_subscriptions_but_no_a
                           {"type": "SMS", "token": "+15555550100"}],
     }
     assert ALICE.address == "user.prod.qa-alice"
+
+
+def test_an_email_address_whose_case_alone_differs_is_no_change():
+    """A change of case is not an add of the 'new' address and a delete of the user's own one:
+    email addresses are compared without regard to case, as validate and the owners check do."""
+    declared = DeclaredUser(app="prod", external_id="qa-alice",
+                            subscriptions=(("Email", "Alice+QA@Example.com"), ("SMS", "+15555550100")))
+    live = {"identity": {"external_id": "qa-alice", "onesignal_id": "os-1"},
+            "subscriptions": [{"id": "e", "type": "Email", "token": "alice+qa@example.com"},
+                              {"id": "s", "type": "SMS", "token": "+15555550100"}]}
+    change = diff(declared, live)
+    assert change.empty and change.lines() == []
