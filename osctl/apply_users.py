@@ -55,7 +55,7 @@ from osctl.state.model import State, UserRecord, UserSubscriptionRecord
 from osctl.state.store import StateAccess
 from osctl.users.guards import GUARDED_TYPES, GuardRails
 from osctl.users.model import DeclaredUser, UserDiff, diff
-from osctl.users.ownership import TokenOwners, ownership_problem
+from osctl.users.ownership import TokenOwners, ownership_problem, token_key
 
 VERIFY_TIMEOUT = 30.0  # seconds a 202 write may take to show (docs/test-users.md#applying)
 VERIFY_WAITS = (1.0, 2.0, 4.0, 8.0)  # between views of a user being verified; then 8 s each
@@ -248,7 +248,7 @@ class UserExecutor:
 
         live, waited = self._view_until(change, problem, done)
         assert live is not None  # _view_until raises unless problem(live) is None
-        self._record_ids(change, live)
+        self._record_verified(change, user, live)
         return f"verified after {waited:.0f} s"
 
     def _view_until(self, change: UserChange, problem: Callable[[LiveUser | None], str | None],
@@ -271,16 +271,21 @@ class UserExecutor:
         raise ApiError(f"{done}; OneSignal accepted it (202), but after {self.clock() - started:.0f} s{stopped} "
                        f"{wrong}. State records what was sent; run 'osctl plan' to see what remains")
 
-    def _record_ids(self, change: UserChange, live: LiveUser) -> None:
-        """The ids OneSignal gave the user's subscriptions, once a view shows them."""
-        ids = {(s.type, s.token): s.id for s in live.subscriptions}
+    def _record_verified(self, change: UserChange, user: DeclaredUser, live: LiveUser) -> None:
+        """The user as declared, which the view showed, with the ids OneSignal gave its subscriptions.
+        The whole declaration, not only the steps this apply took: a step sent by an earlier apply
+        that was killed before recording it is true now too, and would otherwise stay unrecorded."""
+        ids = {token_key(s.type, s.token): s.id for s in live.subscriptions}
 
         def fill(state: State) -> None:
             record = state.users.get(change.address)
             if record is not None:
-                subscriptions = [replace(s, id=s.id or ids.get((s.type, s.token))) for s in record.subscriptions]
+                subscriptions = [UserSubscriptionRecord(kind, token, ids.get(token_key(kind, token)))
+                                 for kind, token in user.subscriptions]
                 _put(state, replace(record, onesignal_id=record.onesignal_id or live.onesignal_id,
-                                    subscriptions=subscriptions))
+                                    tags=dict(user.tags), language=user.language or record.language,
+                                    timezone_id=user.timezone_id or record.timezone_id, aliases=dict(user.aliases),
+                                    subscriptions=subscriptions, devices=list(user.devices)))
 
         self._record(change, fill, done="verified", then="the ids are looked up again when needed")
 

@@ -292,3 +292,23 @@ def test_an_update_whose_state_write_fails_says_what_was_sent_and_the_next_apply
     assert _apply(uw).exit_code == 0  # sends nothing new: live is as declared; state catches up
     assert uw.records()["user.prod.qa-alice"]["tags"] == {"qa": "1", "cohort": "summer"}
     assert uw.osctl("plan", "--no-exports", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_verified_update_records_the_whole_declaration_also_what_a_killed_apply_sent(uw):
+    """A killed apply may have set an alias without recording it. The next apply sends only what
+    still differs; once the view shows the user as declared, state says so too: the plan after
+    it has nothing to do (it used to show a state-only change)."""
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    uw.declare([{**ALICE, "aliases": {"crm_id": "qa-999"},
+                 "subscriptions": [*ALICE["subscriptions"], {"type": "Email", "token": "alice2@example.com"}]}])
+    sent = uw.api("PATCH", f"/apps/{uw.app_id}/users/by/external_id/qa-alice/identity",
+                  json={"identity": {"crm_id": "qa-999"}})  # the step the killed apply sent
+    assert sent.status_code == 200, sent.text
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert "updated (Email alice2@example.com added), verified after" in result.stdout
+    record = uw.records()["user.prod.qa-alice"]
+    assert record["aliases"] == {"crm_id": "qa-999"}
+    assert all(s["id"] for s in record["subscriptions"])
+    assert uw.osctl("plan", "--no-exports", "--detailed-exitcode").exit_code == 0
