@@ -150,7 +150,9 @@ class UserDiff:
         out += [f"aliases.{k}: {_show(old)} → {_show(new)}" for k, (old, new) in sorted(self.aliases_set.items())]
         out += [f"aliases.{k}: {_show(old)} → (removed)" for k, old in sorted(self.aliases_removed.items())]
         out += [f"+ subscription {kind} {token}" for kind, token in self.subscriptions_added]
-        out += [f"- subscription {s.type} {s.token} (id {s.id})" for s in self.subscriptions_removed]
+        # an id osctl has not learnt yet (state only, --refresh list/none) is not shown as "(id )"
+        out += [f"- subscription {s.type} {s.token}" + (f" (id {s.id})" if s.id else "")
+                for s in self.subscriptions_removed]
         out += [f"+ device {device}" for device in self.devices_attached]
         return out
 

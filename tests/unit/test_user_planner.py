@@ -107,6 +107,13 @@ def test_without_views_the_declaration_is_compared_with_what_osctl_last_applied(
     assert plan(config(), state(alice_record()), not_viewed, refresh="none").user_changes == ()
 
 
+def test_without_views_an_address_whose_id_osctl_has_not_learnt_is_removed_without_an_empty_id():
+    users = ALICE.replace("alice@example.com", "alice2@example.com")
+    record = alice_record(subscriptions=[UserSubscriptionRecord("Email", "alice@example.com")])  # no id yet
+    change = only(plan(config(users), state(record), {"prod": AppLive(None)}, refresh="list"))
+    assert change.lines == ("+ subscription Email alice2@example.com", "- subscription Email alice@example.com")
+
+
 def test_deleted_outside_is_created_again_or_forgotten_when_no_longer_declared():
     change = only(plan(config(), state(alice_record()), viewed({"qa-alice": None})))
     assert (change.action, change.reason) == (Action.CREATE, Reason.DELETED_OUTSIDE)
