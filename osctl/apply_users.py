@@ -124,6 +124,7 @@ class UserExecutor:
         user = _declared(change)
         self._check_rails(change, user.subscriptions)
         self._check_owners(change, user.subscriptions)
+        self._check_devices(change, user.devices)
         client = self._client(change)
         record = self.store.view(lambda s: s.users.get(change.address))
         if not self.users_viewed and record is None and client.get_user(change.app_id, change.external_id):
@@ -170,6 +171,7 @@ class UserExecutor:
         difference = UserDiff.from_dict(change.diff or {})
         self._check_rails(change, difference.subscriptions_added)
         self._check_owners(change, difference.subscriptions_added)
+        self._check_devices(change, difference.devices_attached)
         steps = _Steps(self, change, "")
         try:
             steps.properties(difference, user)
@@ -235,6 +237,30 @@ class UserExecutor:
             problem = ownership_problem(kind, token, change.external_id, owners, self.declared_ids.get(change.app, ()))
             if problem:
                 raise ApiError(f"refused, nothing was sent: {problem}")
+
+    def _check_devices(self, change: UserChange, devices: Iterable[str]) -> None:
+        """A device is moved only from a user without an external id (an app install nobody logged
+        in to) or from a user inside the prefix that is not another declared test user: a push
+        subscription of a real person's account is never taken (docs/test-users.md#applying)."""
+        rails = self.rails.get(change.app)
+        others = set(self.declared_ids.get(change.app, ())) - {change.external_id}
+        for device in devices:
+            owner = self._client(change).subscription_owner(change.app_id, device)
+            if owner is None:
+                raise ApiError(f"refused, nothing was sent: device {device} is not a subscription of app "
+                               f"'{change.app}' (was it deleted, or is it another app's?)")
+            external_id = owner.get("external_id")
+            if not external_id or external_id == change.external_id:
+                continue
+            if external_id in others:
+                holder = f"test user {external_id!r}"
+            elif rails is not None and rails.owns(external_id):
+                continue  # a user inside the prefix osctl does not manage: a QA leftover
+            else:
+                holder = "a user osctl does not manage"
+            raise ApiError(f"refused, nothing was sent: device {device} belongs to {holder}; osctl does not "
+                           f"take a push subscription away from it. Log the device out of that account "
+                           f"(or remove it from the other test user) first")
 
     def _verify(self, change: UserChange, user: DeclaredUser, done: str) -> str:
         """View the user until it matches `user`; what still differs when the time is up is an error."""

@@ -71,6 +71,8 @@ ROUTES = [
            api_users.add_subscription),
     _route("PATCH", f"/apps/{ID}/subscriptions/{ID}", "user_write", "path", api_users.update_subscription),
     _route("DELETE", f"/apps/{ID}/subscriptions/{ID}", "user_write", "path", api_users.delete_subscription),
+    _route("GET", f"/apps/{ID}/subscriptions/{ID}/user/identity", "user_view", "path",
+           api_users.view_identity_by_subscription),
     _route("PATCH", f"/apps/{ID}/subscriptions/{ID}/owner", "user_write", "path",
            api_users.transfer_subscription),
 ]

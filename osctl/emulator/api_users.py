@@ -243,6 +243,14 @@ def delete_subscription(core: Core, request: Request, app: App, subscription_id:
     return json_response(202, {})
 
 
+def view_identity_by_subscription(core: Core, request: Request, app: App, subscription_id: str) -> Response:
+    """The aliases of the user who owns a subscription (osctl asks before it moves a device)."""
+    users = _users(core, app)
+    with core.world.lock:
+        owner, _ = _owned(users, subscription_id)
+        return json_response(200, {"identity": dict(owner.identity)})
+
+
 def transfer_subscription(core: Core, request: Request, app: App, subscription_id: str) -> Response:
     users = _users(core, app)
     identity = _body(request).get("identity")

@@ -337,6 +337,19 @@ class OneSignalClient:
                     f"/apps/{_q(app_id)}/subscriptions/{_q(subscription_id)}")
         return self._user_write(call, absent_ok=True) is not None
 
+    def subscription_owner(self, app_id: str, subscription_id: str) -> dict[str, str] | None:
+        """The identity (aliases) of the user who owns a subscription; None when there is no such
+        subscription. Paced like user views."""
+        call = Call(f"read the owner of subscription {subscription_id} in app {_short(app_id)}", "GET",
+                    f"/apps/{_q(app_id)}/subscriptions/{_q(subscription_id)}/user/identity",
+                    paced_app=_USER_VIEWS + app_id)
+        response = self._session.send(call)
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            self._session.fail(call, response)
+        return self._read(call, response, identity)
+
     def transfer_subscription(self, app_id: str, subscription_id: str, external_id: str) -> dict[str, str]:
         """Move a subscription (a push device) to the user with this external_id; its identity as answered."""
         call = Call(f"move subscription {subscription_id} to user {external_id!r} in app {_short(app_id)}",

@@ -55,6 +55,7 @@ OPERATIONS = [
     ("DELETE", "/apps/{app_id}/users/by/{alias_label}/{alias_id}/identity/{alias_label_to_delete}"),
     ("POST", "/apps/{app_id}/users/by/{alias_label}/{alias_id}/subscriptions"),
     ("DELETE", "/apps/{app_id}/subscriptions/{subscription_id}"),
+    ("GET", "/apps/{app_id}/subscriptions/{subscription_id}/user/identity"),
     ("PATCH", "/apps/{app_id}/subscriptions/{subscription_id}/owner"),
 ]
 
@@ -234,6 +235,9 @@ def test_user_operations_conform(fresh, api, checker):
     assert checker(api.post(f"{users}/by/external_id/nobody/subscriptions",
                             json={"subscription": {"type": "SMS", "token": "+15555550100"}})).status_code == 404
     device = api.get(f"{users}/by/external_id/someone").json()["subscriptions"][0]["id"]
+    holder = checker(api.get(f"/apps/{fresh.app_id}/subscriptions/{device}/user/identity"))
+    assert holder.status_code == 200 and holder.json()["identity"]["external_id"] == "someone"
+    assert checker(api.get(f"/apps/{fresh.app_id}/subscriptions/{MISSING}/user/identity")).status_code == 404
     owner = checker(api.patch(f"/apps/{fresh.app_id}/subscriptions/{device}/owner",
                               json={"identity": {"external_id": "qa-alice"}}))
     assert owner.status_code == 200 and owner.json()["identity"]["external_id"] == "qa-alice"

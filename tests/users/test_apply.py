@@ -47,6 +47,18 @@ class UsersWorkspace(Workspace):
         assert answer.status_code in (200, 201), answer.text
         return answer.json()
 
+    def make_anonymous_device(self, kind: str, token: str) -> dict:
+        """A push subscription whose user has no external id (an install nobody logged in to)."""
+        body = {"identity": {}, "subscriptions": [{"type": kind, "token": token}]}
+        answer = self.api("POST", f"/apps/{self.app_id}/users", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
+
+    def user_by(self, label: str, value: str) -> dict | None:
+        answer = self.api("GET", f"/apps/{self.app_id}/users/by/{label}/{value}")
+        assert answer.status_code in (200, 404), answer.text
+        return None if answer.status_code == 404 else answer.json()
+
     def records(self) -> dict:
         if not (self.dir / ".osctl" / "state.json").exists():
             return {}
@@ -97,7 +109,7 @@ def test_apply_creates_a_test_user_after_the_segments_and_records_it(uw):
 def test_apply_updates_tags_language_aliases_subscriptions_and_devices(uw):
     uw.declare([{**ALICE, "aliases": {"crm_id": "qa-12345", "zendesk": "z-1"}}])
     assert _apply(uw).exit_code == 0
-    phone = uw.make_user("phone-of-a-tester", subscriptions=[("AndroidPush", "fcm-token-1")])
+    phone = uw.make_anonymous_device("AndroidPush", "fcm-token-1")  # the app installed, nobody logged in
     device = phone["subscriptions"][0]["id"]
     uw.declare([{**ALICE, "tags": {"qa": "1", "level": "2"}, "language": "de", "aliases": {"crm_id": "qa-999"},
                  "subscriptions": [{"type": "Email", "token": "alice2@example.com"},
@@ -113,7 +125,7 @@ def test_apply_updates_tags_language_aliases_subscriptions_and_devices(uw):
         {"external_id": "qa-alice", "crm_id": "qa-999"}
     assert _tokens(live) == [("AndroidPush", "fcm-token-1"), ("Email", "alice2@example.com"),
                              ("SMS", "+15555550100")]
-    assert uw.user("phone-of-a-tester")["subscriptions"] == []
+    assert uw.user_by("onesignal_id", phone["identity"]["onesignal_id"])["subscriptions"] == []
     record = uw.records()["user.prod.qa-alice"]
     assert record["tags"] == {"qa": "1", "level": "2"} and record["language"] == "de"
     assert record["aliases"] == {"crm_id": "qa-999"} and record["devices"] == [device]
@@ -312,3 +324,17 @@ def test_a_verified_update_records_the_whole_declaration_also_what_a_killed_appl
     assert record["aliases"] == {"crm_id": "qa-999"}
     assert all(s["id"] for s in record["subscriptions"])
     assert uw.osctl("plan", "--no-exports", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_device_of_a_real_account_is_never_moved_to_a_test_user(uw):
+    """Found by review: `devices:` moved a customer's phone to the test user without a word."""
+    customer = uw.make_user("customer-7", tags={"plan": "gold"}, subscriptions=[("iOSPush", "apns-token-7")])
+    device = customer["subscriptions"][0]["id"]
+    uw.declare([{**ALICE, "devices": [device]}])
+    result = _apply(uw)
+    assert result.exit_code == 1
+    assert (f"FAILED  user.prod.qa-alice: refused, nothing was sent: device {device} belongs to a user osctl "
+            f"does not manage") in result.stdout
+    assert uw.user("customer-7")["subscriptions"] == customer["subscriptions"]
+    assert uw.user("qa-alice") is None and uw.records() == {}
+    assert not [r for r in uw.emulator.requests() if r["method"] == "PATCH" and r["path"].endswith("/owner")]
