@@ -6,6 +6,7 @@
                                            "subscriptions"?: [ {...}, ... ]}  -> 201
   POST   /_emulator/apps/{app_id}/messages {"count": N} or {"messages": [{"name"?, "kind"?, "channel"?,
                                            "queued_at"?, "completed_at"?, "segment"?, "id"?}]} -> 201 {"ids"}
+  GET    /_emulator/apps/{app_id}/users   {"users": [user, ...]}: every user of the app, as a view shows it
   PUT    /_emulator/apps/{app_id}/segments/{segment_id}/journey {"active": true|false}: the segment is
                                           (no longer) used by an active Journey; updating it answers 400
   GET/PUT/DELETE /_emulator/faults        PUT {"seed": N, "faults": [rule, ...]} (see faults.py)
@@ -139,6 +140,11 @@ def _dispatch(emu: Emulator, request: Request, method: str, path: str) -> Respon
         ids = emu.add_messages(app_id, count=_integer(body, "count", None, low=1, high=10_000),
                                messages=_objects(body.get("messages"), "messages"))
         return json_response(201, {"ids": ids})
+    if method == "GET" and path.startswith("/apps/") and path.endswith("/users"):
+        app_id = path[len("/apps/"):-len("/users")]
+        if not app_id or "/" in app_id:
+            return None
+        return json_response(200, {"users": emu.users(app_id)})
     if method == "PUT" and path.startswith("/apps/") and path.endswith("/journey"):
         parts = path.split("/")  # "", "apps", app_id, "segments", segment_id, "journey"
         if len(parts) != 6 or parts[3] != "segments":

@@ -255,6 +255,19 @@ class Emulator:
                 ids.append(message.id)
             return ids
 
+    def users(self, app_id: str) -> list[dict[str, Any]]:
+        """Every user of the app as a view shows it (writes due by now included): OneSignal has no
+        list of users, so tests see duplicates and strays only through this."""
+        world = self.world
+        if world is None:
+            raise RuntimeError("start the emulator first")
+        with world.lock:
+            app = world.apps.get(app_id)
+            if app is None:
+                raise ValueError(f"no app {app_id}")
+            app.users.settle(self.now())
+            return [user.to_json() for user in app.users.by_onesignal_id.values()]
+
     def set_in_active_journey(self, app_id: str, segment_id: str, active: bool = True) -> None:
         """Mark a segment as used by an active Journey (or not): OneSignal refuses to update it."""
         world = self.world

@@ -92,6 +92,22 @@ def test_settings_latency_and_export_rate(emulator, control, api, anon):
     assert anon.get(url).status_code == 200
 
 
+def test_users_of_an_app_are_listed_as_views_show_them_with_delayed_writes_once_due(emulator, control, api):
+    """OneSignal has no list of users: tests find duplicates and strays with this one."""
+    assert control.get(f"/apps/{emulator.app_id}/users").json() == {"users": []}
+    made = api.post(f"/apps/{emulator.app_id}/users", json={
+        "identity": {"external_id": "qa-a"}, "properties": {"tags": {"qa": "1"}},
+        "subscriptions": [{"type": "Email", "token": "a@example.com"}]}).json()
+    control.put("/settings", json={"user_write_delay": 30})
+    api.patch(f"/apps/{emulator.app_id}/users/by/external_id/qa-a", json={"properties": {"tags": {"qa": "2"}}})
+    assert control.get(f"/apps/{emulator.app_id}/users").json() == {"users": [made]}
+    control.post("/clock", json={"advance": 31})
+    (user,) = control.get(f"/apps/{emulator.app_id}/users").json()["users"]
+    assert user["properties"]["tags"] == {"qa": "2"}
+    assert user == api.get(f"/apps/{emulator.app_id}/users/by/external_id/qa-a").json()
+    assert control.get("/apps/no-such-app/users").status_code == 400
+
+
 def test_control_errors(control):
     assert control.post("/reset", content=b"{bad", headers={"Content-Type": "application/json"}).status_code == 400
     assert control.get("/nope").status_code == 404
