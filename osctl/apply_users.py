@@ -2,7 +2,8 @@
 segment changes and before the exports (docs/test-users.md#applying).
 
 Order and safety, as for segments (osctl.apply):
-- deletes, then updates, then creates, then the state-only changes (forget, adopt);
+- deletes, then updates, then creates, then the state-only changes (forget, adopt, and
+  update-state: OneSignal shows the declaration already, state catches up);
   users run side by side up to --parallelism, one user's steps one after another
   (OneSignal takes about one write per second per user);
 - before anything is sent for a user, the guard rails are checked again against the
@@ -96,7 +97,7 @@ class UserExecutor:
                 with ThreadPoolExecutor(max_workers=min(self.parallelism, len(batch))) as pool:
                     list(pool.map(lambda c: self._unless_stopped(c, result), batch))
         for change in changes:
-            if change.action in (Action.FORGET, Action.ADOPT):
+            if change.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE):
                 self._unless_stopped(change, result)
         return result
 
@@ -107,7 +108,7 @@ class UserExecutor:
             result.skip(change, f"not started: {reason}")
             return
         work = {Action.CREATE: self._create, Action.UPDATE: self._update, Action.DELETE: self._delete,
-                Action.FORGET: self._forget, Action.ADOPT: self._adopt}[change.action]
+                Action.FORGET: self._forget, Action.ADOPT: self._adopt, Action.UPDATE_STATE: self._catch_up}[change.action]
         run_step(self.observer, result, change, _STEPS.get(change.action, "state"), lambda: work(change))
 
     # -- the changes -------------------------------------------------------------------
@@ -208,6 +209,25 @@ class UserExecutor:
                             devices=list(user.devices), created_at=stamp, status="created")
         self.store.update(lambda s: _put(s, record))
         return f"adopted onesignal_id={change.onesignal_id or 'unknown'}"
+
+    def _catch_up(self, change: UserChange) -> str:
+        """Record the declaration the plan saw live; subscription ids state had are kept."""
+        user = _declared(change)
+
+        def put(state: State) -> None:
+            record = state.users.get(change.address)
+            if record is None:  # gone from state since the plan: nothing to bring up to date
+                return
+            ids = {(s.type, s.token): s.id for s in record.subscriptions}
+            _put(state, replace(record, onesignal_id=change.onesignal_id or record.onesignal_id,
+                                tags=dict(user.tags), language=user.language or record.language,
+                                timezone_id=user.timezone_id or record.timezone_id, aliases=dict(user.aliases),
+                                subscriptions=[UserSubscriptionRecord(k, t, ids.get((k, t)))
+                                               for k, t in user.subscriptions],
+                                devices=list(user.devices), status="created"))
+
+        self.store.update(put)
+        return "updated in state (OneSignal already showed it)"
 
     # -- checks --------------------------------------------------------------------------
     def _check_rails(self, change: UserChange, tokens: Iterable[tuple[str, str]]) -> None:

@@ -89,7 +89,7 @@ def result_lines(result, users=None) -> list[str]:
         lines.append("Apply complete! Segments: " + ", ".join(parts) + ".")
         return lines
     user_words = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted",
-                  "forget": "forgotten"}
+                  "update-state": "updated in state", "forget": "forgotten"}
     user_parts = _counted(users.succeeded, user_words, ())
     segments = "Segments: " + ", ".join(parts) + ". " if result.succeeded else ""
     lines.append(f"Apply complete! {segments}Test users: " + ", ".join(user_parts) + ".")

@@ -55,6 +55,7 @@ class Reason(StrEnum):
     RENAMED_FROM = "renamed_from"
     IMPORT_BLOCK = "import_block"
     DECLARATION_CHANGED = "declaration_changed"
+    ALREADY_LIVE = "already_live"
 
     @property
     def text(self) -> str:
@@ -70,6 +71,8 @@ class Reason(StrEnum):
             "renamed_from": "renamed in the configuration (renamed_from)",
             "import_block": "an imports: block adopts this existing segment",
             "declaration_changed": "changed in the configuration",
+            "already_live": "OneSignal already shows the declaration (an earlier apply stopped before recording "
+                            "it): only state is brought up to date",
         }[self.value]
 
     @property
@@ -137,7 +140,8 @@ class UserChange:
     difference (osctl.users.model.UserDiff as a dict) for an update.
 
     Actions: CREATE, UPDATE, DELETE, FORGET (state only: deleted outside and no longer
-    declared), ADOPT (state only: an interrupted create went through and nothing differs).
+    declared), ADOPT (state only: an interrupted create went through and nothing differs),
+    UPDATE_STATE (state only: OneSignal shows the declaration already, state does not).
     """
 
     address: str
@@ -254,7 +258,8 @@ class Plan:
                 "create": sum(1 for c in self.user_changes if c.action == Action.CREATE),
                 "update": sum(1 for c in self.user_changes if c.action == Action.UPDATE),
                 "delete": sum(1 for c in self.user_changes if c.action == Action.DELETE),
-                "state_only": sum(1 for c in self.user_changes if c.action in (Action.FORGET, Action.ADOPT)),
+                "state_only": sum(1 for c in self.user_changes
+                                  if c.action in (Action.FORGET, Action.ADOPT, Action.UPDATE_STATE)),
             },
         }
 

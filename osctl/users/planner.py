@@ -66,7 +66,8 @@ def plan_users(config: Config, state: State | None, live: Mapping[str, LiveUsers
     return sorted(changes, key=lambda c: (_ORDER[c.action], c.address))
 
 
-_ORDER = {Action.DELETE: 0, Action.UPDATE: 1, Action.CREATE: 2, Action.ADOPT: 3, Action.FORGET: 4}
+_ORDER = {Action.DELETE: 0, Action.UPDATE: 1, Action.CREATE: 2, Action.ADOPT: 3, Action.UPDATE_STATE: 4,
+          Action.FORGET: 5}
 
 
 def recorded_as_live(record: UserRecord) -> dict:
@@ -130,7 +131,13 @@ class _UserPlanner:
             return self._create(user, Reason.DELETED_OUTSIDE)
         config_changed = not diff(user, recorded_as_live(record)).empty
         reason = Reason.DECLARATION_CHANGED if config_changed else Reason.EDITED_OUTSIDE
-        return self._update(user, live.data, reason, live.onesignal_id)
+        change = self._update(user, live.data, reason, live.onesignal_id)
+        if change is None and config_changed:
+            # live shows the declaration, state does not: a step was applied and its record lost
+            # (a kill in between). State catches up, or plans that trust it (--refresh list) go wrong.
+            return self._change(Action.UPDATE_STATE, Reason.ALREADY_LIVE, user.external_id,
+                                onesignal_id=live.onesignal_id, declared=user.to_dict())
+        return change
 
     def undeclared(self, record: UserRecord) -> UserChange | None:
         if self._outside_rails(record.address, record.external_id):

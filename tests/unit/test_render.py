@@ -462,8 +462,8 @@ _FILTERS = st.sampled_from([
 _NAMES = st.text(alphabet=st.sampled_from("aZ 09|*_`<>&[]~#\\\"'\n\x1b\x07é→"), min_size=1, max_size=24)
 
 
-# declaration_changed is a test-user reason: a segment's own is filters_changed
-SEGMENT_REASONS = [r for r in Reason if r != Reason.DECLARATION_CHANGED]
+# declaration_changed and already_live are test-user reasons: a segment's own is filters_changed
+SEGMENT_REASONS = [r for r in Reason if r not in (Reason.DECLARATION_CHANGED, Reason.ALREADY_LIVE)]
 
 
 @st.composite

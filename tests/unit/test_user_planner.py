@@ -134,6 +134,20 @@ def test_an_interrupted_create_is_adopted_when_the_user_is_there_as_declared():
     assert (change.action, change.reason) == (Action.CREATE, Reason.CREATE_INTERRUPTED)
 
 
+def test_a_step_done_whose_record_was_lost_brings_state_up_to_date_and_sends_nothing():
+    """Killed after OneSignal applied a step and before state recorded it: live already shows
+    the declaration, state does not. Only state changes, or --refresh list plans would be wrong."""
+    behind = alice_record(tags={"qa": "1", "cohort": "summer"},
+                          subscriptions=[UserSubscriptionRecord("Email", "alice@example.com", "sub-1"),
+                                         UserSubscriptionRecord("SMS", "+15555550100", "sub-2")])
+    change = only(plan(config(), state(behind), viewed({"qa-alice": live_user()})))
+    assert (change.action, change.reason, change.onesignal_id) == (Action.UPDATE_STATE, Reason.ALREADY_LIVE, "os-1")
+    assert change.declared["tags"] == {"qa": "1", "cohort": "spring"} and change.diff is None
+    assert plan(config(), state(behind), viewed({"qa-alice": live_user()})).summary()["users"]["state_only"] == 1
+    # state as declared, live as declared: nothing to do
+    assert plan(config(), state(alice_record()), viewed({"qa-alice": live_user()})).user_changes == ()
+
+
 def test_a_recorded_user_outside_the_prefix_is_never_touched():
     stray = alice_record(external_id="real-bob")
     with pytest.raises(PlanError) as caught:

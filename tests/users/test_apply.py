@@ -6,69 +6,10 @@ from __future__ import annotations
 import json
 import re
 import signal
-import time
-
-import pytest
 
 from tests.helpers import run_osctl
 from tests.osctl_process import start_osctl
-from tests.segments.conftest import Workspace
-
-RAILS = {"external_id_prefix": "qa-", "email_domains": ["example.com"], "sms_numbers": ["+1555555010*"]}
-QA = [{"field": "tag", "key": "qa", "relation": "=", "value": "1"}]
-
-
-class UsersWorkspace(Workspace):
-    def declare(self, users: list[dict], segments: dict[str, list[dict]] | None = None) -> None:
-        """The app with guard rails, these test users (and segments); YAML flow style is JSON."""
-        lines = ["osctl: 1", "apps:", f"  prod: {{app_id: {self.app_id}, test_users: {json.dumps(RAILS)}}}"]
-        if segments:
-            lines.append("segments:")
-            lines += [f"  - {json.dumps({'name': name, 'filters': filters})}" for name, filters in segments.items()]
-        lines.append("test_users:" + ("" if users else " []"))
-        lines += [f"  - {json.dumps(user)}" for user in users]
-        (self.dir / "osctl.yaml").write_text("\n".join(lines) + "\n")
-
-    def user(self, external_id: str) -> dict | None:
-        """The user as OneSignal shows it (user views are limited to about one a second)."""
-        while True:
-            answer = self.api("GET", f"/apps/{self.app_id}/users/by/external_id/{external_id}")
-            if answer.status_code != 429:
-                break
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
-        assert answer.status_code in (200, 404), answer.text
-        return None if answer.status_code == 404 else answer.json()
-
-    def make_user(self, external_id: str, *, tags=None, subscriptions=(), **aliases) -> dict:
-        """A user created outside osctl, through the API."""
-        body = {"identity": {"external_id": external_id, **aliases}, "properties": {"tags": tags or {}},
-                "subscriptions": [{"type": kind, "token": token} for kind, token in subscriptions]}
-        answer = self.api("POST", f"/apps/{self.app_id}/users", json=body)
-        assert answer.status_code in (200, 201), answer.text
-        return answer.json()
-
-    def make_anonymous_device(self, kind: str, token: str) -> dict:
-        """A push subscription whose user has no external id (an install nobody logged in to)."""
-        body = {"identity": {}, "subscriptions": [{"type": kind, "token": token}]}
-        answer = self.api("POST", f"/apps/{self.app_id}/users", json=body)
-        assert answer.status_code in (200, 201), answer.text
-        return answer.json()
-
-    def user_by(self, label: str, value: str) -> dict | None:
-        answer = self.api("GET", f"/apps/{self.app_id}/users/by/{label}/{value}")
-        assert answer.status_code in (200, 404), answer.text
-        return None if answer.status_code == 404 else answer.json()
-
-    def records(self) -> dict:
-        if not (self.dir / ".osctl" / "state.json").exists():
-            return {}
-        return self.state().get("users", {})
-
-
-@pytest.fixture
-def uw(tmp_path, emulator) -> UsersWorkspace:
-    return UsersWorkspace(tmp_path, emulator)
-
+from tests.users.conftest import QA, UsersWorkspace
 
 ALICE = {"external_id": "qa-alice", "aliases": {"crm_id": "qa-12345"}, "tags": {"qa": "1", "cohort": "spring"},
          "language": "en", "subscriptions": [{"type": "Email", "token": "alice@example.com"},
@@ -338,3 +279,30 @@ def test_a_device_of_a_real_account_is_never_moved_to_a_test_user(uw):
     assert uw.user("customer-7")["subscriptions"] == customer["subscriptions"]
     assert uw.user("qa-alice") is None and uw.records() == {}
     assert not [r for r in uw.emulator.requests() if r["method"] == "PATCH" and r["path"].endswith("/owner")]
+
+
+def test_a_step_onesignal_applied_whose_record_was_lost_is_recorded_by_the_next_apply(uw):
+    """A kill between a write and its record in state (tests/users/test_reliability.py found it):
+    the next plan sees OneSignal as declared and brings state up to date, sending nothing, so a
+    later plan that trusts state (--refresh list) is right."""
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    email_id = uw.records()["user.prod.qa-alice"]["subscriptions"][0].get("id")
+    changed = {**ALICE, "tags": {"qa": "1", "cohort": "summer"}, "subscriptions": ALICE["subscriptions"][:1]}
+    uw.declare([changed])
+    # what the killed apply had sent: the tags, and the SMS deleted
+    uw.api("PATCH", f"/apps/{uw.app_id}/users/by/external_id/qa-alice",
+           json={"properties": {"tags": {"cohort": "summer"}}})
+    sms = next(s["id"] for s in uw.user("qa-alice")["subscriptions"] if s["type"] == "SMS")
+    uw.api("DELETE", f"/apps/{uw.app_id}/subscriptions/{sms}")
+    uw.emulator.clear_requests()
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    assert "user.prod.qa-alice: State updated [updated in state" in result.stdout
+    assert not [r for r in uw.emulator.requests() if r["method"] != "GET"]  # nothing sent
+    record = uw.records()["user.prod.qa-alice"]
+    assert record["tags"] == {"qa": "1", "cohort": "summer"}
+    assert [(s["type"], s["token"]) for s in record["subscriptions"]] == [("Email", "alice@example.com")]
+    assert record["subscriptions"][0].get("id") == email_id  # what state knew of it is kept
+    listed = uw.osctl("plan", "--no-exports", "--refresh", "list", "--detailed-exitcode")
+    assert listed.exit_code == 0 and "No changes" in listed.stdout, listed.output
