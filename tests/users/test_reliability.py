@@ -19,8 +19,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from tests.users.test_apply import UsersWorkspace
-from tests.users.test_apply import uw as uw  # noqa: F401 (the fixture)
+from tests.users.conftest import UsersWorkspace
 
 USERS_PATH = r"^(/api/v1)?/apps/[^/]+/(users|subscriptions)"
 MUTATING = ("POST", "DELETE", "PATCH")
@@ -78,7 +77,7 @@ def _apply_after_kill(uw: UsersWorkspace):
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_then_apply_again_touches_no_one_else(uw):  # noqa: F811
+def test_sigkill_at_random_moments_then_apply_again_touches_no_one_else(uw):
     rng = random.Random(15)
     customer = uw.make_user("customer-1", tags={"plan": "gold"}, subscriptions=[("Email", "cust@example.com")],
                             crm_id="c-1")
