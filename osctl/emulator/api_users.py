@@ -125,11 +125,18 @@ def create_user(core: Core, request: Request, app: App) -> Response:
         if user is None:
             onesignal_id = core.world.new_id()
             user = User(onesignal_id, {**identity, "onesignal_id": onesignal_id}, created_at=core.clock.now())
-        target = user
+        new = user
 
         def change() -> None:
+            target = new
             if created:
-                users.add(target)
+                # aliases find a user when the write is applied: a create of the same external id
+                # accepted meanwhile (a repeat after a lost answer) made it already
+                found = [u for u in (users.find(label, value) for label, value in identity.items()) if u]
+                if found:
+                    target = found[0]
+                else:
+                    users.add(target)
             target.identity.update(identity)
             _merge_properties(target, properties)
             for sub in wanted:

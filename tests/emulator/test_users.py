@@ -96,6 +96,22 @@ def test_writes_become_visible_after_the_write_delay(api, emulator):
     assert view(api, app, "qa-gina").json()["properties"]["tags"] == {"qa": "1"}
 
 
+def test_a_create_repeated_before_the_first_is_applied_makes_one_user(api, emulator):
+    """An external id belongs to one user: a create repeated while the first is only accepted
+    (a client asking again after a lost answer) is applied to the user the first one made."""
+    app = emulator.app_id
+    httpx.put(f"{emulator.url}/_emulator/settings", json={"user_write_delay": 30}).raise_for_status()
+    assert create_user(api, app, "qa-gina", tags={"qa": "1"},
+                       subscriptions=[("Email", "gina@example.com")]).status_code == 202
+    assert create_user(api, app, "qa-gina", tags={"level": "2"},
+                       subscriptions=[("SMS", "+15555550100")]).status_code == 202
+    httpx.post(f"{emulator.url}/_emulator/clock", json={"advance": 31}).raise_for_status()
+    users = httpx.get(f"{emulator.url}/_emulator/apps/{app}/users").json()["users"]
+    assert [u["identity"]["external_id"] for u in users] == ["qa-gina"]
+    assert users[0]["properties"]["tags"] == {"qa": "1", "level": "2"}
+    assert sorted(s["token"] for s in users[0]["subscriptions"]) == ["+15555550100", "gina@example.com"]
+
+
 def test_users_are_part_of_the_audience_segments_and_the_subscriptions_export_see(api, emulator):
     app = emulator.app_id
     segment_id = create_segment(api, app, "QA testers", QA)
