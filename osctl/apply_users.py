@@ -318,9 +318,11 @@ class UserExecutor:
                        f"{wrong}. State records what was sent; run 'osctl plan' to see what remains")
 
     def _record_verified(self, change: UserChange, user: DeclaredUser, live: LiveUser) -> None:
-        """The user as declared, which the view showed, with the ids OneSignal gave its subscriptions.
-        The whole declaration, not only the steps this apply took: a step sent by an earlier apply
-        that was killed before recording it is true now too, and would otherwise stay unrecorded."""
+        """The user as declared, which the view showed, with the ids OneSignal gave it and its
+        subscriptions. The whole declaration, not only the steps this apply took: a step sent by an
+        earlier apply that was killed before recording it is true now too, and would otherwise stay
+        unrecorded. The view's onesignal_id wins over a create's answer: a create asked again while
+        OneSignal was applying the first is answered with an id of its own, and applied to the first's user."""
         ids = {token_key(s.type, s.token): s.id for s in live.subscriptions}
 
         def fill(state: State) -> None:
@@ -328,7 +330,7 @@ class UserExecutor:
             if record is not None:
                 subscriptions = [UserSubscriptionRecord(kind, token, ids.get(token_key(kind, token)))
                                  for kind, token in user.subscriptions]
-                _put(state, replace(record, onesignal_id=record.onesignal_id or live.onesignal_id,
+                _put(state, replace(record, onesignal_id=live.onesignal_id or record.onesignal_id,
                                     tags=dict(user.tags), language=user.language or record.language,
                                     timezone_id=user.timezone_id or record.timezone_id, aliases=dict(user.aliases),
                                     subscriptions=subscriptions, devices=list(user.devices)))

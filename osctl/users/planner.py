@@ -132,9 +132,11 @@ class _UserPlanner:
         config_changed = not diff(user, recorded_as_live(record)).empty
         reason = Reason.DECLARATION_CHANGED if config_changed else Reason.EDITED_OUTSIDE
         change = self._update(user, live.data, reason, live.onesignal_id)
-        if change is None and config_changed:
+        wrong_id = record.onesignal_id is not None and record.onesignal_id != live.onesignal_id
+        if change is None and (config_changed or wrong_id):
             # live shows the declaration, state does not: a step was applied and its record lost
-            # (a kill in between). State catches up, or plans that trust it (--refresh list) go wrong.
+            # (a kill in between), or state holds an id the user does not have. State catches up,
+            # or plans that trust it (--refresh list) go wrong.
             return self._change(Action.UPDATE_STATE, Reason.ALREADY_LIVE, user.external_id,
                                 onesignal_id=live.onesignal_id, declared=user.to_dict())
         return change

@@ -144,6 +144,9 @@ def test_a_step_done_whose_record_was_lost_brings_state_up_to_date_and_sends_not
     assert (change.action, change.reason, change.onesignal_id) == (Action.UPDATE_STATE, Reason.ALREADY_LIVE, "os-1")
     assert change.declared["tags"] == {"qa": "1", "cohort": "spring"} and change.diff is None
     assert plan(config(), state(behind), viewed({"qa-alice": live_user()})).summary()["users"]["state_only"] == 1
+    # state holding an id the user does not have (a repeated create's answer) catches up too
+    change = only(plan(config(), state(alice_record(onesignal_id="os-0")), viewed({"qa-alice": live_user()})))
+    assert (change.action, change.onesignal_id) == (Action.UPDATE_STATE, "os-1")
     # state as declared, live as declared: nothing to do
     assert plan(config(), state(alice_record()), viewed({"qa-alice": live_user()})).user_changes == ()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import time
 
 from tests.helpers import run_osctl
 from tests.osctl_process import start_osctl
@@ -106,6 +107,22 @@ def test_a_lost_create_answer_is_retried_without_a_second_user(uw):
     assert len(posts) == 2  # the create, and its repetition after the lost answer
     live = uw.user("qa-alice")
     assert uw.records()["user.prod.qa-alice"]["onesignal_id"] == live["identity"]["onesignal_id"]
+
+
+def test_a_create_asked_again_while_onesignal_applies_the_first_records_the_user_there_is(uw):
+    """OneSignal only accepted the first create (202) and its answer was lost; the repeat is
+    accepted too, with an id of its own, and applied to the user the first made. State keeps
+    the id the verifying view shows, not the one the repeat answered."""
+    uw.emulator.set_user_write_delay(1)
+    uw.declare([ALICE])
+    uw.emulator.set_faults([{"kind": "lost_answer", "method": "POST", "path": "/users$", "times": 1}])
+    result = _apply(uw)
+    assert result.exit_code == 0, result.output
+    time.sleep(1)
+    live = uw.user("qa-alice")
+    assert uw.records()["user.prod.qa-alice"]["onesignal_id"] == live["identity"]["onesignal_id"]
+    again = uw.osctl("plan", "--no-exports", "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes" in again.stdout, again.output
 
 
 def test_an_unfinished_create_in_state_is_finished_on_the_user_it_made(uw):
