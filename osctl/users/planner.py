@@ -129,7 +129,8 @@ class _UserPlanner:
             return self._update(user, recorded_as_live(record), Reason.DECLARATION_CHANGED, record.onesignal_id)
         if live is None:
             return self._create(user, Reason.DELETED_OUTSIDE)
-        config_changed = not diff(user, recorded_as_live(record)).empty
+        behind = diff(user, recorded_as_live(record))
+        config_changed = not behind.empty
         reason = Reason.DECLARATION_CHANGED if config_changed else Reason.EDITED_OUTSIDE
         change = self._update(user, live.data, reason, live.onesignal_id)
         wrong_id = record.onesignal_id is not None and record.onesignal_id != live.onesignal_id
@@ -137,8 +138,11 @@ class _UserPlanner:
             # live shows the declaration, state does not: a step was applied and its record lost
             # (a kill in between), or state holds an id the user does not have. State catches up,
             # or plans that trust it (--refresh list) go wrong.
+            lines = tuple(f"state: {line}" for line in behind.lines())
+            if wrong_id:
+                lines += (f"state: onesignal_id {record.onesignal_id} → {live.onesignal_id}",)
             return self._change(Action.UPDATE_STATE, Reason.ALREADY_LIVE, user.external_id,
-                                onesignal_id=live.onesignal_id, declared=user.to_dict())
+                                onesignal_id=live.onesignal_id, declared=user.to_dict(), lines=lines)
         return change
 
     def undeclared(self, record: UserRecord) -> UserChange | None:

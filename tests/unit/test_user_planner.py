@@ -143,10 +143,12 @@ def test_a_step_done_whose_record_was_lost_brings_state_up_to_date_and_sends_not
     change = only(plan(config(), state(behind), viewed({"qa-alice": live_user()})))
     assert (change.action, change.reason, change.onesignal_id) == (Action.UPDATE_STATE, Reason.ALREADY_LIVE, "os-1")
     assert change.declared["tags"] == {"qa": "1", "cohort": "spring"} and change.diff is None
+    assert change.lines == ('state: tags.cohort: "summer" → "spring"', "state: - subscription SMS +15555550100 (id sub-2)")
     assert plan(config(), state(behind), viewed({"qa-alice": live_user()})).summary()["users"]["state_only"] == 1
     # state holding an id the user does not have (a repeated create's answer) catches up too
     change = only(plan(config(), state(alice_record(onesignal_id="os-0")), viewed({"qa-alice": live_user()})))
-    assert (change.action, change.onesignal_id) == (Action.UPDATE_STATE, "os-1")
+    assert (change.action, change.onesignal_id, change.lines) == (Action.UPDATE_STATE, "os-1",
+                                                                  ("state: onesignal_id os-0 → os-1",))
     # state as declared, live as declared: nothing to do
     assert plan(config(), state(alice_record()), viewed({"qa-alice": live_user()})).user_changes == ()
 
