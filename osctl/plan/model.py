@@ -71,8 +71,7 @@ class Reason(StrEnum):
             "renamed_from": "renamed in the configuration (renamed_from)",
             "import_block": "an imports: block adopts this existing segment",
             "declaration_changed": "changed in the configuration",
-            "already_live": "OneSignal already shows the declaration (an earlier apply stopped before recording "
-                            "it): only state is brought up to date",
+            "already_live": "OneSignal already has it as declared: an earlier apply stopped before recording it",
         }[self.value]
 
     @property

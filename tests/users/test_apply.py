@@ -312,6 +312,11 @@ def test_a_step_onesignal_applied_whose_record_was_lost_is_recorded_by_the_next_
            json={"properties": {"tags": {"cohort": "summer"}}})
     sms = next(s["id"] for s in uw.user("qa-alice")["subscriptions"] if s["type"] == "SMS")
     uw.api("DELETE", f"/apps/{uw.app_id}/subscriptions/{sms}")
+    planned = uw.osctl("plan", "--no-exports")
+    assert planned.exit_code == 0, planned.output
+    assert ('~ user "qa-alice" (prod)  OneSignal already has it as declared: an earlier apply stopped before '
+            'recording it; recorded as it is (state only)\n      state: tags.cohort: "spring" → "summer"\n'
+            '      state: - subscription SMS +15555550100\n') in planned.stdout
     uw.emulator.clear_requests()
     result = _apply(uw)
     assert result.exit_code == 0, result.output

@@ -113,8 +113,9 @@ def user_counts(users: dict) -> str:
 
 
 # test-user reasons worth a word beside the user's line; the symbol says the rest
-_USER_REASONS_SHOWN = ("edited_outside", "deleted_outside", "create_interrupted")
-_USER_STATE_ONLY = {"forget": "forgotten (state only)", "adopt": "adopted as it is (state only)"}
+_USER_REASONS_SHOWN = ("edited_outside", "deleted_outside", "create_interrupted", "already_live")
+_USER_STATE_ONLY = {"forget": "forgotten (state only)", "adopt": "adopted as it is (state only)",
+                    "update-state": "recorded as it is (state only)"}
 
 
 def user_heading(change: dict) -> str:
