@@ -149,9 +149,11 @@ class UserExecutor:
                     self.store.update(lambda s: _put(s, record) if record else s.users.pop(change.address, None))
             raise
         onesignal_id = created.onesignal_id
+        ids = {token_key(s.type, s.token): s.id for s in created.subscriptions}  # a 201 names them
         applied = replace(intent, onesignal_id=onesignal_id, status="created", tags=dict(user.tags),
                           language=user.language, timezone_id=user.timezone_id,
-                          subscriptions=[UserSubscriptionRecord(kind, token) for kind, token in user.subscriptions])
+                          subscriptions=[UserSubscriptionRecord(kind, token, ids.get(token_key(kind, token)))
+                                         for kind, token in user.subscriptions])
         done = f"created (onesignal_id {onesignal_id})"
         self._record(change, lambda s: _put(s, applied), done=done + " in OneSignal",
                      then="its intent is in state, so the next plan finds it by external id and adopts it")

@@ -88,7 +88,8 @@ _USER_SCHEMAS: dict[str, dict] = {  # answers about users (test users)
         },
     },
     # a 202 may answer before the user is complete, but always names it
-    "user created": {"type": "object", "required": ["identity"], "properties": {"identity": _USER_IDENTITY}},
+    "user created": {"type": "object", "required": ["identity"], "properties": {
+        "identity": _USER_IDENTITY, "subscriptions": {"type": "array", "items": _USER_SUBSCRIPTION}}},
     "identity": {"type": "object", "required": ["identity"], "properties": {"identity": _USER_IDENTITY}},
     # a 202 may answer before the subscription has its id
     "subscription added": {"type": "object", "required": ["subscription"], "properties": {

@@ -56,6 +56,7 @@ class CreatedUser:
 
     identity: dict[str, str]
     accepted_only: bool  # 202: OneSignal applies it later; a view may not show it yet
+    subscriptions: tuple[LiveSubscription, ...] = ()  # those the answer names with their ids
 
     @property
     def onesignal_id(self) -> str | None:
@@ -64,7 +65,9 @@ class CreatedUser:
 
 def created_user(data: Any, *, status: int) -> CreatedUser:
     check("user created", data)
-    return CreatedUser(dict(data["identity"]), accepted_only=status == 202)
+    named = tuple(LiveSubscription(s["id"], s["type"], s.get("token") or "")
+                  for s in data.get("subscriptions") or () if s.get("id"))
+    return CreatedUser(dict(data["identity"]), accepted_only=status == 202, subscriptions=named)
 
 
 def identity(data: Any) -> dict[str, str]:
