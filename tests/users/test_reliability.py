@@ -121,6 +121,9 @@ def test_sigkill_at_random_moments_then_apply_again_touches_no_one_else(uw):
 
         recovery = _apply_after_kill(uw)
         _live_matches(uw, declared)
+        listed = httpx.get(f"{uw.emulator.url}/_emulator/apps/{uw.app_id}/users", timeout=10).json()["users"]
+        external_ids = [u["identity"].get("external_id") for u in listed]
+        assert len(external_ids) == len(set(external_ids)), f"a user was made twice: {sorted(external_ids)}"
         after = uw.osctl("plan", "--no-exports", "--detailed-exitcode")
         assert after.exit_code == 0, recovery.output + after.output + json.dumps(uw.records(), indent=1)
         assert set(uw.records()) == {f"user.prod.{u['external_id']}" for u in declared.values()}
