@@ -33,10 +33,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench_apply import API_KEY, APP_ID, EmulatorProcess  # noqa: E402  (the same emulator process)
 
 from osctl.apply import ApplyObserver  # noqa: E402
 from osctl.apply_users import UserExecutor  # noqa: E402
@@ -49,36 +49,8 @@ from osctl.state.model import State  # noqa: E402
 from osctl.state.store import StateStore  # noqa: E402
 from osctl.users.owners_lookup import OwnersByApp  # noqa: E402
 
-APP_ID = "5eb5a37e-b458-11e3-ac11-000c2940e62c"
-API_KEY = "os_v2_app_bench" + uuid.uuid4().hex  # a throwaway key for a local emulator
 KEY_ENV = "OSCTL_BENCH_USERS_KEY"
 PARALLELISM = 10  # osctl's default
-
-
-class EmulatorProcess:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "osctl", "emulator", "--port", "0", "--app", f"{APP_ID}={API_KEY}",
-             "--messages", "0", "--audience", "100", "-q"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("listening on "):
-            self.proc.kill()
-            raise SystemExit(f"the emulator did not start: {line!r}")
-        self.url = line.removeprefix("listening on ")
-        self.http = httpx.Client(base_url=self.url, timeout=60)
-
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        response = self.http.request(method, f"/_emulator{path}", json=body)
-        response.raise_for_status()
-        return response.json()
-
-    def settings(self, **values: object) -> None:
-        self.control("PUT", "/settings", values)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def write_config(directory: Path, users: int) -> None:
@@ -148,7 +120,7 @@ class _no_progress:
 
 
 def fresh_workspace(emu: EmulatorProcess, root: Path, users: int) -> Path:
-    emu.control("POST", "/reset")
+    emu.reset()
     directory = root / uuid.uuid4().hex
     write_config(directory, users)
     return directory
@@ -159,9 +131,9 @@ def bench_apply(emu: EmulatorProcess, root: Path, users: int, latency_ms: int, r
     for _ in range(rounds):
         for parallelism in (PARALLELISM, 1):
             directory = fresh_workspace(emu, root, users)
-            emu.settings(latency_ms=latency_ms)
+            emu.latency(latency_ms)
             timings[parallelism].append(apply_users(emu, directory, parallelism))
-            emu.settings(latency_ms=0)
+            emu.latency(0)
             recorded = json.loads((directory / ".osctl" / "state.json").read_text())["users"]
             if len(recorded) != users:
                 raise SystemExit(f"state holds {len(recorded)} users, expected {users}")
@@ -182,7 +154,7 @@ def bench_plan(emu: EmulatorProcess, root: Path, users: int) -> None:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"plan did not say 'no changes' (exit {done.returncode}):\n{done.stdout}{done.stderr}")
-    views = sum(1 for r in emu.control("GET", "/requests")["requests"]
+    views = sum(1 for r in emu.requests()
                 if r["method"] == "GET" and "/users/by/external_id/" in r["path"])
     floor = users * 1.0
     print(f"[plan]   plan --refresh full of {users} test users, no changes: {elapsed:.1f} s = "
