@@ -142,13 +142,13 @@ class UserDiff:
 
     def lines(self) -> list[str]:
         """What changes, one line each, as plans show it: `tags.cohort: "spring" → "summer"`."""
-        out = [f"tags.{k}: {_show(old)} → {_show(new)}" for k, (old, new) in sorted(self.tags_set.items())]
-        out += [f"tags.{k}: {_show(old)} → (removed)" for k, old in sorted(self.tags_removed.items())]
+        out = [f"tags.{k}: {show_value(old)} → {show_value(new)}" for k, (old, new) in sorted(self.tags_set.items())]
+        out += [f"tags.{k}: {show_value(old)} → (removed)" for k, old in sorted(self.tags_removed.items())]
         for name, change in (("language", self.language), ("timezone_id", self.timezone_id)):
             if change:
-                out.append(f"{name}: {_show(change[0])} → {_show(change[1])}")
-        out += [f"aliases.{k}: {_show(old)} → {_show(new)}" for k, (old, new) in sorted(self.aliases_set.items())]
-        out += [f"aliases.{k}: {_show(old)} → (removed)" for k, old in sorted(self.aliases_removed.items())]
+                out.append(f"{name}: {show_value(change[0])} → {show_value(change[1])}")
+        out += [f"aliases.{k}: {show_value(old)} → {show_value(new)}" for k, (old, new) in sorted(self.aliases_set.items())]
+        out += [f"aliases.{k}: {show_value(old)} → (removed)" for k, old in sorted(self.aliases_removed.items())]
         out += [f"+ subscription {kind} {token}" for kind, token in self.subscriptions_added]
         # an id osctl has not learnt yet (state only, --refresh list/none) is not shown as "(id )"
         out += [f"- subscription {s.type} {s.token}" + (f" (id {s.id})" if s.id else "")
@@ -157,7 +157,8 @@ class UserDiff:
         return out
 
 
-def _show(value: str | None) -> str:
+def show_value(value: str | None) -> str:
+    """A value as plans show it: JSON-quoted, or (none)."""
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
 
 

@@ -23,7 +23,7 @@ from osctl.shell import osctl_command
 from osctl.state.model import State, UserRecord
 from osctl.users.guards import GuardRails
 from osctl.users.membership import Profile, Verdict, falls_into
-from osctl.users.model import DeclaredUser, UserDiff, diff
+from osctl.users.model import DeclaredUser, diff, show_value
 from osctl.users.ownership import TokenOwners, ownership_problem
 
 
@@ -160,10 +160,10 @@ class _UserPlanner:
     def _create(self, user: DeclaredUser, reason: Reason) -> UserChange | None:
         if not self._tokens_allowed(user, user.subscriptions):
             return None
-        lines = [f"tags.{k}: {_quoted(v)}" for k, v in sorted(user.tags.items())]
-        lines += [f"{name}: {_quoted(value)}" for name, value in (("language", user.language),
+        lines = [f"tags.{k}: {show_value(v)}" for k, v in sorted(user.tags.items())]
+        lines += [f"{name}: {show_value(value)}" for name, value in (("language", user.language),
                                                                    ("timezone_id", user.timezone_id)) if value]
-        lines += [f"aliases.{k}: {_quoted(v)}" for k, v in sorted(user.aliases.items())]
+        lines += [f"aliases.{k}: {show_value(v)}" for k, v in sorted(user.aliases.items())]
         lines += [f"+ subscription {kind} {token}" for kind, token in user.subscriptions]
         lines += [f"+ device {device}" for device in user.devices]
         return self._change(Action.CREATE, reason, user.external_id, declared=user.to_dict(), lines=tuple(lines),
@@ -212,13 +212,3 @@ class _UserPlanner:
                 f"not create or import it; osctl leaves it alone. To manage it with this configuration, run: "
                 f"{osctl_command('import', address)} (then plan again); or declare another external id")
 
-
-def _quoted(value: str) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
-def user_diff(change: UserChange) -> UserDiff:
-    """The difference an update change carries."""
-    return UserDiff.from_dict(change.diff or {})
