@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from osctl.addresses import export_address
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import (
     PlanFlags,
@@ -15,7 +14,7 @@ from osctl.cli.planning import (
     render_plan,
     token_owners,
 )
-from osctl.errors import OsctlError, PlanError, SafetyViolation, StalePlan, UsageError
+from osctl.errors import OsctlError, PlanError, StalePlan, UsageError
 from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
 
 
@@ -32,7 +31,12 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
           no_exports, refresh, parallelism) -> int:
     """Carry out the plan: segment changes first, then test users, then due exports."""
     from osctl import runtime
+    from osctl.applying import Stopping, apply_plan
+    from osctl.cli.apply_view import ApplyTextView
+    from osctl.plan import safety
     from osctl.state import open_backend
+    from osctl.state.model import State
+    from osctl.state.store import StateStore
     from osctl.stopping import StopSignals
 
     if planfile and (targets or excludes):
@@ -44,7 +48,7 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             runtime.clients(config, settings.resolved_api_url, parallelism=parallelism,
                         verbose=settings.verbose > 0) as clients:
         state = backend.read()
-        owners = token_owners(settings, config, clients)  # for the users executor: see _execute
+        owners = token_owners(settings, config, clients)  # who holds the addresses test users get: see osctl.applying
         if planfile:
             the_plan = _saved_plan(planfile, config, state, clients)
         else:
@@ -54,24 +58,28 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
             except PlanError as exc:
                 drop_refused_intents(backend, exc.dropped_intents)
                 raise
-            refusal = _refusal(the_plan, allow_mass_destroy)
+        refusal = safety.refusal(the_plan, allow_mass_destroy)
+        if not planfile:
             # -q: the plan only when a person must read it to answer; a refusal is its reason alone
             if not settings.quiet or (refusal is None and not auto_approve):
                 click.echo(render_plan(settings, the_plan, "text"), nl=False)
             if not the_plan.has_changes:
                 return 0
-            if refusal is not None:
-                raise refusal  # before asking: a "yes" could not make it apply
-            if not _confirmed(auto_approve):
-                click.echo("Apply cancelled.")
-                return 1
-        _enforce_safety(the_plan, allow_mass_destroy)
-        # a plan made here with --refresh full viewed the users it creates; a saved plan (made
-        # earlier) or --refresh list/none did not: apply views each before creating it
-        users_viewed = not planfile and the_plan.provenance.refresh == "full"
-        code = _execute(settings, the_plan, backend, state, clients, parallelism, config, stop,
-                        users_viewed=users_viewed, token_owners=owners)
-    return stop.exit_code(code)
+        if refusal is not None:
+            raise refusal  # before asking: a "yes" could not make it apply
+        if not planfile and not _confirmed(auto_approve):
+            click.echo("Apply cancelled.")
+            return 1
+        store = StateStore(backend, state if state is not None else State.new())
+        with stop.changing():
+            outcome = apply_plan(
+                the_plan, config=config, store=store, clients=clients, now=runtime.now, parallelism=parallelism,
+                view=ApplyTextView(quiet=settings.quiet, verbose=settings.verbose > 0),
+                stopping=Stopping(stop.reason, stop.sleep), token_owners=owners,
+                # a plan made here with --refresh full viewed the users it creates; a saved plan
+                # (made earlier) or --refresh list/none did not: apply views each before creating it
+                users_viewed=not planfile and the_plan.provenance.refresh == "full")
+    return stop.exit_code(0 if outcome.complete else 1)
 
 
 def _saved_plan(path: str, config, state, clients):
@@ -97,81 +105,3 @@ def _confirmed(auto_approve: bool) -> bool:
     answer = click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted",
                           default="", show_default=False)
     return answer.strip() == "yes"
-
-
-def _refusal(the_plan, allow_mass_destroy: bool) -> SafetyViolation | None:
-    for violation in the_plan.violations:
-        if not violation.overridable or not allow_mass_destroy:
-            return SafetyViolation(f"apply refused: {violation.message}")
-    return None
-
-
-def _enforce_safety(the_plan, allow_mass_destroy: bool) -> None:
-    refusal = _refusal(the_plan, allow_mass_destroy)
-    if refusal is not None:
-        raise refusal
-
-
-def _execute(settings: Settings, the_plan, backend, state, clients, parallelism: int, config, stop, *,
-             users_viewed: bool = False, token_owners=lambda app: None) -> int:
-    """token_owners(app alias) -> TokenOwners | None: who holds the Email/SMS tokens test users
-    are about to get (None: not looked up; see osctl.apply_users)."""
-    import time
-
-    from osctl import runtime
-    from osctl.apply import Executor
-    from osctl.apply_users import UserExecutor
-    from osctl.cli.apply_view import TextObserver, report_internal_errors, result_lines
-    from osctl.state.model import State
-    from osctl.state.store import StateStore
-
-    store = StateStore(backend, state if state is not None else State.new())
-    executor = Executor(store=store, clients=clients, observer=TextObserver(settings.quiet),
-                        now=runtime.now, parallelism=parallelism, stop_reason=stop.reason)
-    with stop.changing():
-        result = executor.run(the_plan)
-        users_result = None
-        if the_plan.user_changes:  # after the segments, before the exports (which may read the users)
-            users = UserExecutor(store=store, clients=clients, observer=TextObserver(settings.quiet), now=runtime.now,
-                                 config=config, token_owners=token_owners, users_viewed=users_viewed,
-                                 parallelism=parallelism, stop_reason=stop.reason, clock=time.monotonic,
-                                 sleep=stop.sleep)
-            users_result = users.run(the_plan.user_changes)
-    for line in result_lines(result, users_result):
-        click.echo(line)
-    report_internal_errors(result.tracebacks + (users_result.tracebacks if users_result else []),
-                           settings.verbose > 0)
-    try:
-        store.flush()
-    except OsctlError as exc:
-        not_run = "; due exports were not run" if the_plan.exports else ""
-        click.echo(f"Error: {exc}{not_run}", err=True)
-        return 1
-    exports_failed = _run_exports(settings, the_plan, config, store, clients, result.failed_addresses, stop)
-    users_failed = users_result is not None and bool(users_result.failed or users_result.not_attempted)
-    return 1 if result.failed or result.not_attempted or users_failed or exports_failed else 0
-
-
-def _run_exports(settings: Settings, the_plan, config, store, clients, failed_segments, stop) -> bool:
-    """Due exports, after the segment changes; True when any failed."""
-    if not the_plan.exports:
-        return False
-    if stop.reason():
-        for run in the_plan.exports:
-            click.echo(f"{export_address(run.name)}: not started: {stop.reason()}")
-        return True
-    from osctl import runtime
-    from osctl.cli.apply_view import report_internal_errors
-    from osctl.cli.exports_view import TextObserver as ExportsObserver
-    from osctl.exports import apply_exports
-
-    outcome = apply_exports(the_plan.exports, config, store, clients, runtime.now,
-                            ExportsObserver(quiet=settings.quiet), config_dir=config.directory,
-                            failed_segments=failed_segments, stop_reason=stop.reason, sleep=stop.sleep)
-    store.flush()
-    from osctl.cli.exports_view import outcome_lines
-
-    for line, err in outcome_lines(outcome):
-        click.echo(line, err=err)
-    report_internal_errors(outcome.tracebacks, settings.verbose > 0)
-    return bool(outcome.failed or outcome.stopped)

@@ -6,7 +6,10 @@ import threading
 
 import click
 
-from osctl.errors import VERBOSE_HINT
+from osctl.addresses import export_address
+from osctl.cli.exports_view import TextObserver as ExportsObserver
+from osctl.cli.exports_view import outcome_lines
+from osctl.errors import VERBOSE_HINT, OsctlError
 
 _VERBS = {  # step -> (start, done)
     "delete": ("Destroying...", "Destruction complete"),
@@ -40,6 +43,33 @@ class TextObserver:
         # "record": done in OneSignal, not in state; the error says exactly that
         self._say(f"{change.address}: {error}" if step == "record" else f"{change.address}: {step} failed: {error}",
                   err=True)
+
+
+class ApplyTextView:
+    """osctl.applying.ApplyView for a terminal or a CI log: progress lines as work goes,
+    then what was done (stdout) and what went wrong (stderr)."""
+
+    def __init__(self, *, quiet: bool, verbose: bool):
+        self.changes = TextObserver(quiet)
+        self.exports = ExportsObserver(quiet=quiet)
+        self.verbose = verbose
+
+    def changes_done(self, segments, users) -> None:
+        for line in result_lines(segments, users):
+            click.echo(line)
+        report_internal_errors(segments.tracebacks + (users.tracebacks if users else []), self.verbose)
+
+    def state_not_written(self, error: OsctlError, exports_skipped: bool) -> None:
+        click.echo(f"Error: {error}{'; due exports were not run' if exports_skipped else ''}", err=True)
+
+    def exports_not_started(self, runs, reason: str) -> None:
+        for run in runs:
+            click.echo(f"{export_address(run.name)}: not started: {reason}")
+
+    def exports_done(self, result) -> None:
+        for line, err in outcome_lines(result):
+            click.echo(line, err=err)
+        report_internal_errors(result.tracebacks, self.verbose)
 
 
 def report_internal_errors(tracebacks: list[str], verbose: bool) -> None:

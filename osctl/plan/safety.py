@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from osctl.config.model import Config
-from osctl.plan.model import SegmentChange, Violation
+from osctl.errors import SafetyViolation
+from osctl.plan.model import Plan, SegmentChange, Violation
 from osctl.state.model import State
 
 MASS_DESTROY_SHARE = 0.30
@@ -34,6 +35,15 @@ def check_safety(config: Config, state: State | None, changes: Sequence[SegmentC
                         f"{MASS_DESTROY_MIN}); apply refuses without --allow-mass-destroy",
                 overridable=True, addresses=tuple(c.address for c in destroyed)))
     return tuple(violations)
+
+
+def refusal(plan: Plan, allow_mass_destroy: bool) -> SafetyViolation | None:
+    """Why apply must not carry out `plan`, if it must not: the first violation that
+    --allow-mass-destroy does not override (when given)."""
+    for violation in plan.violations:
+        if not violation.overridable or not allow_mass_destroy:
+            return SafetyViolation(f"apply refused: {violation.message}")
+    return None
 
 
 def _protected(config: Config, change: SegmentChange) -> bool:

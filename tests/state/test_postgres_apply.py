@@ -51,7 +51,7 @@ def start_apply(project, *args: str) -> subprocess.Popen:
 # it reaches the lock within milliseconds of being told to, however slow Python starts here.
 READY_APPLY = """
 import sys
-import osctl.apply, osctl.cli.apply_cmd, osctl.runtime, osctl.state.postgres, psycopg
+import osctl.apply, osctl.applying, osctl.cli.apply_cmd, osctl.runtime, osctl.state.postgres, psycopg
 from osctl.cli import main
 print("ready", flush=True)
 sys.stdin.readline()
