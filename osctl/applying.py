@@ -1,7 +1,7 @@
 """`osctl apply` after the plan is approved: carry out the whole plan in its order and
 say whether all of it was done (effects: through the executors and the state store).
 
-The order (docs/design.md#apply):
+The order (docs/design.md#applying-a-plan):
 1. segment changes (osctl.apply.Executor): deletes before creates, so names free up;
 2. test users (osctl.apply_users.UserExecutor), after the segments their plan says they
    fall into and before the exports, which may list their subscriptions;
