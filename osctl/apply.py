@@ -39,7 +39,7 @@ from osctl.errors import ApiError, NotRecorded, OsctlError, StateError, describe
 from osctl.filters import filters_digest, try_canonical
 from osctl.onesignal.api import SegmentClients, SegmentsApi
 from osctl.plan.identity import created_after_intent, in_the_way
-from osctl.plan.model import Action, Plan, SegmentChange
+from osctl.plan.model import Action, Change, Plan, SegmentChange
 from osctl.schedule import format_time
 from osctl.state.model import SegmentRecord, State
 from osctl.state.store import StateAccess
@@ -49,34 +49,34 @@ UPDATE_ATTEMPTS_AFTER_LOST_ANSWER = 3
 
 
 class ApplyObserver(Protocol):
-    def started(self, change: SegmentChange, step: str) -> None: ...
-    def finished(self, change: SegmentChange, step: str, detail: str) -> None: ...
-    def failed(self, change: SegmentChange, step: str, error: str) -> None: ...
+    def started(self, change: Change, step: str) -> None: ...
+    def finished(self, change: Change, step: str, detail: str) -> None: ...
+    def failed(self, change: Change, step: str, error: str) -> None: ...
 
 
 @dataclass
 class ApplyResult:
-    succeeded: list[tuple[SegmentChange, str]] = field(default_factory=list)
-    failed: list[tuple[SegmentChange, str]] = field(default_factory=list)
-    not_attempted: list[tuple[SegmentChange, str]] = field(default_factory=list)
+    succeeded: list[tuple[Change, str]] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    not_attempted: list[tuple[Change, str]] = field(default_factory=list)
     state_incomplete: bool = False  # something done in OneSignal could not be recorded in state
     stopped: str | None = None  # why apply stopped early, e.g. "stopped by SIGTERM"
     tracebacks: list[str] = field(default_factory=list)  # of internal errors (bugs), for -v
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def ok(self, change, detail):
+    def ok(self, change: Change, detail: str) -> None:
         with self._lock:
             self.succeeded.append((change, detail))
 
-    def fail(self, change, error):
+    def fail(self, change: Change, error: str) -> None:
         with self._lock:
             self.failed.append((change, error))
 
-    def skip(self, change, why):
+    def skip(self, change: Change, why: str) -> None:
         with self._lock:
             self.not_attempted.append((change, why))
 
-    def unrecorded(self, change, error):
+    def unrecorded(self, change: Change, error: str) -> None:
         """A success whose state write turned out to have failed."""
         with self._lock:
             self.succeeded = [(c, d) for c, d in self.succeeded if c is not change]
@@ -172,12 +172,16 @@ class Executor:
             for change in imports:
                 result.skip(change, problem)
             return [c for c in changes if not c.importing]
+        def imported(change: SegmentChange) -> Callable[[], str]:
+            return lambda: f"imported id={change.importing}"
+
         for change in imports:
             if change.action == Action.IMPORT:
-                self._guard(change, "import", result, lambda c=change: f"imported id={c.importing}")
+                self._guard(change, "import", result, imported(change))
         return [c for c in changes if c.action != Action.IMPORT]
 
-    def _unless_stopped(self, result: ApplyResult, work, *, old_deleted: bool = False):
+    def _unless_stopped(self, result: ApplyResult, work: Callable[[SegmentChange], object], *,
+                        old_deleted: bool = False) -> Callable[[SegmentChange], None]:
         """`work(change)`, unless a stop was asked for: then the change is listed as not
         started (`old_deleted`: a replace's create, after its delete)."""
         def run(change: SegmentChange) -> None:
@@ -223,13 +227,13 @@ class Executor:
                     result.unrecorded(change, message)
 
     # -- plumbing -------------------------------------------------------------
-    def _parallel(self, changes: list[SegmentChange], work) -> None:
+    def _parallel(self, changes: list[SegmentChange], work: Callable[[SegmentChange], None]) -> None:
         if not changes:
             return
         with ThreadPoolExecutor(max_workers=min(self.parallelism, len(changes))) as pool:
             list(pool.map(work, changes))
 
-    def _guard(self, change: SegmentChange, step: str, result: ApplyResult, work) -> bool:
+    def _guard(self, change: SegmentChange, step: str, result: ApplyResult, work: Callable[[], str]) -> bool:
         # a replace's delete is half of the change: its create reports the result
         return run_step(self.observer, result, change, step, work,
                         report_ok=step != "delete" or change.action == Action.DELETE)
@@ -237,7 +241,7 @@ class Executor:
     def _client(self, change: SegmentChange) -> SegmentsApi:
         return self.clients[change.app]
 
-    def _record(self, change: SegmentChange, mutate, *, done: str, then: str, wait: bool) -> None:
+    def _record(self, change: SegmentChange, mutate: Callable[[State], object], *, done: str, then: str, wait: bool) -> None:
         """Record in state what was just `done` in OneSignal; NotRecorded (saying `then`:
         what the next plan makes of it) if state cannot be written."""
         try:
@@ -405,7 +409,7 @@ class Executor:
         return "moved in state" if change.moved_from else "description updated in state"
 
 
-def run_step(observer, result: ApplyResult, change, step: str, work: Callable[[], str], *,
+def run_step(observer: ApplyObserver, result: ApplyResult, change: Change, step: str, work: Callable[[], str], *,
              report_ok: bool = True) -> bool:
     """`work()` as one reported step of `change` (a segment's or a test user's): started, then
     finished with the detail it returns, or failed with the error; a bug is reported and

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,12 @@ from osctl.cli.planning import (
 from osctl.errors import OsctlError, PlanError, StalePlan, UsageError
 from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
 
+if TYPE_CHECKING:
+    from osctl.config.model import Config
+    from osctl.onesignal.api import PlanClients
+    from osctl.plan.model import Plan
+    from osctl.state.model import State
+
 
 @click.command()
 @global_options
@@ -27,8 +34,9 @@ from osctl.plan.build import drop_refused_intents, saved_plan_stale_reasons
               help="Apply even if more than 30% (and more than 3) of an app's segments are deleted or replaced.")
 @plan_options
 @pass_settings
-def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_destroy, targets, excludes,
-          no_exports, refresh, parallelism) -> int:
+def apply(settings: Settings, planfile: str | None, auto_approve: bool, lock_timeout: float,
+          allow_mass_destroy: bool, targets: tuple[str, ...], excludes: tuple[str, ...], no_exports: bool,
+          refresh: str, parallelism: int) -> int:
     """Carry out the plan: segment changes first, then test users, then due exports."""
     from osctl import runtime
     from osctl.applying import Stopping, apply_plan
@@ -82,7 +90,7 @@ def apply(settings: Settings, planfile, auto_approve, lock_timeout, allow_mass_d
     return stop.exit_code(0 if outcome.complete else 1)
 
 
-def _saved_plan(path: str, config, state, clients):
+def _saved_plan(path: str, config: Config, state: State | None, clients: PlanClients) -> Plan:
     from osctl.plan import planfile
 
     try:

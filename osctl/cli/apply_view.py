@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +12,11 @@ from osctl.addresses import export_address
 from osctl.cli.exports_view import TextObserver as ExportsObserver
 from osctl.cli.exports_view import outcome_lines
 from osctl.errors import VERBOSE_HINT, OsctlError
+
+if TYPE_CHECKING:
+    from osctl.apply import ApplyResult
+    from osctl.exports.runner import ExportsResult
+    from osctl.plan.model import Change, ExportRun
 
 _VERBS = {  # step -> (start, done)
     "delete": ("Destroying...", "Destruction complete"),
@@ -31,15 +38,15 @@ class TextObserver:
         with self._lock:
             click.echo(text, err=err)
 
-    def started(self, change, step):
+    def started(self, change: Change, step: str) -> None:
         if not self.quiet:
             self._say(f"{change.address}: {_VERBS[step][0]}")
 
-    def finished(self, change, step, detail):
+    def finished(self, change: Change, step: str, detail: str) -> None:
         if not self.quiet:
             self._say(f"{change.address}: {_VERBS[step][1]} [{detail}]")
 
-    def failed(self, change, step, error):
+    def failed(self, change: Change, step: str, error: str) -> None:
         # "record": done in OneSignal, not in state; the error says exactly that
         self._say(f"{change.address}: {error}" if step == "record" else f"{change.address}: {step} failed: {error}",
                   err=True)
@@ -54,7 +61,7 @@ class ApplyTextView:
         self.exports = ExportsObserver(quiet=quiet)
         self.verbose = verbose
 
-    def changes_done(self, segments, users) -> None:
+    def changes_done(self, segments: ApplyResult, users: ApplyResult | None) -> None:
         for line in result_lines(segments, users):
             click.echo(line)
         report_internal_errors(segments.tracebacks + (users.tracebacks if users else []), self.verbose)
@@ -62,11 +69,11 @@ class ApplyTextView:
     def state_not_written(self, error: OsctlError, exports_skipped: bool) -> None:
         click.echo(f"Error: {error}{'; due exports were not run' if exports_skipped else ''}", err=True)
 
-    def exports_not_started(self, runs, reason: str) -> None:
+    def exports_not_started(self, runs: Iterable[ExportRun], reason: str) -> None:
         for run in runs:
             click.echo(f"{export_address(run.name)}: not started: {reason}")
 
-    def exports_done(self, result) -> None:
+    def exports_done(self, result: ExportsResult) -> None:
         for line, err in outcome_lines(result):
             click.echo(line, err=err)
         report_internal_errors(result.tracebacks, self.verbose)
@@ -85,7 +92,7 @@ def report_internal_errors(tracebacks: list[str], verbose: bool) -> None:
         click.echo(f"{count} internal error{'s' if count != 1 else ''} above: {VERBOSE_HINT}.", err=True)
 
 
-def result_lines(result, users=None) -> list[str]:
+def result_lines(result: ApplyResult, users: ApplyResult | None = None) -> list[str]:
     """The end of apply's output: what failed and was not attempted, or the counts. `users`:
     the test users' result, when the plan had user changes."""
     results = [result] + ([users] if users is not None else [])
@@ -126,7 +133,7 @@ def result_lines(result, users=None) -> list[str]:
     return lines
 
 
-def _counted(succeeded, words: dict[str, str], always: tuple[str, ...]) -> list[str]:
+def _counted(succeeded: list[tuple[Change, str]], words: dict[str, str], always: tuple[str, ...]) -> list[str]:
     counts: dict[str, int] = {}
     for change, _ in succeeded:
         counts[change.action.value] = counts.get(change.action.value, 0) + 1

@@ -8,13 +8,18 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from osctl.addresses import export_address
 
+if TYPE_CHECKING:
+    from osctl.exports.runner import ExportsResult
+    from osctl.plan.model import ExportRun
 
-def outcome_lines(result) -> list[tuple[str, bool]]:
+
+def outcome_lines(result: ExportsResult) -> list[tuple[str, bool]]:
     """(line, to stderr) for each export's outcome, then the count."""
     lines = [(f"{export_address(run.name)}: {detail}", False) for run, detail in result.succeeded]
     lines += [(f"{export_address(run.name)} failed: {error}", True) for run, error in result.failed]
@@ -27,7 +32,7 @@ def outcome_lines(result) -> list[tuple[str, bool]]:
 class TextObserver:
     """Export progress for people: steps as lines on stderr, a progress bar on a terminal only."""
 
-    def __init__(self, *, quiet: bool = False, stream=None, interactive: bool | None = None):
+    def __init__(self, *, quiet: bool = False, stream: TextIO | None = None, interactive: bool | None = None):
         self.quiet = quiet
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
@@ -47,14 +52,14 @@ class TextObserver:
             click.echo("", file=self.stream)
             self._bar = False
 
-    def export_started(self, run) -> None:
+    def export_started(self, run: ExportRun) -> None:
         what = f" ({len(run.messages)} message{'s' if len(run.messages) != 1 else ''})" if run.messages else ""
         self._line(f"{export_address(run.name)}: running{what}, {run.reason}")
 
-    def export_step(self, run, text: str) -> None:
+    def export_step(self, run: ExportRun, text: str) -> None:
         self._line(f"{export_address(run.name)}: {text}")
 
-    def export_progress(self, run, done: int, total: int | None, rows: int) -> None:
+    def export_progress(self, run: ExportRun, done: int, total: int | None, rows: int) -> None:
         if self.quiet or not self.interactive:
             return
         now = time.monotonic()
@@ -65,7 +70,7 @@ class TextObserver:
             self._shown = now
             self._bar_line(run, done, total, rows)
 
-    def _bar_line(self, run, done: int, total: int | None, rows: int) -> None:
+    def _bar_line(self, run: ExportRun, done: int, total: int | None, rows: int) -> None:
         if total:
             width = 24
             filled = int(width * min(done / total, 1.0))
@@ -76,11 +81,11 @@ class TextObserver:
         click.echo(f"\r  export.{run.name} {text}, {rows:,} rows", file=self.stream, nl=False)
         self._bar = True
 
-    def export_finished(self, run, detail: str) -> None:
+    def export_finished(self, run: ExportRun, detail: str) -> None:
         with self._lock:
             self._end_bar()
 
-    def export_failed(self, run, error: str) -> None:
+    def export_failed(self, run: ExportRun, error: str) -> None:
         with self._lock:
             self._end_bar()
 

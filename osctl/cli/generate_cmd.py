@@ -19,7 +19,8 @@ from osctl.errors import OsctlError
 @click.option("--parallelism", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Segment views at a time.")
 @pass_settings
-def generate(settings: Settings, app_alias, match, exclude, out, parallelism) -> int:
+def generate(settings: Settings, app_alias: str | None, match: tuple[str, ...], exclude: tuple[str, ...],
+             out: str | None, parallelism: int) -> int:
     """Write declarations and import blocks for live segments osctl does not manage yet.
 
     Read-only: nothing is written to OneSignal or to state. Put the output in the

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from osctl.cli.options import Settings, global_options, lock_timeout_option, pass_settings
 from osctl.cli.planning import load_config
+
+if TYPE_CHECKING:
+    from osctl.config.model import Config
+    from osctl.onesignal.client import OneSignalClient
+    from osctl.state.backend import StateBackend
+    from osctl.state.model import State
 
 
 @click.command("import")
@@ -54,7 +61,8 @@ def import_segment(settings: Settings, address: str, segment_id: str | None, loc
 
 
 @contextmanager
-def _locked(settings: Settings, config, app_alias: str, lock_timeout: float) -> Iterator[tuple]:
+def _locked(settings: Settings, config: Config, app_alias: str,
+            lock_timeout: float) -> Iterator[tuple[StateBackend, State, OneSignalClient]]:
     """The state backend under the import lock, its state (new if none yet) and the app's client."""
     from osctl import runtime
     from osctl.state import open_backend

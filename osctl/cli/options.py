@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 DEFAULT_API_URL = "https://api.onesignal.com"
+Command = TypeVar("Command", bound=Callable[..., Any])  # a click command's function
 
 
 @dataclass
@@ -44,8 +47,8 @@ def _settings(ctx: click.Context) -> Settings:
     return root.obj
 
 
-def _store(field: str):
-    def callback(ctx: click.Context, param: click.Parameter, value):
+def _store(field: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is None or value is False or value == 0:
             return value
         setattr(_settings(ctx), field, value)
@@ -54,7 +57,7 @@ def _store(field: str):
     return callback
 
 
-def global_options(func):
+def global_options(func: Command) -> Command:
     options = [
         click.option("-c", "--config", "config_dir", metavar="DIR", default=None, expose_value=False,
                      callback=_store("config_dir"), is_eager=True,
@@ -74,11 +77,11 @@ def global_options(func):
     return func
 
 
-def pass_settings(func):
+def pass_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command the merged Settings as its first argument."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return func(_settings(click.get_current_context()), *args, **kwargs)
 
     return wrapper

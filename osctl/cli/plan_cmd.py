@@ -24,8 +24,8 @@ from osctl.shell import osctl_command
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes or due exports.")
 @plan_options
 @pass_settings
-def plan(settings: Settings, out, fmt, detailed_exitcode, targets, excludes, no_exports, refresh,
-         parallelism) -> int:
+def plan(settings: Settings, out: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
+         excludes: tuple[str, ...], no_exports: bool, refresh: str, parallelism: int) -> int:
     """Show what apply would do: compare config, state and the live app."""
     from osctl import runtime
     from osctl.plan import planfile

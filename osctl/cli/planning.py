@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import click
 
-from osctl.cli.options import Settings
+from osctl.cli.options import Command, Settings
 from osctl.config.loader import load
 from osctl.config.model import Config
 from osctl.errors import ConfigError
@@ -16,6 +18,7 @@ from osctl.plan.build import PlanFlags
 if TYPE_CHECKING:
     from osctl.onesignal.api import PlanClients
     from osctl.plan.model import Plan
+    from osctl.progress import Progress
     from osctl.state.model import State
     from osctl.users.owners_lookup import OwnersByApp
 
@@ -45,7 +48,7 @@ def build_plan(settings: Settings, config: Config, state: State | None, clients:
     return build(config, state, clients, flags, runtime.now, progress=progress_factory(settings), owners=owners)
 
 
-def progress_factory(settings: Settings):
+def progress_factory(settings: Settings) -> Callable[[], AbstractContextManager[Progress]]:
     """What opens a progress reporter on stderr (nothing is shown with -q)."""
     from osctl.progress import reporter_for
 
@@ -61,13 +64,13 @@ def token_owners(settings: Settings, config: Config, clients: PlanClients) -> Ow
     return OwnersByApp(config, clients, progress=progress_factory(settings))
 
 
-def render_plan(settings: Settings, plan, fmt: str) -> str:
+def render_plan(settings: Settings, plan: Plan, fmt: str) -> str:
     from osctl.plan.render import render
 
     return render(plan.to_dict(), fmt, color=fmt == "text" and settings.color(sys.stdout.isatty()))
 
 
-def plan_options(func):
+def plan_options(func: Command) -> Command:
     """--target/--exclude/--no-exports/--refresh/--parallelism, shared by plan and apply."""
     from osctl.plan.live import REFRESH_MODES
 

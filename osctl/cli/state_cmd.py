@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,8 +14,13 @@ from osctl.cli.options import Settings, global_options, lock_timeout_option, pas
 from osctl.errors import StateError, UsageError
 from osctl.shell import osctl_command
 
+if TYPE_CHECKING:
+    from osctl.config.model import Config
+    from osctl.state.backend import StateBackend
+    from osctl.state.model import State
 
-def _open(settings: Settings):
+
+def _open(settings: Settings) -> tuple[Config, StateBackend]:
     from osctl.config.loader import load_or_fail
     from osctl.state import open_backend
 
@@ -22,7 +28,7 @@ def _open(settings: Settings):
     return config, open_backend(config)
 
 
-def _read_existing(settings: Settings):
+def _read_existing(settings: Settings) -> State | None:
     """The current state, or None after saying on stderr that there is none yet."""
     _, backend = _open(settings)
     current = backend.read()
@@ -121,7 +127,7 @@ def mv(settings: Settings, source: str, destination: str, lock_timeout: float) -
     return 0
 
 
-def _mv_user(settings: Settings, config, backend, source: str, destination: str, lock_timeout: float) -> int:
+def _mv_user(settings: Settings, config: Config, backend: StateBackend, source: str, destination: str, lock_timeout: float) -> int:
     from osctl.addresses import parse_user_address
     from osctl.state.edits import move_user
 
@@ -136,7 +142,7 @@ def _mv_user(settings: Settings, config, backend, source: str, destination: str,
     return 0
 
 
-def _removed_message(config, address: str) -> str:
+def _removed_message(config: Config, address: str) -> str:
     name = export_name(address)
     if name is not None:
         declared = config.export(name) is not None
@@ -150,7 +156,7 @@ def _removed_message(config, address: str) -> str:
                if declared else ""))
 
 
-def _user_removed_message(config, address: str) -> str:
+def _user_removed_message(config: Config, address: str) -> str:
     declared = any(u.address == address for u in config.test_users)
     return (f"osctl no longer manages {address}; the user stays in OneSignal as it is."
             + (f" It is still declared: the next plan will ask you to import it "
@@ -242,7 +248,7 @@ def migrate(settings: Settings, to: str, workspace: str | None, force: bool, loc
     return 0
 
 
-def _migration_target(config, to: str, workspace: str | None):
+def _migration_target(config: Config, to: str, workspace: str | None) -> tuple[StateBackend, str]:
     from osctl.config.model import DEFAULT_STATE_PATH
     from osctl.state.local import LocalBackend
     from osctl.state.postgres import backend_from_env
@@ -256,7 +262,7 @@ def _migration_target(config, to: str, workspace: str | None):
     return LocalBackend(Path(config.directory) / path), f"state:\n  backend: local\n  path: {path}"
 
 
-def _after_migration(config, to: str) -> str:
+def _after_migration(config: Config, to: str) -> str:
     if to == "postgres":
         return (f"and set {config.state.dsn_env} to the connection string wherever osctl runs (CI too). Until the "
                 "config changes, osctl keeps using the local file; once `osctl plan` works with the new block, "

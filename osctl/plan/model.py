@@ -178,6 +178,10 @@ class UserChange:
         return cls(**fields)
 
 
+# What apply carries out one step at a time, and its observers and results name.
+Change = SegmentChange | UserChange
+
+
 @dataclass(frozen=True)
 class ExportRun:
     address: str
