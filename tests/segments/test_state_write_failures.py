@@ -81,3 +81,32 @@ def test_creates_whose_intent_cannot_be_recorded_are_not_sent(ws):
     assert ws.live() == {}
     assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
     assert set(ws.live()) == {"A", "B"}
+
+
+NIGHTLY = """\
+exports:
+  - name: nightly
+    app: prod
+    kind: subscriptions
+    schedule: "0 3 * * *"
+    destination: out/{export}/{date}.csv.gz
+"""
+
+
+def test_due_exports_do_not_run_when_state_cannot_be_written(ws):
+    ws.write({"A": US, "B": CA}, extra=NIGHTLY)
+    assert ws.osctl("apply", "--auto-approve", "--no-exports").exit_code == 0
+    ws.write({"B": CA}, extra=NIGHTLY)
+    result = run_osctl_process("-c", str(ws.dir), "apply", "--auto-approve", env=ws.emulator.env(),
+                               file_size_limit=FILE_SIZE_LIMIT)
+    assert result.exit_code == 1, result.output
+    assert "  FAILED  segment.prod.A: deleted in OneSignal" in result.stdout
+    assert result.stderr.endswith(f"Error: state could not be written: cannot write {ws.dir / '.osctl' / 'state.json'}: "
+                                  f"File too large; due exports were not run\n"), result.stderr
+    assert "export.nightly: running" not in result.output
+    assert not (ws.dir / "out").exists()
+    assert not (ws.dir / ".osctl" / "state.json.lock").exists()
+    # the next apply forgets A and runs the export
+    again = ws.osctl("apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert "Exports: 1 succeeded, 0 failed." in again.stdout
