@@ -14,6 +14,8 @@
      +-- ExportFailed                       one export run failed (recorded as its last_error)
      +-- ExportStopped                      a stop was asked for: the export ends early
      +-- DownloadFailed                     an export file could not be fetched or did not verify
+     +-- DownloadGaveUp                     an export file failed to download (or verify) the last time allowed
+     +-- NotReadyInTime                     an export file was still not ready at the deadline
      +-- DestinationError                   an export destination refused a write or delete
      +-- OwnersLookupFailed                 who holds a test user's Email/SMS addresses is unknown
      +-- ApiError                           OneSignal answered with an error
@@ -41,7 +43,7 @@ never the key, never a request's headers (httpx exceptions are described, not ch
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 if TYPE_CHECKING:
     from osctl.diagnostics import Diagnostic
@@ -137,6 +139,30 @@ class DownloadFailed(OsctlError):
         super().__init__(message)
 
 
+class DownloadGaveUp(OsctlError):
+    """An export file was downloaded `attempts` times, the last allowed, and `failure` is why the
+    last one failed (or an earlier one, when fetching again could not help). Export runs and the
+    owners lookup word it as their own error (osctl.exports.fetching)."""
+
+    def __init__(self, attempts: int, failure: DownloadFailed):
+        self.attempts = attempts
+        self.failure = failure
+        super().__init__(f"download failed {attempts} time(s): {failure}")
+
+
+class NotReadyInTime(OsctlError):
+    """An export file was still not ready at the deadline: `looks` looks at `masked_url` (the
+    link shown masked), the last answered `last`, `waited` seconds after it was asked for.
+    Export runs and the owners lookup word it as their own error (osctl.exports.fetching)."""
+
+    def __init__(self, looks: int, masked_url: str, last: str, *, waited: float):
+        self.looks = looks
+        self.masked_url = masked_url
+        self.last = last
+        self.waited = waited
+        super().__init__(f"the file was not ready ({looks} look(s) at {masked_url}, last: {last})")
+
+
 class DestinationError(OsctlError):
     """The destination refused a write or delete (permissions, a missing bucket, credentials)."""
 
@@ -147,6 +173,16 @@ class OwnersLookupFailed(OsctlError):
 
 
 # -- the OneSignal client's errors -------------------------------------------------------
+
+
+class RequestFacts(TypedDict, total=False):
+    """What a OneSignalRequestFailed tells of the request; its subclasses pass them on."""
+
+    call: str
+    method: str
+    path: str
+    status: int | None
+    errors: list[str] | None
 
 
 class OneSignalRequestFailed(ApiError):
@@ -185,7 +221,7 @@ class NotFound(OneSignalRequestFailed):
 class SegmentNameConflict(OneSignalRequestFailed):
     """`existing_id` is the id of the segment holding the name, when it could be found."""
 
-    def __init__(self, message: str, *, name: str, existing_id: str | None, **kwargs):
+    def __init__(self, message: str, *, name: str, existing_id: str | None, **kwargs: Unpack[RequestFacts]):
         self.name = name
         self.existing_id = existing_id
         super().__init__(message, **kwargs)
@@ -215,7 +251,7 @@ class OutcomeUnknown(OneSignalRequestFailed):
 
 
 class RetriesExhausted(OneSignalRequestFailed):
-    def __init__(self, message: str, *, attempts: int, **kwargs):
+    def __init__(self, message: str, *, attempts: int, **kwargs: Unpack[RequestFacts]):
         self.attempts = attempts
         super().__init__(message, **kwargs)
 
@@ -227,6 +263,6 @@ class Unreachable(OneSignalRequestFailed):
 class UserIdentityConflict(OneSignalRequestFailed):
     """`conflicting_aliases` (label -> id) are held by another user, when OneSignal says which."""
 
-    def __init__(self, message: str, *, conflicting_aliases: dict[str, str], **kwargs):
+    def __init__(self, message: str, *, conflicting_aliases: dict[str, str], **kwargs: Unpack[RequestFacts]):
         self.conflicting_aliases = conflicting_aliases
         super().__init__(message, **kwargs)

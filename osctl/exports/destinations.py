@@ -16,13 +16,16 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from osctl.errors import DestinationError
 from osctl.exports import download as dl
 from osctl.exports.remote import RemoteURL, parse_remote, url_scheme
 
-Fill = Callable[[object], dl.Received]
+if TYPE_CHECKING:  # objectstore needs the cloud extra: imported when a bucket is opened
+    from osctl.exports.objectstore import Bucket
+
+Fill = Callable[[dl.Sink], dl.Received]
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class Destinations:
     def __init__(self, config_dir: Path, storage: dict | None = None):
         self.local = LocalFiles(config_dir)
         self.storage = storage or {}
-        self._buckets: dict[tuple[str, str], Any] = {}  # objectstore.Bucket
+        self._buckets: dict[tuple[str, str], Bucket] = {}
 
     def publish(self, target: str, fill: Fill, size: int | None = None) -> Published:
         url = self._remote(target)
@@ -101,7 +104,7 @@ class Destinations:
             raise DestinationError(f"not a supported destination URL: {target}")
         return url
 
-    def _bucket(self, url: RemoteURL):
+    def _bucket(self, url: RemoteURL) -> Bucket:
         key = (url.scheme, url.bucket)
         if key not in self._buckets:
             try:

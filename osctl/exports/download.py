@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import os
@@ -27,6 +28,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -61,6 +63,19 @@ class Received:
 
 
 Progress = Callable[[int, int | None, int], None]  # bytes so far, total bytes or None, rows so far
+
+
+class Sink(Protocol):
+    """Where a download is written while it is verified: a file, a temp file, an upload."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+class _WritableBuffer(Protocol):
+    """What RawIOBase.readinto is given: an object with the buffer protocol (bytearray, memoryview).
+    The stubs' own name for it lives in _typeshed, which exists for type checkers only."""
+
+    def __buffer__(self, flags: int, /) -> memoryview: ...
 
 
 def download_client(timeout: float = 60.0) -> httpx.Client:
@@ -107,7 +122,7 @@ def response_chunks(response: httpx.Response, url: str) -> Iterator[bytes]:
         response.close()
 
 
-def receive(chunks: Iterable[bytes], sink, *, kind: str, options: ExportOptions | None = None,
+def receive(chunks: Iterable[bytes], sink: Sink, *, kind: str, options: ExportOptions | None = None,
             total: int | None = None, progress: Progress | None = None) -> Received:
     """Write `chunks` to `sink` and verify them in the same pass: a complete gzip stream
     (every member's CRC and length), a CSV (quoted fields may hold newlines) whose header
@@ -139,13 +154,12 @@ def receive(chunks: Iterable[bytes], sink, *, kind: str, options: ExportOptions 
     return Received(bytes=tee.bytes, rows=rows, sha256=tee.sha.hexdigest(), header=tuple(header or ()))
 
 
-def _take(reader, n: int):
+def _take(reader: Iterator[list[str]], n: int) -> Iterator[list[str]]:
     for _, row in zip(range(n), reader, strict=False):
         yield row
 
 
-def _gunzip(raw: io.RawIOBase):
-    import gzip
+def _gunzip(raw: io.RawIOBase) -> gzip.GzipFile:
 
     return gzip.GzipFile(fileobj=io.BufferedReader(raw, CHUNK_SIZE), mode="rb")
 
@@ -153,7 +167,7 @@ def _gunzip(raw: io.RawIOBase):
 class _Tee(io.RawIOBase):
     """A readable stream over `chunks` that copies every byte to `sink` and the hash."""
 
-    def __init__(self, chunks: Iterable[bytes], sink, total: int | None, progress: Progress | None):
+    def __init__(self, chunks: Iterable[bytes], sink: Sink, total: int | None, progress: Progress | None):
         self._chunks = iter(chunks)
         self._sink = sink
         self._pending = memoryview(b"")
@@ -166,7 +180,7 @@ class _Tee(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: _WritableBuffer) -> int:
         while not self._pending:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -178,8 +192,9 @@ class _Tee(io.RawIOBase):
                 self._pending = memoryview(chunk)
                 if self._progress is not None:
                     self._progress(self.bytes, self._total, self.rows)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
+        view = memoryview(buffer)
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
@@ -255,7 +270,7 @@ def place(temp: Path, destination: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def write_verified(destination: Path, fill: Callable[[object], Received]) -> tuple[Path, Received]:
+def write_verified(destination: Path, fill: Callable[[Sink], Received]) -> tuple[Path, Received]:
     """Create a temp file beside `destination`, let `fill` write and verify it, fsync, place.
     On any failure the temp file is removed: nothing is left at or beside the destination."""
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ One export run writes one file (subscriptions, outcomes) or one per message
        is waited for and asked again, within the export's timeout
     3. record the URL and its expiry in state at once, durably (InFlight), so a killed
        run resumes rather than starting a second export
-    4. look at the URL at the estimated generation time, then with backoff (polling.py)
-       until the file is there or the timeout passed (403/404 mean "not ready")
+    4. look at the URL at the estimated generation time, then with backoff (fetching.py,
+       polling.py) until the file is there or the timeout passed (403/404 mean "not ready")
     5. stream it to its destination (destinations.py: a temp file beside a local path, or
        an upload to an object store) while verifying it; a broken or corrupt download is
        fetched again; only a verified file is placed (-N if the name is taken)
@@ -35,7 +35,8 @@ import random
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -52,11 +53,20 @@ from osctl.config.model import (
     OutcomesOptions,
     SubscriptionsOptions,
 )
-from osctl.errors import DownloadFailed, ExportFailed, ExportStopped, OsctlError, describe_bug
+from osctl.errors import (
+    DownloadFailed,
+    DownloadGaveUp,
+    ExportFailed,
+    ExportStopped,
+    NotReadyInTime,
+    OsctlError,
+    describe_bug,
+)
 from osctl.exports import download as dl
 from osctl.exports import naming
 from osctl.exports.destinations import Destinations, Published
 from osctl.exports.due import is_per_message
+from osctl.exports.fetching import fetch_when_ready
 from osctl.exports.polling import PollPolicy, clip
 from osctl.exports.retention import to_prune
 from osctl.onesignal.api import ExportClients, ExportsApi
@@ -71,7 +81,6 @@ if TYPE_CHECKING:
 URL_LIFETIME = timedelta(days=3)  # docs/onesignal-api.md#exports
 # An in-flight URL this close to its expiry is not resumed: the download might not make it.
 RESUME_MARGIN = timedelta(minutes=10)
-DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most
 LOST_ANSWER_ATTEMPTS = 3
 
 
@@ -84,11 +93,11 @@ class ExportObserver(Protocol):
 
 
 class NullObserver:
-    def export_started(self, run): pass
-    def export_step(self, run, text): pass
-    def export_progress(self, run, done, total, rows): pass
-    def export_finished(self, run, detail): pass
-    def export_failed(self, run, error): pass
+    def export_started(self, run: ExportRun) -> None: pass
+    def export_step(self, run: ExportRun, text: str) -> None: pass
+    def export_progress(self, run: ExportRun, done: int, total: int | None, rows: int) -> None: pass
+    def export_finished(self, run: ExportRun, detail: str) -> None: pass
+    def export_failed(self, run: ExportRun, error: str) -> None: pass
 
 
 @dataclass
@@ -133,7 +142,8 @@ class Runner:
         self.destinations = Destinations(self.config_dir, self.config.storage)
 
     # -- many exports ------------------------------------------------------------
-    def run_all(self, runs, *, failed_segments=frozenset()) -> ExportsResult:
+    def run_all(self, runs: Iterable[ExportRun], *,
+                failed_segments: AbstractSet[str] = frozenset()) -> ExportsResult:
         """Exports of one account one after another, accounts in parallel."""
         result = ExportsResult()
         by_account: dict[str, list[ExportRun]] = {}
@@ -376,59 +386,50 @@ class Runner:
         return None
 
     # -- polling and downloading --------------------------------------------------------
-    def _poll_and_fetch(self, run, export, url, origin, records, deadline, destination) -> Published:
-        first_look = origin + self.policy.first_delay(records)
+    def _poll_and_fetch(self, run: ExportRun, export: Export, url: str, origin: float, records: int | None,
+                        deadline: float, destination: str) -> Published:
         waiting = "while OneSignal made the file; the request is kept in state and the next run resumes it"
-        self.sleep(clip(first_look - self.monotonic(), self.monotonic(), deadline))
-        self._unless_stopped(waiting)
-        looks = broken = 0
-        last = "no answer yet"
-        while True:
-            looks += 1
-            answer = dl.look(self.http, url)
-            retry_after = None
-            if isinstance(answer, dl.NotReady):
-                retry_after = answer.retry_after
-                last = f"answered {answer.status}" if answer.status else f"no answer ({answer.detail})"
-            else:
-                self.observer.export_step(run, f"file ready after {looks} look(s); downloading")
-                try:
-                    return self._fetch(run, export, url, answer, destination)
-                except DownloadFailed as exc:
-                    broken += 1
-                    if not exc.retryable or broken >= DOWNLOAD_ATTEMPTS:
-                        raise ExportFailed(f"download failed {broken} time(s): {exc}") from None
-                    last = str(exc)
-                    self.observer.export_step(run, f"download failed ({exc}); fetching it again")
-            now = self.monotonic()
-            if now >= deadline:
-                raise ExportFailed(
-                    f"the file was not ready within the {_seconds(export.timeout_seconds)} timeout "
-                    f"({looks} look(s) at {dl.mask_url(url)}, last: {last}); the request is kept in state "
-                    f"and the next run resumes it while its link is valid")
-            wait = clip(self.policy.delay(looks, now - origin, self.rng, retry_after), now, deadline)
-            self.sleep(wait)
-            self._unless_stopped(waiting)
+
+        def ready(looks: int) -> None:
+            self.observer.export_step(run, f"file ready after {looks} look(s); downloading")
+
+        def retry(failure: DownloadFailed) -> None:
+            self.observer.export_step(run, f"download failed ({failure}); fetching it again")
+
+        def receive(response: httpx.Response) -> Published:
+            return self._fetch(run, export, url, response, destination)
+
+        try:
+            return fetch_when_ready(self.http, url, receive, policy=self.policy, records=records, origin=origin,
+                                    deadline=deadline, sleep=self.sleep, monotonic=self.monotonic, rng=self.rng,
+                                    on_ready=ready, on_retry=retry,
+                                    after_sleep=lambda: self._unless_stopped(waiting))
+        except DownloadGaveUp as exc:
+            raise ExportFailed(f"download failed {exc.attempts} time(s): {exc.failure}") from None
+        except NotReadyInTime as exc:
+            raise ExportFailed(
+                f"the file was not ready within the {_seconds(export.timeout_seconds)} timeout "
+                f"({exc.looks} look(s) at {exc.masked_url}, last: {exc.last}); the request is kept in state "
+                f"and the next run resumes it while its link is valid") from None
 
     def _unless_stopped(self, when: str) -> None:
         reason = self.stop_reason()
         if reason:
             raise ExportStopped(f"{reason} {when}")
 
-    def _fetch(self, run, export, url, response, destination) -> Published:
+    def _fetch(self, run: ExportRun, export: Export, url: str, response: httpx.Response,
+               destination: str) -> Published:
+        """Stream the ready file to its destination, verifying it (fetch_when_ready closes the answer)."""
         total = _content_length(response)
 
         def progress(done: int, size: int | None, rows: int) -> None:
             self.observer.export_progress(run, done, size, rows)
 
-        def fill(sink) -> dl.Received:
+        def fill(sink: dl.Sink) -> dl.Received:
             return dl.receive(dl.response_chunks(response, url), sink, kind=export.kind,
                               options=export.options, total=total, progress=progress)
 
-        try:
-            return self.destinations.publish(destination, fill, total)
-        finally:
-            response.close()
+        return self.destinations.publish(destination, fill, total)
 
     def _outcomes(self, run: ExportRun, export: Export, tick: datetime) -> FileRecord:
         started = self.monotonic()
@@ -529,7 +530,7 @@ def _failed_with(state: State, name: str, error: str) -> None:
     _put(state, replace(_record(state, name), last_error=error))
 
 
-def _content_length(response) -> int | None:
+def _content_length(response: httpx.Response) -> int | None:
     try:
         return int(response.headers.get("Content-Length"))
     except (TypeError, ValueError):

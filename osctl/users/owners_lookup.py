@@ -8,11 +8,11 @@ with its user is the subscriptions CSV export of the whole app, asked for the ex
 
     1. request it; a busy account (another export running) is waited for and asked again,
        as export runs do (osctl.exports.polling.PollPolicy.busy_delay);
-    2. look at its file URL with the export runner's policy (PollPolicy) and not-ready
-       handling (osctl.exports.download.look: 403/404 mean "being made");
-    3. download it into an anonymous temp file (gone when closed, whatever happens),
-       verified as export files are (complete gzip, CSV header with external_user_id);
-    4. read its rows into TokenOwners (osctl.users.ownership).
+    2. wait for its file and download it as export runs do (osctl.exports.fetching: the
+       PollPolicy, 403/404 mean "being made", a damaged download is fetched again), into an
+       anonymous temp file (gone when closed, whatever happens), verified as export files
+       are (complete gzip, CSV header with external_user_id);
+    3. read its rows into TokenOwners (osctl.users.ownership).
 
 OneSignal makes the file at about 2,000 rows per second: seconds for a QA app, minutes
 for an app with millions of subscriptions. The file URL is a bearer link: it is shown
@@ -40,9 +40,15 @@ from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING
 
 from osctl.config.model import ExportKind, SubscriptionsOptions
-from osctl.errors import AccountBusy, DownloadFailed, OutcomeUnknown, OwnersLookupFailed
+from osctl.errors import (
+    AccountBusy,
+    DownloadGaveUp,
+    NotReadyInTime,
+    OutcomeUnknown,
+    OwnersLookupFailed,
+)
 from osctl.exports import download as dl
-from osctl.exports.links import mask_url
+from osctl.exports.fetching import fetch_when_ready
 from osctl.exports.polling import PollPolicy, clip
 from osctl.progress import NO_PROGRESS, Progress
 from osctl.users.ownership import TokenOwners
@@ -57,7 +63,6 @@ EXTRA_FIELDS = ("external_user_id",)
 # the app's size is unknown: look early (a QA app's file is ready in a second), then back off
 POLICY = PollPolicy(unknown_first_seconds=1.0)
 TIMEOUT_SECONDS = 2 * 60 * 60.0  # 10 million subscriptions take about 85 minutes to make
-DOWNLOAD_ATTEMPTS = 3  # a truncated or corrupt file is fetched this many times at most
 LOST_ANSWER_ATTEMPTS = 3  # requests whose answer was lost, as export runs allow
 
 
@@ -107,37 +112,23 @@ def _request(client: ExportsApi, app_id: str, what: str, policy: PollPolicy, dea
 def _download(http: httpx.Client, url: str, sink: IO[bytes], what: str, policy: PollPolicy, origin: float,
               deadline: float, sleep: Callable[[float], None], monotonic: Callable[[], float],
               rng: Callable[[], float]) -> None:
-    sleep(clip(origin + policy.first_delay(None) - monotonic(), monotonic(), deadline))
-    looks = broken = 0
-    last = "no answer yet"
-    while True:
-        looks += 1
-        answer = dl.look(http, url)
-        retry_after = None
-        if isinstance(answer, dl.NotReady):
-            retry_after = answer.retry_after
-            last = f"answered {answer.status}" if answer.status else f"no answer ({answer.detail})"
-        else:
-            try:
-                dl.receive(dl.response_chunks(answer, url), sink, kind=ExportKind.SUBSCRIPTIONS,
-                           options=SubscriptionsOptions(extra_fields=tuple(EXTRA_FIELDS)))
-                return
-            except DownloadFailed as exc:
-                broken += 1
-                if not exc.retryable or broken >= DOWNLOAD_ATTEMPTS:
-                    raise OwnersLookupFailed(f"cannot check who holds the addresses to add in {what}: the "
-                                             f"subscriptions export could not be downloaded: {exc}") from None
-                last = str(exc)
-                sink.seek(0)
-                sink.truncate()
-            finally:
-                answer.close()
-        now = monotonic()
-        if now >= deadline:
-            raise OwnersLookupFailed(
-                f"cannot check who holds the addresses to add in {what}: the subscriptions export was not "
-                f"ready within {_minutes(now - origin)} ({looks} look(s) at {mask_url(url)}, last: {last})")
-        sleep(clip(policy.delay(looks, now - origin, rng, retry_after), now, deadline))
+    def receive(response: httpx.Response) -> None:
+        sink.seek(0)  # a download fetched again starts on an empty file
+        sink.truncate()
+        dl.receive(dl.response_chunks(response, url), sink, kind=ExportKind.SUBSCRIPTIONS,
+                   options=SubscriptionsOptions(extra_fields=tuple(EXTRA_FIELDS)))
+
+    try:
+        fetch_when_ready(http, url, receive, policy=policy, records=None, origin=origin, deadline=deadline,
+                         sleep=sleep, monotonic=monotonic, rng=rng)
+    except DownloadGaveUp as exc:
+        raise OwnersLookupFailed(f"cannot check who holds the addresses to add in {what}: the "
+                                 f"subscriptions export could not be downloaded: {exc.failure}") from None
+    except NotReadyInTime as exc:
+        raise OwnersLookupFailed(
+            f"cannot check who holds the addresses to add in {what}: the subscriptions export was not "
+            f"ready within {_minutes(exc.waited)} ({exc.looks} look(s) at {exc.masked_url}, last: {exc.last})"
+        ) from None
 
 
 def _rows(sink: IO[bytes]) -> Iterator[dict[str, str]]:

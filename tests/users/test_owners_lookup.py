@@ -14,6 +14,7 @@ from osctl.onesignal import OneSignalClient
 from osctl.plan.live import gather
 from osctl.state import open_backend
 from osctl.users.owners_lookup import OwnersByApp, look_up_token_owners
+from tests.exports.fileproxy import FileProxy
 from tests.helpers import ProgressRecorder
 from tests.users.test_plan_live import ALICE, BOB, Users
 
@@ -81,6 +82,32 @@ def test_a_file_not_ready_by_the_deadline_fails_without_showing_its_link(qa):
     message = str(failed.value)
     assert "cannot check who holds the addresses to add in app 'prod'" in message and "not ready" in message
     assert "/_files/" not in message
+
+
+def test_a_download_cut_short_is_fetched_again_from_the_start(qa):
+    # an app big enough that part of the cut body reaches the temp file (httpx hands it on in 64 KiB pieces)
+    big, key = "4d3c9e5a-2b6f-4e7d-9c0a-3f4e5d6c7b82", "big-key"
+    qa.emulator.add_app(big, key, audience=4000, messages=0)
+    with OneSignalClient(qa.emulator.url, key) as client:
+        whole = look_up_token_owners(client, big, sleep=Clock(qa.emulator).sleep)
+    with FileProxy(qa.emulator.url) as proxy:
+        proxy.truncate = 1
+        with OneSignalClient(proxy.url, key) as client:
+            again = look_up_token_owners(client, big, sleep=Clock(qa.emulator).sleep)
+    assert proxy.damaged == 1
+    assert again == whole and len(whole.owners) > 100
+
+
+def test_a_download_that_keeps_failing_fails_the_lookup_without_showing_its_link(qa):
+    qa.create_live("qa-hal", {}, (("Email", "hal+qa@example.com"),))
+    with FileProxy(qa.emulator.url) as proxy:
+        proxy.truncate = 5
+        with OneSignalClient(proxy.url, qa.emulator.api_key) as client, pytest.raises(OsctlError) as failed:
+            look_up_token_owners(client, qa.app_id, alias="prod", sleep=Clock(qa.emulator).sleep)
+    message = str(failed.value)
+    assert message.startswith("cannot check who holds the addresses to add in app 'prod': the subscriptions "
+                              "export could not be downloaded: ") and "truncated" in message
+    assert "/_files/" not in message and proxy.damaged == 3
 
 
 def test_plan_progress_names_the_users_read_and_the_owners_check(qa):
