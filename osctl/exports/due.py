@@ -17,6 +17,7 @@ from osctl.config.model import PER_MESSAGE_KINDS, Config, Export, ExportKind
 from osctl.exports.messages import Selection
 from osctl.plan.model import ExportRun
 from osctl.schedule import due, format_time
+from osctl.state.model import State
 
 NO_MESSAGES = "no new messages to export: the run only records that the schedule was served"
 
@@ -25,7 +26,8 @@ def is_per_message(export: Export) -> bool:
     return export.kind in PER_MESSAGE_KINDS
 
 
-def runs_wanted(config: Config, state, now: datetime, forced: Iterable[str] = ()) -> dict[str, datetime | None]:
+def runs_wanted(config: Config, state: State | None, now: datetime,
+                forced: Iterable[str] = ()) -> dict[str, datetime | None]:
     """{export name: due tick or None (forced, not due)} for exports that run at `now`."""
     forced = set(forced)
     records = state.exports if state is not None else {}
@@ -37,7 +39,7 @@ def runs_wanted(config: Config, state, now: datetime, forced: Iterable[str] = ()
     return wanted
 
 
-def segment_dependency(config: Config, state, export: Export, changing: Iterable[str] | None) -> str | None:
+def segment_dependency(config: Config, state: State | None, export: Export, changing: Iterable[str] | None) -> str | None:
     """The address of the segment this export reads if that segment is created or replaced
     first (so the export runs after it exists). `changing`: addresses the plan creates or
     replaces; without it, judged from config and state (declared, and not recorded with
@@ -55,7 +57,7 @@ def segment_dependency(config: Config, state, export: Export, changing: Iterable
     return None
 
 
-def make_runs(config: Config, state, wanted: Mapping[str, datetime | None],
+def make_runs(config: Config, state: State | None, wanted: Mapping[str, datetime | None],
               selections: Mapping[str, Selection], *, changing: Iterable[str] | None = None) -> tuple[ExportRun, ...]:
     records = state.exports if state is not None else {}
     changing = list(changing) if changing is not None else None

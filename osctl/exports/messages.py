@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from osctl.config.model import Export, ExportKind
 from osctl.onesignal.api import ExportsApi
+from osctl.onesignal.types import Message
 from osctl.schedule import format_time
 
 KIND_CODES = {"dashboard": 0, "api": 1, "automated": 3}  # docs/onesignal-api.md#messages
@@ -43,7 +44,7 @@ class Candidate:
         return max(self.queued_at, self.send_after or 0)
 
     @classmethod
-    def of(cls, message) -> Candidate:
+    def of(cls, message: Message) -> Candidate:
         return cls(id=message.id, queued_at=message.queued_at, send_after=message.send_after,
                    completed_at=message.completed_at, canceled=message.canceled,
                    recipients=message.recipients)
@@ -55,7 +56,7 @@ class Selection:
     warnings: tuple[str, ...] = ()
 
 
-def select(export, candidates: Iterable[Candidate], done: Iterable[str], now: datetime) -> Selection:
+def select(export: Export, candidates: Iterable[Candidate], done: Iterable[str], now: datetime) -> Selection:
     """The messages `export` covers at `now`: not done yet, matching its selector, and (for
     message_history) sent within OneSignal's 7-day window."""
     selector = export.messages
@@ -110,7 +111,7 @@ def candidates(client: ExportsApi, app_id: str, export: Export, done: Iterable[s
     return [Candidate.of(m) for m in client.iter_messages(app_id, kind=kind, newer_than=newer_than)], []
 
 
-def unknown_ids_problem(export, app_id: str, missing: Iterable[str]) -> str:
+def unknown_ids_problem(export: Export, app_id: str, missing: Iterable[str]) -> str:
     """Why listed ids the app does not have stop the plan: skipping them would report
     "nothing to export" for what is usually a typo or a message of another app."""
     missing = sorted(missing)

@@ -27,14 +27,17 @@ Errors name the bucket and the operation, never a credential or a signed URL.
 from __future__ import annotations
 
 import contextlib
+import enum
+import functools
 import os
 import queue
 import re
 import secrets
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from posixpath import basename, dirname
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 import obstore
@@ -58,6 +61,7 @@ PARTS_IN_FLIGHT = 2
 QUEUE_CHUNKS = 64  # streaming PUT: chunks (64 KiB) between the verifier and the sender
 SIGNED_URL_LIFETIME = timedelta(hours=1)  # only the start of the PUT must fall within it
 TEMP_SUFFIX = dl.TEMP_SUFFIX
+R = TypeVar("R")
 
 _CREDENTIAL_HINTS = {
     "s3": ("AWS", ("AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
@@ -76,7 +80,7 @@ _CREDENTIAL_HINTS = {
 class Bucket:
     """One bucket (Azure: container) of one store."""
 
-    def __init__(self, scheme: str, bucket: str, options: dict, environ=None):
+    def __init__(self, scheme: str, bucket: str, options: dict, environ: Mapping[str, str] | None = None):
         self.scheme, self.bucket, self.options = scheme, bucket, options
         self.environ = os.environ if environ is None else environ
         self.store = self._open()
@@ -176,7 +180,7 @@ class Bucket:
         """Delete a recorded object and its sidecar; False when the object was already gone."""
         existed = self._exists(url.key)
         for key in (url.key, url.key + ".sha256"):
-            self._call("delete", key, lambda k=key: obstore.delete(self.store, k))
+            self._call("delete", key, functools.partial(obstore.delete, self.store, key))
         return existed
 
     def _quietly_delete(self, key: str) -> None:
@@ -184,7 +188,7 @@ class Bucket:
             obstore.delete(self.store, key)
 
     # -- the store and its errors ------------------------------------------------------------
-    def _open(self):
+    def _open(self) -> S3Store | AzureStore | GCSStore:
         options = self.options
         client: ClientConfig = {"allow_http": True} if options.get("allow_http") else {}
         retry: RetryConfig = {"max_retries": 3, "retry_timeout": timedelta(seconds=60)}
@@ -210,7 +214,7 @@ class Bucket:
             raise DestinationError(f"cannot open {self.scheme}://{self.bucket} ({SCHEMES[self.scheme]}): "
                                    f"{_short(exc)}" + self._missing_credentials()) from None
 
-    def _call(self, operation: str, key: str, action):
+    def _call(self, operation: str, key: str, action: Callable[[], R]) -> R:
         try:
             return action()
         except _STORE_ERRORS as exc:
@@ -249,11 +253,8 @@ class _StreamingPut:
     caller verifies them. The last chunk is held back until commit(), so abort() (or a kill)
     always leaves the body incomplete, and the store keeps nothing."""
 
-    _DONE = object()
-    _ABORT = object()
-
-    def __init__(self, http: httpx.Client, url: str, headers: dict):
-        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
+    def __init__(self, http: httpx.Client, url: str, headers: dict[str, str]):
+        self._queue: queue.Queue[bytes | _End] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._held: bytes | None = None
         self._response: httpx.Response | None = None
         self._error: BaseException | None = None
@@ -261,7 +262,7 @@ class _StreamingPut:
                                         name="osctl-upload")
         self._thread.start()
 
-    def write(self, chunk) -> int:
+    def write(self, chunk: bytes, /) -> int:
         if self._held is not None:
             self._enqueue(self._held)
         self._held = bytes(chunk)
@@ -271,7 +272,7 @@ class _StreamingPut:
         if self._held is not None:
             self._enqueue(self._held)
             self._held = None
-        self._enqueue(self._DONE)
+        self._enqueue(_End.DONE)
         self._thread.join()
         if self._response is None:
             raise self._failure()
@@ -282,14 +283,14 @@ class _StreamingPut:
             return
         while True:
             try:
-                self._queue.put_nowait(self._ABORT)
+                self._queue.put_nowait(_End.ABORT)
                 break
             except queue.Full:
                 with contextlib.suppress(queue.Empty):
                     self._queue.get_nowait()
         self._thread.join(timeout=30)
 
-    def _enqueue(self, item) -> None:
+    def _enqueue(self, item: bytes | _End) -> None:
         while True:
             if not self._thread.is_alive():
                 raise self._failure()
@@ -299,16 +300,16 @@ class _StreamingPut:
             except queue.Full:
                 continue
 
-    def _body(self):
+    def _body(self) -> Iterator[bytes]:
         while True:
             item = self._queue.get()
-            if item is self._DONE:
+            if item is _End.DONE:
                 return
-            if item is self._ABORT:
+            if item is _End.ABORT:
                 raise _Aborted()
             yield item
 
-    def _send(self, http: httpx.Client, url: str, headers: dict) -> None:
+    def _send(self, http: httpx.Client, url: str, headers: dict[str, str]) -> None:
         try:
             self._response = http.put(url, content=self._body(), headers=headers)
         except BaseException as exc:  # reported by write()/commit() in the caller's thread
@@ -317,6 +318,13 @@ class _StreamingPut:
     def _failure(self) -> dl.DownloadFailed:
         detail = type(self._error).__name__ if self._error is not None else "no answer"
         return dl.DownloadFailed(f"the upload connection was lost ({detail})", retryable=True)
+
+
+class _End(enum.Enum):
+    """What the upload thread is told after the chunks: the body is complete, or abandon it."""
+
+    DONE = "done"
+    ABORT = "abort"
 
 
 class _Aborted(Exception):

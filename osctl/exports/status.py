@@ -7,15 +7,75 @@ appears here.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from osctl.addresses import export_address
+from osctl.config.model import Config
 from osctl.exports.links import mask_url
 from osctl.schedule import due, format_time, next_tick, parse_time
+from osctl.state.model import FileRecord, InFlight, PrunedFile, State
 
 
-def export_status(config, state, now: datetime) -> list[dict]:
+class FileView(TypedDict):
+    path: str
+    bytes: int
+    rows: int
+    sha256: str
+    tick: str | None
+    message_id: str | None
+    written_at: str | None
+    duration_seconds: float | None
+    etag: str | None
+    version: str | None
+
+
+class PrunedView(TypedDict):
+    path: str
+    sha256: str
+    tick: str | None
+    written_at: str | None
+    pruned_at: str
+
+
+class FlightView(TypedDict):
+    kind: str
+    message_id: str | None
+    requested_at: str
+    expires_at: str
+    expired: bool
+    url: str  # masked
+    tick: str | None
+
+
+class StatusRow(TypedDict):
+    """One export: declared, or only in state (then app, kind and schedule are None)."""
+
+    name: str
+    address: str
+    app: str | None
+    kind: str | None
+    declared: bool
+    schedule: str | None
+    timezone: str | None
+    due: bool
+    due_since: str | None
+    next_due: str | None
+    next_tick: str | None
+    last_attempt: str | None
+    last_success: str | None
+    satisfied_tick: str | None
+    last_error: str | None
+    messages_done: int
+    files: int
+    last_file: FileView | None
+    in_flight: list[FlightView]
+    keep: str | None
+    pruned: list[PrunedView]
+
+
+def export_status(config: Config, state: State | None, now: datetime) -> list[StatusRow]:
     records = state.exports if state is not None else {}
-    rows = []
+    rows: list[StatusRow] = []
     for export in sorted(config.exports, key=lambda e: e.name):
         record = records.get(export.name)
         tick = due(export, record, now)
@@ -61,24 +121,24 @@ def export_status(config, state, now: datetime) -> list[dict]:
     return rows
 
 
-def _file(file) -> dict:
+def _file(file: FileRecord) -> FileView:
     return {"path": file.path, "bytes": file.bytes, "rows": file.rows, "sha256": file.sha256, "tick": file.tick,
             "message_id": file.message_id, "written_at": file.written_at, "duration_seconds": file.duration_seconds,
             "etag": file.etag, "version": file.version}
 
 
-def _pruned(pruned) -> dict:
+def _pruned(pruned: PrunedFile) -> PrunedView:
     return {"path": pruned.path, "sha256": pruned.sha256, "tick": pruned.tick, "written_at": pruned.written_at,
             "pruned_at": pruned.pruned_at}
 
 
-def _flight(flight, now: datetime) -> dict:
+def _flight(flight: InFlight, now: datetime) -> FlightView:
     return {"kind": flight.kind, "message_id": flight.message_id, "requested_at": flight.requested_at,
             "expires_at": flight.expires_at, "expired": parse_time(flight.expires_at) <= now,
             "url": mask_url(flight.url), "tick": flight.tick}
 
 
-def render_text(rows: list[dict]) -> str:
+def render_text(rows: list[StatusRow]) -> str:
     if not rows:
         return "No exports are declared.\n"
     lines = []
