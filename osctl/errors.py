@@ -14,7 +14,7 @@
      +-- ExportFailed                       one export run failed (recorded as its last_error)
      +-- ExportStopped                      a stop was asked for: the export ends early
      +-- DownloadFailed                     an export file could not be fetched or did not verify
-     +-- DownloadGaveUp                     an export file failed to download (or verify) the last time allowed
+     +-- DownloadGaveUp                     an export file's download failed for the last time allowed
      +-- NotReadyInTime                     an export file was still not ready at the deadline
      +-- DestinationError                   an export destination refused a write or delete
      +-- OwnersLookupFailed                 who holds a test user's Email/SMS addresses is unknown
@@ -140,9 +140,9 @@ class DownloadFailed(OsctlError):
 
 
 class DownloadGaveUp(OsctlError):
-    """An export file was downloaded `attempts` times, the last allowed, and `failure` is why the
-    last one failed (or an earlier one, when fetching again could not help). Export runs and the
-    owners lookup word it as their own error (osctl.exports.fetching)."""
+    """An export file's download failed `attempts` times: the last attempt allowed, or a failure
+    fetching again cannot fix. `failure` is the last one. Export runs and the owners lookup word
+    it as their own error (osctl.exports.fetching)."""
 
     def __init__(self, attempts: int, failure: DownloadFailed):
         self.attempts = attempts
