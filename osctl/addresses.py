@@ -3,7 +3,14 @@ may contain dots (and names spaces)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
+
 from osctl.errors import UsageError
+
+if TYPE_CHECKING:  # osctl.state.model imports this module
+    from osctl.config.model import Config
+    from osctl.state.model import State
 
 SEGMENT_PREFIX = "segment."
 EXPORT_PREFIX = "export."
@@ -27,17 +34,17 @@ def export_name(address: str) -> str | None:
     return address[len(EXPORT_PREFIX):] if address.startswith(EXPORT_PREFIX) else None
 
 
-def parse_segment_address(address: str, app_aliases) -> tuple[str, str]:
+def parse_segment_address(address: str, app_aliases: Collection[str]) -> tuple[str, str]:
     """(app, name) for segment.<app>.<name>, matching the longest configured app alias."""
     return _parse(address, app_aliases, SEGMENT_PREFIX, "a segment address", "segment.APP.NAME")
 
 
-def parse_user_address(address: str, app_aliases) -> tuple[str, str]:
+def parse_user_address(address: str, app_aliases: Collection[str]) -> tuple[str, str]:
     """(app, external_id) for user.<app>.<external_id>, matching the longest configured app alias."""
     return _parse(address, app_aliases, USER_PREFIX, "a test user address", "user.APP.EXTERNAL_ID")
 
 
-def _parse(address: str, app_aliases, prefix: str, kind: str, valid: str) -> tuple[str, str]:
+def _parse(address: str, app_aliases: Collection[str], prefix: str, kind: str, valid: str) -> tuple[str, str]:
     if not address.startswith(prefix):
         raise UsageError(f"{address!r} is not {kind} (valid: {valid})")
     rest = address[len(prefix):]
@@ -48,7 +55,7 @@ def _parse(address: str, app_aliases, prefix: str, kind: str, valid: str) -> tup
                      f"{', '.join(sorted(app_aliases)) or 'none'})")
 
 
-def known_addresses(config, state) -> list[str]:
+def known_addresses(config: Config, state: State | None) -> list[str]:
     """Every address a --target/--exclude can name: declared and recorded segments and test users,
     exports, and the prefixes that select several (segment, segment.APP, user, user.APP, export)."""
     segments = {s.address for s in config.segments}
@@ -66,7 +73,7 @@ def known_addresses(config, state) -> list[str]:
     return sorted(segments | apps | users | user_apps | exports | prefixes)
 
 
-def unmatched_selection(targets, excludes, known: list[str]) -> str | None:
+def unmatched_selection(targets: Iterable[str], excludes: Iterable[str], known: list[str]) -> str | None:
     """Why --target/--exclude name an address that matches nothing (a typo would otherwise plan
     "No changes" and exit 0), with the closest known addresses; None when all match."""
     import difflib

@@ -65,7 +65,7 @@ def keys_used(field: str, relation: str | None) -> set[str]:
     return keys
 
 
-def _as_api_string(value) -> str:
+def _as_api_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and math.isfinite(value):
@@ -76,7 +76,8 @@ def _as_api_string(value) -> str:
     return str(value)
 
 
-def _as_number(value):
+def _as_number(value: object) -> int | float:
+    number: int | float
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = value
     else:

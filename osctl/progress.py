@@ -140,7 +140,7 @@ class Reporter:
             self._thread.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -158,7 +158,7 @@ class _QuietReporter(_NoProgress):
     def __enter__(self) -> _QuietReporter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         pass
 
 

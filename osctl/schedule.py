@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:  # for annotations only: cronsim is imported when a schedule is computed
+    from cronsim import CronSim
+
+    from osctl.config.model import Export
+    from osctl.state.model import ExportRecord
 
 ALIASES = {
     "@hourly": "0 * * * *",
@@ -94,7 +101,7 @@ def _zone_names() -> tuple[str, ...]:
 # by wall time and ignore `fold`, so only UTC values are compared or stored.
 
 
-def _cron(expr: str, tz: str, start: datetime, *, reverse: bool = False):
+def _cron(expr: str, tz: str, start: datetime, *, reverse: bool = False) -> CronSim:
     from cronsim import CronSim
 
     return CronSim(normalise(expr), start.astimezone(ZoneInfo(tz)), reverse=reverse)
@@ -121,7 +128,7 @@ def next_tick(expr: str, tz: str, now: datetime) -> datetime | None:
     return tick.astimezone(UTC)
 
 
-def due(export, record, now: datetime) -> datetime | None:
+def due(export: Export, record: ExportRecord | None, now: datetime) -> datetime | None:
     """The tick an export is due for at `now` (UTC), or None when it is not due.
 
     Due when the schedule has a tick after the one the last success satisfied. Missed

@@ -43,7 +43,7 @@ class StopSignals:
                 self._previous[signum] = signal.signal(signum, self._received)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 

@@ -175,7 +175,11 @@ def _has_alias(root: Node) -> bool:
     return False
 
 
-def _shape(node: Node | None):
+# ("map" | "seq" | "scalar", tag, content): nested shapes, compared for equality only
+Shape = tuple[str, str, object] | None
+
+
+def _shape(node: Node | None) -> Shape:
     """What a document means, key order aside: used to prove the rewrite changed nothing."""
     if isinstance(node, MappingNode):
         return ("map", node.tag, frozenset((_shape(k), _shape(v)) for k, v in node.value))

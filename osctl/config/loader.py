@@ -209,7 +209,7 @@ def build(merged: semantic.Merged) -> Config:
     return Config(**{**config.__dict__, "digest": config_digest(config)})
 
 
-def _names(value) -> tuple[str, ...]:
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
     """renamed_from: one name or a list of names."""
     if value is None:
         return ()

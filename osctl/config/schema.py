@@ -10,11 +10,17 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Collection, Iterator, Mapping
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from osctl.config.source import SourceDoc
 from osctl.diagnostics import Diagnostic, format_path
+
+if TYPE_CHECKING:  # jsonschema is imported late at run time: it keeps `osctl --help` fast
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
 
 _TYPE_NAMES = {
     "string": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
@@ -56,14 +62,15 @@ def _search(pattern: str, text: str) -> bool:
 
 
 @cache
-def _validator_class():
+def _validator_class() -> type[Validator]:
     from jsonschema import (  # late: keeps `osctl --help` fast
         Draft202012Validator,
         ValidationError,
         validators,
     )
 
-    def pattern(validator, regex, instance, schema):
+    # a keyword's signature, as jsonschema's SchemaKeywordValidator declares it (instance: Any)
+    def pattern(validator: Validator, regex: str, instance: Any, schema: object) -> Iterator[ValidationError]:
         if validator.is_type(instance, "string") and not _search(regex, instance):
             yield ValidationError(f"{instance!r} does not match {regex!r}")
 
@@ -72,12 +79,12 @@ def _validator_class():
 
 
 @cache
-def _validator():
+def _validator() -> Validator:
     return _validator_class()(load_schema("osctl"))
 
 
 @cache
-def _compiled_check():
+def _compiled_check() -> Callable[[object], object]:
     """fastjsonschema's compiled check of the same schema, for the common case, a valid file:
     jsonschema takes seconds to walk a large config, this a few hundredths. It says only
     yes or no; a no runs jsonschema, which explains (tests check that its yes is jsonschema's)."""
@@ -86,7 +93,7 @@ def _compiled_check():
     return fastjsonschema.compile(load_schema("osctl"))
 
 
-def certainly_valid(data) -> bool:
+def certainly_valid(data: object) -> bool:
     """Whether the compiled check accepts a whole file's data."""
     import fastjsonschema
 
@@ -97,14 +104,15 @@ def certainly_valid(data) -> bool:
     return True
 
 
-def _errors(data):
+def _errors(data: object) -> Iterator[ValidationError]:
     """Every jsonschema error of a file; a valid file costs only the compiled check."""
     if certainly_valid(data):
         return
-    yield from _validator().iter_errors(data)
+    # YAML data may hold dates and bytes, outside the stub's JSON type; jsonschema reports them
+    yield from _validator().iter_errors(data)  # type: ignore[arg-type]
 
 
-def looks_like_secret(value) -> bool:
+def looks_like_secret(value: object) -> bool:
     """A long token-like string: an API key (legacy base64 or os_v2_...) or a connection string."""
     if not isinstance(value, str):
         return False
@@ -114,7 +122,7 @@ def looks_like_secret(value) -> bool:
     return bool(_SECRET_SHAPE.match(text)) and all(re.search(p, text) for p in ("[a-z]", "[A-Z]", "[0-9]"))
 
 
-def _kind(value) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -132,7 +140,7 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def _show(value, path: tuple = ()) -> str:
+def _show(value: object, path: tuple = ()) -> str:
     if (path and path[-1] in SECRET_NAME_KEYS) or looks_like_secret(value):
         return HIDDEN
     if value is None:
@@ -144,13 +152,13 @@ def _show(value, path: tuple = ()) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def did_you_mean(word: str, choices) -> str:
-    choices = [str(c) for c in choices]
+def did_you_mean(word: str, choices: Collection[object]) -> str:
+    names = [str(c) for c in choices]
     word = str(word)
-    for choice in choices:  # `or` for `OR`, `Subscriptions` for `subscriptions`
+    for choice in names:  # `or` for `OR`, `Subscriptions` for `subscriptions`
         if choice.lower() == word.lower():
             return f"; did you mean '{choice}'?"
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
@@ -158,7 +166,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _what(schema: dict) -> str:
+def _what(schema: Mapping[str, Any]) -> str:
     """What a value of this schema looks like, for '(valid: ...)'."""
     if "description" in schema:
         text = schema["description"].rstrip(".")
@@ -174,18 +182,21 @@ def _what(schema: dict) -> str:
     return "see 'osctl schema'"
 
 
-def _describe(error) -> list[tuple[tuple, str, str, bool]]:
+def _describe(error: ValidationError) -> list[tuple[tuple, str, str, bool]]:
     """(path, message, valid, point_at_key) for one jsonschema error."""
     path = tuple(error.absolute_path)
-    schema = error.schema
-    v = error.validator
+    # jsonschema's types allow a bare true/false schema and unset fields (errors built by
+    # hand); an error from validating a config against osctl's schema has them all
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    v = error.validator if isinstance(error.validator, str) else ""
+    instance: Any = error.instance  # the offending value: whatever the YAML held
     if "propertyNames" in error.relative_schema_path:
-        name = error.instance
+        name = instance
         return [(path + (name,), f"'{name}' is not a valid name here",
                  "letters, digits, _ . - (starting with a letter, digit or _)", True)]
     if v == "additionalProperties":
         return [_unknown_key(path, key, schema) for key in sorted(
-            (k for k in error.instance if k not in schema.get("properties", {})), key=str)]
+            (k for k in instance if k not in schema.get("properties", {})), key=str)]
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         wanted = schema.get("properties", {}).get(missing, {})
@@ -193,43 +204,43 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
     if v == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         names = " or ".join(_type_name(t) for t in wanted)
-        shown = _show(error.instance, path)
-        message = f"expected {names}, got {_kind(error.instance)}" + (f" {shown}" if shown else "")
+        shown = _show(instance, path)
+        message = f"expected {names}, got {_kind(instance)}" + (f" {shown}" if shown else "")
         valid = _what(schema)
         free_text = "pattern" not in schema and "enum" not in schema
-        if free_text and ("string" in wanted and isinstance(error.instance, (bool, int, float))
-                          or _kind(error.instance) in ("date", "datetime")):
+        if free_text and ("string" in wanted and isinstance(instance, (bool, int, float))
+                          or _kind(instance) in ("date", "datetime")):
             valid += "; in quotes, as YAML reads unquoted yes/no/on/off, numbers and dates as other types"
         return [(path, message, valid, False)]
     if v == "enum":
         valid = ", ".join(str(x) for x in schema["enum"])
-        hint = did_you_mean(str(error.instance), schema["enum"])
-        return [(path, f"{_show(error.instance, path)} is not allowed here{hint}", valid, False)]
+        hint = did_you_mean(str(instance), schema["enum"])
+        return [(path, f"{_show(instance, path)} is not allowed here{hint}", valid, False)]
     if v == "const":
         if path == ("osctl",):
-            return [(path, f"config format version {_show(error.instance)} is not supported by this osctl",
+            return [(path, f"config format version {_show(instance)} is not supported by this osctl",
                      f"osctl: {schema['const']}", False)]
-        return [(path, f"{_show(error.instance, path)} is not supported", json.dumps(schema["const"]), False)]
+        return [(path, f"{_show(instance, path)} is not supported", json.dumps(schema["const"]), False)]
     if v == "pattern":
         if path and path[-1] in SECRET_NAME_KEYS:
             return [(path, f"is not the name of an environment variable {HIDDEN}",
                      "the NAME of an env var, e.g. ONESIGNAL_PROD_KEY; the secret itself goes into that "
                      "variable, never into the config", False)]
-        return [(path, f"{_show(error.instance, path)} has the wrong form", _what(schema), False)]
+        return [(path, f"{_show(instance, path)} has the wrong form", _what(schema), False)]
     if v in ("minLength", "maxLength"):
         word = "at least" if v == "minLength" else "at most"
-        size = len(error.instance)
+        size = len(instance)
         problem = "empty" if size == 0 else f"too {'short' if v == 'minLength' else 'long'} ({_plural(size, 'character')})"
         return [(path, problem, f"{word} {_plural(schema[v], 'character')}", False)]
     if v in ("minItems", "maxItems"):
         word = "at least" if v == "minItems" else "at most"
-        return [(path, f"has {_plural(len(error.instance), 'entry').replace('entrys', 'entries')}",
+        return [(path, f"has {_plural(len(instance), 'entry').replace('entrys', 'entries')}",
                  f"{word} {_plural(schema[v], 'entry').replace('entrys', 'entries')}", False)]
     if v == "minProperties":
         return [(path, "is empty", _what(schema), False)]
     if v == "uniqueItems":
         seen, twice = [], None
-        for entry in error.instance:
+        for entry in instance:
             if entry in seen:
                 twice = entry
                 break
@@ -240,7 +251,7 @@ def _describe(error) -> list[tuple[tuple, str, str, bool]]:
     return [(path, error.message, _what(schema), False)]
 
 
-def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, bool]:
+def _unknown_key(path: tuple, key: str, schema: Mapping[str, Any]) -> tuple[tuple, str, str, bool]:
     allowed = sorted(schema.get("properties", {}))
     if key.lower() in _KEY_ITSELF and "api_key_env" in allowed:
         return (path + (key,), f"unknown key '{key}': API keys never go into the config",
@@ -258,7 +269,7 @@ def _unknown_key(path: tuple, key: str, schema: dict) -> tuple[tuple, str, str, 
 _CLOUD_SECRET = re.compile(r"key|secret|token|password|credential|sas|signature", re.IGNORECASE)
 
 
-def _describe_alternatives(error, path: tuple, schema: dict) -> list[tuple[tuple, str, str, bool]]:
+def _describe_alternatives(error: ValidationError, path: tuple, schema: Mapping[str, Any]) -> list[tuple[tuple, str, str, bool]]:
     """Explain a oneOf by the branch whose type fits the value (a mapping with a bad key, say)."""
     kind_of = {"string": str, "object": dict, "array": list, "boolean": bool}
     options = schema.get("oneOf") or schema.get("anyOf") or []

@@ -42,7 +42,7 @@ class Item:
     path: tuple  # path inside its own file
     data: object
 
-    def where(self, *sub, key: bool = False) -> Location:
+    def where(self, *sub: str | int, key: bool = False) -> Location:
         return self.doc.where(self.path + tuple(sub), key=key)
 
 
@@ -199,7 +199,7 @@ def _check_app(item: Item, report: Report) -> None:
                     "your App ID from the OneSignal dashboard > Settings > Keys & IDs")
 
 
-def _check_secret_name(item: Item, sub: tuple, value, report: Report) -> None:
+def _check_secret_name(item: Item, sub: tuple, value: object, report: Report) -> None:
     """api_key_env / dsn_env must name a variable; a key pasted there must not be echoed."""
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value) and looks_like_secret(value):
         report.add(item, sub, "looks like a secret itself, not the name of an environment variable "
@@ -402,7 +402,7 @@ def _operand_hint(fld: str, key: str) -> str:
                                                else "the text to compare with")
 
 
-def _finite(value) -> float | None:
+def _finite(value: object) -> float | None:
     """The number in a YAML number or numeric string; None when it is not a finite number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
@@ -415,8 +415,9 @@ def _finite(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _check_operands(item: Item, sub: tuple, fld: str, relation, entry: dict, rule, report: Report) -> None:
-    numeric_keys = set()
+def _check_operands(item: Item, sub: tuple, fld: str, relation: str | None, entry: dict, rule: grammar.FieldRule,
+                    report: Report) -> None:
+    numeric_keys: set[str] = set()
     if rule.value == "hours_ago":
         numeric_keys.add("hours_ago")
     if (rule.numeric and rule.value == "value" and relation not in grammar.NO_OPERAND) or \
@@ -463,7 +464,8 @@ def _check_operands(item: Item, sub: tuple, fld: str, relation, entry: dict, rul
                        f"comma-separated items, got {count}", "a comma-separated list of up to 20 items")
 
 
-def _check_yaml_reading(item: Item, sub: tuple, value, report: Report, *, numeric: bool) -> None:
+def _check_yaml_reading(item: Item, sub: tuple, value: str | int | float, report: Report, *,
+                        numeric: bool) -> None:
     """An unquoted scalar YAML turned into something other than what was written.
 
     `012` is octal 10, `1:30` is 90, `5.10` is 5.1 and `yes` is true in YAML 1.1:
@@ -488,7 +490,7 @@ def _check_yaml_reading(item: Item, sub: tuple, value, report: Report, *, numeri
         report.add(item, sub, f"YAML reads {raw} as the {kind} {sent}, so \"{sent}\" would be sent", valid)
 
 
-def _as_sent(value) -> str:
+def _as_sent(value: str | int | float) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return grammar.canonical_entry({"field": "", "value": value})["value"]
@@ -540,7 +542,7 @@ def _block_hint(kind: str) -> str:
     return hints[kind]
 
 
-def _duration(item: Item, sub: tuple, value, report: Report) -> int | None:
+def _duration(item: Item, sub: tuple, value: object, report: Report) -> int | None:
     if not isinstance(value, str):
         return None
     try:
@@ -650,7 +652,7 @@ def _check_subscriptions(item: Item, block: dict, app: str | None, declared: dic
                     "add segment: NAME, or remove include_unsubscribed")
 
 
-def _check_selector(item: Item, sub: tuple, selector, kind: str, report: Report) -> None:
+def _check_selector(item: Item, sub: tuple, selector: object, kind: str, report: Report) -> None:
     if not isinstance(selector, dict):
         return
     has_ids, has_window = "ids" in selector, "sent_within" in selector

@@ -54,10 +54,10 @@ class _Loader(_BaseLoader):
     """The safe loader without path resolvers, a PyYAML feature osctl does not use
     (libyaml would call back into Python for them at every node)."""
 
-    def descend_resolver(self, current_node, current_index):
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: object) -> None:
         pass
 
-    def ascend_resolver(self):
+    def ascend_resolver(self) -> None:
         pass
 
 
@@ -114,7 +114,7 @@ class _Builder:
         self.active: set[int] = set()  # nodes being built: an alias back to one of them is a cycle
         self.stopped = False
 
-    def build(self, node: yaml.Node, path: tuple):
+    def build(self, node: yaml.Node, path: tuple) -> object:
         doc = self.doc
         mark = node.start_mark
         doc.positions[path] = (mark.line + 1, mark.column + 1)
@@ -177,7 +177,7 @@ class _Builder:
             result[key] = self.build(value_node, path + (key,))
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: tuple):
+    def _scalar(self, node: yaml.ScalarNode, path: tuple) -> object:
         construct = _SCALAR_CONSTRUCTORS.get(node.tag)
         if construct is None:  # e.g. `!!map text`: a collection tag on a plain value
             self.problems.append(_diag(self.doc.file, node, path, f"YAML tag '{node.tag}' does not fit a plain "

@@ -41,7 +41,8 @@ class Route:
     needs_url: bool = False  # export handlers build file URLs
 
 
-def _route(method: str, path: str, endpoint: str, app_from: str, handler, needs_url: bool = False) -> Route:
+def _route(method: str, path: str, endpoint: str, app_from: str, handler: Callable[..., Response],
+           needs_url: bool = False) -> Route:
     return Route(method, re.compile(f"^{path}$"), endpoint, app_from, handler, needs_url)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 
 from osctl.emulator.api_messages import NOT_FOUND, visible
+from osctl.emulator.audience import Subscription
 from osctl.emulator.core import Core, fail, json_body, parse_int
 from osctl.emulator.exports import (
     ACTIVITY_COLUMNS,
@@ -21,6 +23,7 @@ from osctl.emulator.exports import (
     subscription_header,
     subscription_rows,
 )
+from osctl.emulator.messages import Message
 from osctl.emulator.server import Request, Response, json_response
 from osctl.emulator.world import App
 
@@ -33,7 +36,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _answer(core: Core, request: Request, job: ExportJob | None, fallback: str, key: str,
-            **extra) -> Response:
+            **extra: object) -> Response:
     if job is None:
         raise fail(409, BUSY)
     return json_response(200, {**extra, key: core.base_url(request, fallback) + job.url_path})
@@ -70,7 +73,7 @@ def subscriptions(core: Core, request: Request, app: App, fallback_url: str) -> 
     if core.exports.busy(app.account, now):
         raise fail(409, BUSY)  # answer at once rather than after counting a large audience
 
-    def selected():
+    def selected() -> Iterator[Subscription]:
         for s in app.subscriptions():
             if after is not None and s.last_session <= after:
                 continue
@@ -88,7 +91,7 @@ def subscriptions(core: Core, request: Request, app: App, fallback_url: str) -> 
     return _answer(core, request, job, fallback_url, "csv_file_url")
 
 
-def _message(core: Core, app: App, message_id: str, now: float, window: float):
+def _message(core: Core, app: App, message_id: str, now: float, window: float) -> Message | None:
     try:
         uuid.UUID(message_id)
     except ValueError:
@@ -136,7 +139,7 @@ def history(core: Core, request: Request, app: App, message_id: str, fallback_ur
         rows = totals["successful"] if totals["recipients"] >= HISTORY_MIN_SENT else 0
     header = HISTORY_COLUMNS + (["timestamp"] if events == "clicked" else [])
 
-    def records():
+    def records() -> Iterator[list]:
         if events == "sent" and rows == 0:
             return iter(())
         return history_rows(message.recipients(app.audience), events, message.channel)

@@ -20,6 +20,7 @@ from osctl.emulator.users import (
     SUBSCRIPTION_TYPES,
     User,
     Users,
+    UserSubscription,
 )
 from osctl.emulator.world import App
 
@@ -217,7 +218,7 @@ def add_subscription(core: Core, request: Request, app: App, label: str, alias_i
     return _written(core, users, 201, payload)
 
 
-def _owned(users: Users, subscription_id: str):
+def _owned(users: Users, subscription_id: str) -> tuple[User, UserSubscription]:
     found = users.subscription(subscription_id)
     if found is None:
         raise fail(404, SUBSCRIPTION_NOT_FOUND["errors"][0])
@@ -246,7 +247,12 @@ def delete_subscription(core: Core, request: Request, app: App, subscription_id:
     users = _users(core, app)
     with core.world.lock:
         user, sub = _owned(users, subscription_id)
-        users.later(core.clock.now(), lambda: sub in user.subscriptions and user.subscriptions.remove(sub))
+
+        def remove() -> None:
+            if sub in user.subscriptions:
+                user.subscriptions.remove(sub)
+
+        users.later(core.clock.now(), remove)
     return json_response(202, {})
 
 

@@ -22,10 +22,12 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from io import BufferedIOBase
 from pathlib import Path
 
 from osctl.emulator.audience import Subscription
 from osctl.emulator.clock import csv_time
+from osctl.emulator.messages import Fate
 from osctl.emulator.server import Response
 
 URL_LIFETIME = 3 * 86_400.0
@@ -166,7 +168,7 @@ def _write(job: ExportJob, header: list[str], records: Callable[[], Iterable[lis
 class _TextSink:
     """A minimal text file for csv.writer that batches writes into the gzip stream."""
 
-    def __init__(self, binary) -> None:
+    def __init__(self, binary: BufferedIOBase) -> None:
         self._binary = binary
         self._parts: list[str] = []
         self._size = 0
@@ -214,7 +216,7 @@ def subscription_rows(subs: Iterable[Subscription], extra_fields: list[str]) -> 
         yield row
 
 
-def _extra(s: Subscription, name: str):
+def _extra(s: Subscription, name: str) -> str | int:
     if name == "external_user_id":
         return s.external_id or ""
     if name == "onesignal_id":
@@ -240,14 +242,14 @@ def iso_or_blank(ts: int | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def activity_rows(recipients) -> Iterator[list]:
+def activity_rows(recipients: Iterable[tuple[Subscription, Fate]]) -> Iterator[list]:
     for s, fate in recipients:
         yield [s.external_id or "", s.id, s.device_type, iso_or_blank(fate.sent), iso_or_blank(fate.delivered),
                iso_or_blank(fate.clicked), s.onesignal_id, iso_or_blank(fate.failed or fate.errored),
                iso_or_blank(fate.failed), fate.failure_message]
 
 
-def history_rows(recipients, events: str, channel: str) -> Iterator[list]:
+def history_rows(recipients: Iterable[tuple[Subscription, Fate]], events: str, channel: str) -> Iterator[list]:
     for s, fate in recipients:
         if events == "clicked" and fate.clicked is not None:
             yield [s.id, s.onesignal_id, s.external_id or "", channel, fate.clicked]

@@ -27,7 +27,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from osctl.emulator.audience import Subscription
 
 MAX_ENTRIES = 200
 MAX_IN_ARRAY = 20
@@ -55,7 +58,7 @@ _VERSION_PART = re.compile(r"[0-9]+")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 
-Predicate = Callable[[Any, float], bool]
+Predicate = Callable[["Subscription", float], bool]
 
 
 def required_keys(field: str, relation: str | None) -> tuple[str, ...]:
@@ -211,7 +214,7 @@ def _tag_predicate(key: str, relation: str, value: str) -> Predicate:
         return lambda s, now: s.tags.get(key) != value
     wanted = float(value)
 
-    def numeric(s, now):
+    def numeric(s: Subscription, now: float) -> bool:
         held = _number(s.tags.get(key))
         if held is None:
             return False
@@ -250,7 +253,7 @@ def _predicate(entry: dict) -> Predicate:
     if field == "app_version":
         wanted_v = _version(value)
 
-        def version(s, now):
+        def version(s: Subscription, now: float) -> bool:
             if relation in ("=", "!="):
                 return (s.app_version == value) == (relation == "=")
             held = _version(s.app_version or "")
@@ -285,7 +288,7 @@ def compile_filters(filters: list[dict]) -> Predicate:
             groups[-1].append(_predicate(entry))
     groups = [g for g in groups if g]
 
-    def matches(subscription, now: float) -> bool:
+    def matches(subscription: Subscription, now: float) -> bool:
         return any(all(p(subscription, now) for p in group) for group in groups)
 
     return matches

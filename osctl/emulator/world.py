@@ -107,7 +107,7 @@ class App:
         segment = self.segments.pop(segment_id)
         del self._by_name[segment.name]
 
-    def members(self, segment: Segment, now: float):
+    def members(self, segment: Segment, now: float) -> Iterator[Subscription]:
         """Subscribed subscriptions the segment's filters select at `now`."""
         match = segment.predicate
         return (s for s in self.subscriptions() if s.subscribed and match(s, now))
