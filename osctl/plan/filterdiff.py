@@ -59,7 +59,8 @@ def diff_lines(before: list[dict] | None, after: list[dict] | None) -> tuple[str
     """Readable lines for what changes from `before` to `after` (both canonical)."""
     from deepdiff import DeepDiff  # imported late: only plans with replaces need it
 
-    before, after = before or [], after or []
+    # plain dicts: DeepDiff would report a state record's read-only dicts as a change of type
+    before, after = [dict(e) for e in before or []], [dict(e) for e in after or []]
     if before == after:
         return ()
     diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)

@@ -15,8 +15,13 @@ Every record is immutable (frozen): change one by building a new one
 export and user records are never changed in place either: a change builds new ones.
 
 Encoding is built for a state of thousands of segments written after every
-operation: a SegmentRecord (its filters a tuple) encodes its JSON line once and
-`encode_state` re-serialises only the records that were replaced.
+operation: a SegmentRecord encodes its JSON line once and `encode_state`
+re-serialises only the records that were replaced. That cached line can never
+disagree with the record: a SegmentRecord's filters are deep-frozen when it is
+built (a tuple of read-only dicts, copies of what it was given), so neither the
+caller's dicts nor what `.filters` returns can change it. They are still dicts:
+they compare, `dict()`-copy and JSON-encode as the plain ones do (a list inside an
+entry, which canonical filters never have, becomes a tuple: the same JSON).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import json
 import uuid
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NoReturn, Protocol
 
 from osctl import __version__
 from osctl.addresses import export_address, segment_address, user_address
@@ -38,18 +43,53 @@ SEGMENT_STATUSES = ("created", "pending_create")
 USER_STATUSES = SEGMENT_STATUSES
 
 
+class _FrozenDict(dict):
+    """A dict that refuses every change: what a SegmentRecord's filters are made of.
+
+    A dict still (json, ==, dict(...) and copy treat it as one), so code that reads
+    filters needs no change; code that would edit a record's filters in place gets a
+    TypeError instead of a state line that no longer says what the record holds.
+    """
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a state record's filters cannot be changed in place: build a new record "
+                        "(dataclasses.replace) with new filters")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[type[_FrozenDict], tuple[dict]]:  # copy, deepcopy, pickle
+        return _FrozenDict, (dict(self),)
+
+
+def _frozen(value: Any) -> Any:
+    """`value` (JSON data) copied with every dict a _FrozenDict and every list a tuple."""
+    if isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, (dict, list, tuple)):  # nested: canonical filters never are
+                return _FrozenDict({key: _frozen(item) for key, item in value.items()})
+        return _FrozenDict(value)  # a filter entry: flat, copied in one go
+    if isinstance(value, (list, tuple)):
+        return tuple(map(_frozen, value))
+    return value
+
+
 @dataclass(frozen=True)
 class SegmentRecord:
     app: str  # app alias
     app_id: str
     name: str
     id: str | None  # OneSignal segment id; None while a create is pending
-    filters: tuple[dict, ...]  # canonical filters that were sent
+    filters: tuple[dict, ...]  # canonical filters that were sent; frozen (_FrozenDict) when built
     digest: str  # filters digest (osctl.filters.filters_digest)
     description: str | None = None
     created_at: str | None = None  # ISO 8601 UTC when osctl created or imported it
     status: str = "created"  # "pending_create": intent recorded before the request was sent
     updated_at: str | None = None  # ISO 8601 UTC of the last update in place, if any
+
+    def __post_init__(self) -> None:
+        # a copy the caller cannot reach, and nothing can change: `encoded` stays true
+        object.__setattr__(self, "filters", _frozen(self.filters))
 
     @property
     def address(self) -> str:

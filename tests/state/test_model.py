@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
@@ -111,6 +112,35 @@ def test_segment_records_cannot_be_changed_in_place():
         record.description = "changed"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         record.filters.append({"operator": "OR"})  # type: ignore[attr-defined]
+
+
+def test_a_segment_records_filters_cannot_make_its_line_disagree_with_it():
+    """Its state line is encoded once: neither the dicts it was built from nor what
+    .filters returns may change what it holds, or it would write stale filters."""
+    given = [{"field": "country", "relation": "=", "value": "US"}, {"operator": "OR"},
+             {"field": "tag", "key": "vip", "relation": "exists"}]
+    record = replace(segment("A"), filters=tuple(given))
+    state = State("l", 1, "v", {record.address: record})
+    written = encode_state(state)
+
+    given[0]["value"] = "DE"  # the caller's own dicts stay the caller's
+    given.append({"operator": "OR"})
+    entry = record.filters[0]
+    for change in (lambda: entry.__setitem__("value", "DE"), lambda: entry.update(value="DE"),
+                   lambda: entry.pop("value"), lambda: entry.setdefault("key", "x"),
+                   lambda: entry.__delitem__("value"), entry.clear, entry.popitem):
+        with pytest.raises(TypeError, match="cannot be changed in place"):
+            change()
+    with pytest.raises(TypeError):
+        entry |= {"value": "DE"}
+    mine = dict(entry)  # a copy is the caller's to change
+    mine["value"] = "DE"
+
+    expected = ({"field": "country", "relation": "=", "value": "US"}, {"operator": "OR"},
+                {"field": "tag", "key": "vip", "relation": "exists"})
+    assert record.filters == expected and copy.deepcopy(record) == record
+    assert encode_state(state) == written
+    assert json.loads(written)["segments"][record.address]["filters"] == list(expected)
 
 
 def test_export_records_cannot_be_changed_in_place():
