@@ -140,6 +140,25 @@ class UserDiff:
             properties["timezone_id"] = self.timezone_id[1]
         return {"properties": properties} if properties else None
 
+    def within(self, sent: UserDiff) -> UserDiff:
+        """The part of this difference that touches what `sent` changed (the same tag, alias,
+        language, time zone, address, subscription or device); the rest is what `sent` left alone."""
+        tags = set(sent.tags_set) | set(sent.tags_removed)
+        aliases = set(sent.aliases_set) | set(sent.aliases_removed)
+        added = {token_key(kind, token) for kind, token in sent.subscriptions_added}
+        removed = {token_key(s.type, s.token) for s in sent.subscriptions_removed}
+        return UserDiff(
+            tags_set={k: v for k, v in self.tags_set.items() if k in tags},
+            tags_removed={k: v for k, v in self.tags_removed.items() if k in tags},
+            language=self.language if sent.language else None,
+            timezone_id=self.timezone_id if sent.timezone_id else None,
+            aliases_set={k: v for k, v in self.aliases_set.items() if k in aliases},
+            aliases_removed={k: v for k, v in self.aliases_removed.items() if k in aliases},
+            subscriptions_added=tuple(s for s in self.subscriptions_added if token_key(*s) in added),
+            subscriptions_removed=tuple(s for s in self.subscriptions_removed if token_key(s.type, s.token) in removed),
+            devices_attached=tuple(d for d in self.devices_attached if d in sent.devices_attached),
+        )
+
     def lines(self) -> list[str]:
         """What changes, one line each, as plans show it: `tags.cohort: "spring" → "summer"`."""
         out = [f"tags.{k}: {show_value(old)} → {show_value(new)}" for k, (old, new) in sorted(self.tags_set.items())]

@@ -68,3 +68,27 @@ def test_an_email_address_whose_case_alone_differs_is_no_change():
                               {"id": "s", "type": "SMS", "token": "+15555550100"}]}
     change = diff(declared, live)
     assert change.empty and change.lines() == []
+
+
+def test_within_keeps_only_what_the_sent_change_touched():
+    """Apply waits for what it sent to show; the rest of a difference is an edit outside osctl."""
+    sent = diff(ALICE, {**LIVE, "properties": {"tags": {"qa": "1", "cohort": "spring"}, "language": "en",
+                                               "timezone_id": "Europe/Berlin"}})
+    assert sent.lines() == ['tags.cohort: "spring" → "summer"', 'aliases.crm_id: "old" → "qa-12345"',
+                            'aliases.legacy: "x" → (removed)', "+ subscription SMS +15555550100",
+                            "- subscription Email old@example.com (id s2)", "+ device dev-1"]
+    remaining = diff(ALICE, LIVE)  # as if nothing showed yet, and the dashboard had edited more
+    assert remaining.within(sent).lines() == [
+        'tags.cohort: "spring" → "summer"', 'aliases.crm_id: "old" → "qa-12345"', 'aliases.legacy: "x" → (removed)',
+        "+ subscription SMS +15555550100", "- subscription Email old@example.com (id s2)", "+ device dev-1"]
+    # tags.stale, language and timezone_id were not sent: not waited for
+    assert remaining.within(diff(ALICE, {**LIVE, **ALICE_AS_LIVE})).empty
+
+
+ALICE_AS_LIVE = {
+    "identity": {"external_id": "qa-alice", "onesignal_id": "os-1", "crm_id": "qa-12345"},
+    "properties": {"tags": {"qa": "1", "cohort": "summer"}, "language": "en", "timezone_id": "Europe/Berlin"},
+    "subscriptions": [{"id": "s1", "type": "Email", "token": "alice+qa@example.com"},
+                      {"id": "s3", "type": "SMS", "token": "+15555550100"},
+                      {"id": "dev-1", "type": "AndroidPush", "token": "t"}],
+}

@@ -330,3 +330,24 @@ def test_a_step_onesignal_applied_whose_record_was_lost_is_recorded_by_the_next_
     assert record["subscriptions"][0].get("id") == email_id  # what state knew of it is kept
     listed = uw.osctl("plan", "--no-exports", "--refresh", "list", "--detailed-exitcode")
     assert listed.exit_code == 0 and "No changes" in listed.stdout, listed.output
+
+
+def test_an_edit_outside_osctl_after_the_plan_is_said_not_waited_for(uw):
+    """Apply verifies what it sent. A dashboard edit of something else, made after the plan, used to
+    keep it viewing the user for 30 s and then fail; now it is said, and the next plan shows it."""
+    uw.declare([ALICE])
+    assert _apply(uw).exit_code == 0
+    uw.declare([{**ALICE, "tags": {"qa": "1", "cohort": "summer"}}])
+    plan = uw.dir / "plan.json"
+    assert uw.osctl("plan", "--no-exports", "--out", str(plan)).exit_code in (0, 2)
+    edit = uw.api("PATCH", f"/apps/{uw.app_id}/users/by/external_id/qa-alice",
+                  json={"properties": {"tags": {"qa": "0"}}})  # the dashboard, after the plan
+    assert edit.status_code in (200, 202), edit.text
+    result = uw.osctl("apply", str(plan))
+    assert result.exit_code == 0, result.output
+    assert re.search(r'user\.prod\.qa-alice: Update complete \[updated \(properties\), '
+                     r'verified after \d s; changed outside osctl since the plan, and left as it is: '
+                     r'tags\.qa: "0" → "1" \(the next plan shows it\)\]', result.stdout), result.stdout
+    assert uw.user("qa-alice")["properties"]["tags"] == {"qa": "0", "cohort": "summer"}
+    after = uw.osctl("plan", "--no-exports")
+    assert 'tags.qa: "0" → "1"' in after.stdout, after.stdout
