@@ -111,7 +111,8 @@ def import_user(config: Config, state: State, client: UserViewsApi, declared: De
     if live is None:
         raise OsctlError(f"no user with external id {external_id!r} in app '{app_alias}' ({app.app_id}); "
                          f"the next plan creates it")
-    record = record_user_import(state, live, app=app_alias, app_id=app.app_id, external_id=external_id, now=now)
+    record = record_user_import(state, live, app=app_alias, app_id=app.app_id, external_id=external_id, now=now,
+                                devices=declared.devices)
     return Imported(address, record.onesignal_id or "unknown", len(diff(declared, live.data).lines()))
 
 

@@ -125,11 +125,12 @@ def record_import(state: State, address: str, *, app: str, app_id: str, name: st
 
 
 def record_user_import(state: State, live: LiveUser, *, app: str, app_id: str, external_id: str,
-                       now: datetime) -> UserRecord:
+                       now: datetime, devices: Iterable[str] = ()) -> UserRecord:
     """Record the live test user `external_id` as managed at user.<app>.<external_id>, as the next
     serial of `state`: what it has now (tags, language, timezone, custom aliases, Email and SMS
-    subscriptions with their ids) stands for what osctl last applied. Its push subscriptions
-    are not recorded: they come from devices, and osctl records only devices it attached."""
+    subscriptions with their ids) stands for what osctl last applied. Of its push subscriptions,
+    only those among `devices` (the declared ones) are recorded: osctl records the devices it
+    attaches, and one the user already holds is attached as far as osctl is concerned."""
     from osctl.schedule import format_time
     from osctl.users.guards import GUARDED_TYPES
 
@@ -138,6 +139,7 @@ def record_user_import(state: State, live: LiveUser, *, app: str, app_id: str, e
         tags=dict(live.tags), language=live.language, timezone_id=live.timezone_id, aliases=dict(live.aliases),
         subscriptions=[UserSubscriptionRecord(s.type, s.token, s.id) for s in live.subscriptions
                        if s.type in GUARDED_TYPES],
+        devices=[d for d in dict.fromkeys(devices) if d in {s.id for s in live.subscriptions}],
         created_at=format_time(now), status="created")
     state.users[record.address] = record
     state.serial += 1

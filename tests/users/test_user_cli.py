@@ -174,3 +174,19 @@ def test_after_apply_the_state_commands_show_the_user_and_the_plan_has_no_change
     again = users.osctl("plan", "--no-exports", "--detailed-exitcode", "--target", "user")
     assert again.exit_code == 0, again.output
     assert "No changes." in again.stdout
+
+
+def test_import_records_the_declared_devices_the_user_already_holds(users):
+    """A device the user holds is as declared: a plan without views must not attach it again."""
+    users.create_live("qa-alice", {"qa": "1", "cohort": "spring"},
+                      [*ALICE_LIVE, {"type": "AndroidPush", "token": "fcm-token-1"}])
+    live = users.api("GET", f"/apps/{users.app_id}/users/by/external_id/qa-alice").json()
+    device = next(s["id"] for s in live["subscriptions"] if s["type"] == "AndroidPush")
+    users.write_users(ALICE + f"    devices: [{device}, 3b9f0000-0000-4000-8000-00000000d001]\n")
+    result = users.osctl("import", "user.prod.qa-alice")
+    assert result.exit_code == 0, result.output
+    assert users.state()["users"]["user.prod.qa-alice"]["devices"] == [device]  # not the one it lacks
+    plan = users.osctl("plan", "--no-exports", "--refresh", "none", "--target", "user.prod.qa-alice")
+    assert plan.exit_code == 0, plan.output
+    assert f"+ device {device}" not in plan.stdout
+    assert "+ device 3b9f0000-0000-4000-8000-00000000d001" in plan.stdout
