@@ -127,17 +127,21 @@ def test_a_create_asked_again_while_onesignal_applies_the_first_records_the_user
     assert again.exit_code == 0 and "No changes" in again.stdout, again.output
 
 
+def _write_create_intent(uw: UsersWorkspace, external_id: str) -> None:
+    """The state a kill leaves after recording a create's intent (pending_create), and nothing else."""
+    record = {"app": "prod", "app_id": uw.app_id, "external_id": external_id, "onesignal_id": None, "tags": {},
+              "aliases": {}, "status": "pending_create"}
+    state = {"format": 1, "lineage": "0d2f4c1e-0000-4000-8000-000000000001", "serial": 1, "osctl_version": "0.1.0",
+             "segments": {}, "exports": {}, "users": {f"user.prod.{external_id}": record}}
+    (uw.dir / ".osctl").mkdir()
+    (uw.dir / ".osctl" / "state.json").write_text(json.dumps(state))
+
+
 def test_a_create_intent_whose_request_was_never_sent_is_created_by_the_next_apply(uw):
     """A kill between recording the intent (pending_create) and sending the create: OneSignal has
     no such user, so the next apply creates it, once."""
     uw.declare([ALICE])
-    state = {"format": 1, "lineage": "0d2f4c1e-0000-4000-8000-000000000002", "serial": 1, "osctl_version": "0.1.0",
-             "segments": {}, "exports": {},
-             "users": {"user.prod.qa-alice": {"app": "prod", "app_id": uw.app_id, "external_id": "qa-alice",
-                                              "onesignal_id": None, "tags": {}, "aliases": {},
-                                              "status": "pending_create"}}}
-    (uw.dir / ".osctl").mkdir()
-    (uw.dir / ".osctl" / "state.json").write_text(json.dumps(state))
+    _write_create_intent(uw, "qa-alice")
     plan = uw.osctl("plan", "--no-exports")
     assert '  + user "qa-alice" (prod)' in plan.stdout, plan.output
     result = _apply(uw)
@@ -156,13 +160,7 @@ def test_an_unfinished_create_in_state_is_finished_on_the_user_it_made(uw):
     uw.declare([ALICE])
     made = uw.make_user("qa-alice", tags={"qa": "1"})
     onesignal_id = made["identity"]["onesignal_id"]
-    state = {"format": 1, "lineage": "0d2f4c1e-0000-4000-8000-000000000001", "serial": 1, "osctl_version": "0.1.0",
-             "segments": {}, "exports": {},
-             "users": {"user.prod.qa-alice": {"app": "prod", "app_id": uw.app_id, "external_id": "qa-alice",
-                                              "onesignal_id": None, "tags": {}, "aliases": {},
-                                              "status": "pending_create"}}}
-    (uw.dir / ".osctl").mkdir()
-    (uw.dir / ".osctl" / "state.json").write_text(json.dumps(state))
+    _write_create_intent(uw, "qa-alice")
     result = _apply(uw)
     assert result.exit_code == 0, result.output
     record = uw.records()["user.prod.qa-alice"]
