@@ -60,12 +60,14 @@ def move_target(source: str, destination: str, app_aliases: Iterable[str]) -> st
 def move_segment(state: State | None, source: str, destination: str, *, name: str) -> State:
     """`state` with the segment record at `source` kept at `destination` under `name`, as
     its next serial (OneSignal is not touched: the next plan renames the segment there)."""
+    from osctl.shell import osctl_command
+
     record = state.segments.get(source) if state else None
     if state is None or record is None:
         raise not_in_state([source])
     if destination in state.segments:
-        raise StateError(f"{destination} is already in state; 'osctl state rm {destination}' first if it "
-                         f"should go")
+        raise StateError(f"{destination} is already in state; {osctl_command('state', 'rm', destination)} "
+                         f"first if it should go")
     segments = {a: r for a, r in state.segments.items() if a != source}
     segments[destination] = dataclasses.replace(record, name=name)
     return _next_serial(state, segments=segments)
@@ -134,12 +136,13 @@ def record_user_import(state: State, live: LiveUser, *, app: str, app_id: str, e
     from osctl.schedule import format_time
     from osctl.users.guards import GUARDED_TYPES
 
+    held = {s.id for s in live.subscriptions}
     record = UserRecord(
         app=app, app_id=app_id, external_id=external_id, onesignal_id=live.onesignal_id,
         tags=dict(live.tags), language=live.language, timezone_id=live.timezone_id, aliases=dict(live.aliases),
         subscriptions=[UserSubscriptionRecord(s.type, s.token, s.id) for s in live.subscriptions
                        if s.type in GUARDED_TYPES],
-        devices=[d for d in dict.fromkeys(devices) if d in {s.id for s in live.subscriptions}],
+        devices=[d for d in dict.fromkeys(devices) if d in held],
         created_at=format_time(now), status="created")
     state.users[record.address] = record
     state.serial += 1

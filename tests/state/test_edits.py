@@ -74,6 +74,8 @@ def test_move_refuses_a_missing_source_and_a_taken_destination(state):
     with pytest.raises(StateError) as err:
         move_segment(state, "segment.prod.Active US", "segment.prod.Being created", name="Being created")
     assert "segment.prod.Being created is already in state" in str(err.value)
+    # the suggested command can be pasted into a shell as it is
+    assert "; osctl state rm 'segment.prod.Being created' first if it should go" in str(err.value)
 
 
 def test_move_target_is_the_new_name_within_one_app():
