@@ -12,6 +12,8 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,14 @@ from osctl.emulator.messages import KIND_API, KIND_AUTOMATED, KIND_DASHBOARD
 from osctl.emulator.ratelimit import Limit, RateLimiter
 from osctl.emulator.requestlog import RequestLog
 from osctl.emulator.server import DROP, MAX_BODY, HttpServer, Request, Response, json_response
-from osctl.emulator.world import World, add_message, add_seeded_message, seeded_random, seeded_uuid
+from osctl.emulator.world import (
+    App,
+    World,
+    add_message,
+    add_seeded_message,
+    seeded_random,
+    seeded_uuid,
+)
 
 KIND_NAMES = {"dashboard": KIND_DASHBOARD, "api": KIND_API, "automated": KIND_AUTOMATED}
 UNAVAILABLE = "Service temporarily unavailable"
@@ -227,13 +236,7 @@ class Emulator:
 
     def add_messages(self, app_id: str, count: int | None = None, messages: list[dict] | None = None) -> list[str]:
         """Add seeded messages (`count`) or described ones; returns their ids."""
-        world = self.world
-        if world is None:
-            raise RuntimeError("start the emulator before adding messages")
-        with world.lock:
-            app = world.apps.get(app_id)
-            if app is None:
-                raise ValueError(f"no app {app_id}")
+        with self._app(app_id) as app:
             now = self.now()
             if messages is None:
                 return [add_seeded_message(app, self.seed, self._anchor, queued_at=now - 600 * (j + 1)).id
@@ -258,6 +261,13 @@ class Emulator:
     def users(self, app_id: str) -> list[dict[str, Any]]:
         """Every user of the app as a view shows it (writes due by now included): OneSignal has no
         list of users, so tests see duplicates and strays only through this."""
+        with self._app(app_id) as app:
+            app.users.settle(self.now())
+            return [user.to_json() for user in app.users.by_onesignal_id.values()]
+
+    @contextmanager
+    def _app(self, app_id: str) -> Iterator[App]:
+        """The app, under the world's lock (what the API's handlers change it under)."""
         world = self.world
         if world is None:
             raise RuntimeError("start the emulator first")
@@ -265,8 +275,7 @@ class Emulator:
             app = world.apps.get(app_id)
             if app is None:
                 raise ValueError(f"no app {app_id}")
-            app.users.settle(self.now())
-            return [user.to_json() for user in app.users.by_onesignal_id.values()]
+            yield app
 
     def set_in_active_journey(self, app_id: str, segment_id: str, active: bool = True) -> None:
         """Mark a segment as used by an active Journey (or not): OneSignal refuses to update it."""

@@ -70,6 +70,15 @@ def test_an_email_address_whose_case_alone_differs_is_no_change():
     assert change.empty and change.lines() == []
 
 
+ALICE_AS_LIVE = {
+    "identity": {"external_id": "qa-alice", "onesignal_id": "os-1", "crm_id": "qa-12345"},
+    "properties": {"tags": {"qa": "1", "cohort": "summer"}, "language": "en", "timezone_id": "Europe/Berlin"},
+    "subscriptions": [{"id": "s1", "type": "Email", "token": "alice+qa@example.com"},
+                      {"id": "s3", "type": "SMS", "token": "+15555550100"},
+                      {"id": "dev-1", "type": "AndroidPush", "token": "t"}],
+}
+
+
 def test_within_keeps_only_what_the_sent_change_touched():
     """Apply waits for what it sent to show; the rest of a difference is an edit outside osctl."""
     sent = diff(ALICE, {**LIVE, "properties": {"tags": {"qa": "1", "cohort": "spring"}, "language": "en",
@@ -84,11 +93,3 @@ def test_within_keeps_only_what_the_sent_change_touched():
     # tags.stale, language and timezone_id were not sent: not waited for
     assert remaining.within(diff(ALICE, {**LIVE, **ALICE_AS_LIVE})).empty
 
-
-ALICE_AS_LIVE = {
-    "identity": {"external_id": "qa-alice", "onesignal_id": "os-1", "crm_id": "qa-12345"},
-    "properties": {"tags": {"qa": "1", "cohort": "summer"}, "language": "en", "timezone_id": "Europe/Berlin"},
-    "subscriptions": [{"id": "s1", "type": "Email", "token": "alice+qa@example.com"},
-                      {"id": "s3", "type": "SMS", "token": "+15555550100"},
-                      {"id": "dev-1", "type": "AndroidPush", "token": "t"}],
-}
